@@ -1,0 +1,94 @@
+"""The book builds from clean, fails loudly, and shows students nothing secret."""
+
+import re
+import subprocess
+import textwrap
+from pathlib import Path
+
+import yaml
+
+from conftest import BIN, REPO, leaks_in, secret_lines
+
+MAX_PAGE_BYTES = 3_000_000
+
+
+def toc_files():
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def test_every_page_in_the_toc_is_built(book_html):
+    for name in toc_files():
+        assert (book_html / f"{name}.html").is_file(), f"{name} was not built"
+
+
+def test_every_chapter_is_in_the_toc():
+    listed = set(toc_files())
+    for chapter in (REPO / "chapters").glob("*.md"):
+        assert f"chapters/{chapter.stem}" in listed, f"{chapter.name} is missing from _toc.yml"
+
+
+def test_solutions_are_not_part_of_the_book(book_html):
+    assert not (book_html / "solutions").exists()
+
+
+def test_built_book_has_no_solution_or_hidden_test(book_html):
+    secrets = secret_lines()
+    assert secrets, "no solution lines found: the leak scan would prove nothing"
+    pages = list(book_html.rglob("*.html")) + list(book_html.rglob("*.ipynb")) + \
+        list(book_html.rglob("*.txt")) + list(book_html.rglob("searchindex.js"))
+    assert leaks_in(pages, secrets) == []
+
+
+def test_student_exercise_pages_are_not_executed(book_html):
+    for page in (book_html / "exercises").rglob("*.html"):
+        html = page.read_text()
+        assert "NotImplementedError" in html, f"{page} does not show the student's version"
+        assert "cell_output" not in html, f"{page} was executed"
+
+
+def test_chapter_pages_stay_small(book_html, chapter_pages):
+    for name in chapter_pages:
+        page = book_html / name
+        images = re.findall(r'src="([^"]+\.(?:png|svg|jpg))"', page.read_text())
+        weight = page.stat().st_size + sum(
+            (page.parent / src).stat().st_size for src in images if not src.startswith("http"))
+        print(f"{name}: {weight / 1e6:.2f} MB (page and its images)")
+        assert weight <= MAX_PAGE_BYTES, f"{name} weighs {weight / 1e6:.1f} MB"
+
+
+def test_pages_load_their_javascript_from_the_book(book_html):
+    for page in book_html.rglob("*.html"):
+        for src in re.findall(r'<script[^>]*\ssrc="([^"]+)"', page.read_text()):
+            assert not re.match(r"(https?:)?//", src), f"{page.name} loads {src}"
+
+
+def test_a_failing_notebook_fails_the_build(tmp_path):
+    """The same configuration, on a one-page book whose notebook raises."""
+    book = tmp_path / "book"
+    book.mkdir()
+    config = (REPO / "_config.yml").read_text()
+    config = config.replace("book_support/", f"{REPO}/book_support/")
+    config = config.replace("_build/vendor", f"{REPO}/_build/vendor")
+    config = config.replace("book_support.offline: ./", f"book_support.offline: {REPO}")
+    config = re.sub(r"bibtex_bibfiles:\n  - references.bib", "bibtex_bibfiles:\n  - "
+                    f"{REPO}/references.bib", config)
+    (book / "_config.yml").write_text(config)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (book / "intro.md").write_text(textwrap.dedent("""\
+        ---
+        kernelspec: {name: python3, display_name: Python 3}
+        jupytext: {text_representation: {extension: .md, format_name: myst}}
+        ---
+        # A page that fails
+        ```{code-cell} ipython3
+        raise RuntimeError("this notebook is broken on purpose")
+        ```
+        """))
+    result = subprocess.run([str(BIN / "jupyter-book"), "build", str(book), "-W", "--keep-going"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "broken on purpose" in result.stdout + result.stderr
