@@ -18,10 +18,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 
-SHOWN = """slider => {
+SHOWN = """async slider => {
+  // What the slider's box shows: the bytes of its visible images (each redraw of a
+  // frame gets a new blob URL, so the URL alone says nothing) and its visible HTML.
   const box = slider.closest('.widget-vbox');
   const visible = el => el.offsetParent !== null;
-  const images = Array.from(box.querySelectorAll('img')).filter(visible).map(i => i.src);
+  const digest = async url => {
+    const bytes = await (await fetch(url)).arrayBuffer();
+    const hash = await crypto.subtle.digest('SHA-256', bytes);
+    return Array.from(new Uint8Array(hash)).map(b => b.toString(16)).join('');
+  };
+  const images = await Promise.all(
+      Array.from(box.querySelectorAll('img')).filter(visible).map(i => digest(i.src)));
   const html = Array.from(box.querySelectorAll('.widget-html-content')).filter(visible)
       .map(h => h.innerHTML);
   return JSON.stringify([images, html]);
@@ -30,8 +38,11 @@ SHOWN = """slider => {
 
 @pytest.fixture(scope="module")
 def site(book_html):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=book_html)
-    handler.log_message = lambda *args: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=book_html)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/"

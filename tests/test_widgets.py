@@ -1,6 +1,7 @@
 """The kernel-free sliders: frames precomputed, linked in the browser, cheap when grading."""
 
 import ipywidgets as widgets
+import ipywidgets.widgets.widget as widget_module
 import matplotlib.pyplot as plt
 import pytest
 
@@ -14,7 +15,7 @@ def line_figure(slope):
 
 
 def links_between(source, target):
-    return [link for link in widgets.Widget.widgets.values()
+    return [link for link in widget_module._instances.values()
             if isinstance(link, widgets.widget_link.Link)
             and link.source == (source, "index") and link.target == (target, "selected_index")]
 
