@@ -1,58 +1,84 @@
-"""Shared fixtures: the repository's paths, the book built once from clean, and the lines
-a student must never see."""
+"""Shared fixtures and helpers: the repository's paths, the book built once from clean, and
+the lines a student must never see (with a scan for them in built files)."""
 
-import json
+import html
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SECRET_BLOCKS = [("### BEGIN SOLUTION", "### END SOLUTION"),
-                 ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]
+
+MARKER = r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)"
+# Shorter lines (`return x`) occur in any code; as secrets they would only raise false alarms.
+MIN_SECRET_LENGTH = 12
 
 
-def secret_lines(source_root=REPO / "solutions", min_length=12):
-    """Every line inside a solution or hidden-test block of the instructor notebooks.
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: runs nbgrader or builds the book (tens of seconds)")
 
-    Very short lines (``return x``) are left out: they occur in any code and would only
-    produce false alarms.
+
+def secret_lines(notebook):
+    """{"SOLUTION": lines, "HIDDEN TESTS": lines}: lines that occur only inside such regions.
+
+    A line that also occurs outside every region (an import, say) is no secret.
     """
+    inside = {"SOLUTION": set(), "HIDDEN TESTS": set()}
+    outside = set()
+    for cell in notebook.cells:
+        region = None
+        for line in cell.source.splitlines():
+            marker = re.search(MARKER, line)
+            if marker:
+                region = marker.group(2) if marker.group(1) == "BEGIN" else None
+            elif region:
+                inside[region].add(line.strip())
+            else:
+                outside.add(line.strip())
+    return {kind: {line for line in lines - outside if len(line) >= MIN_SECRET_LENGTH}
+            for kind, lines in inside.items()}
+
+
+def all_secret_lines():
+    """Every secret line of every instructor notebook under solutions/."""
     secrets = set()
-    for notebook in sorted(source_root.glob("*/*.ipynb")):
-        for cell in json.loads(notebook.read_text())["cells"]:
-            inside = False
-            for line in "".join(cell["source"]).splitlines():
-                stripped = line.strip()
-                if any(stripped == begin for begin, _ in SECRET_BLOCKS):
-                    inside = True
-                elif any(stripped == end for _, end in SECRET_BLOCKS):
-                    inside = False
-                elif inside and len(stripped) >= min_length:
-                    secrets.add(stripped)
+    for source in sorted((REPO / "solutions").glob("*/*.ipynb")):
+        for lines in secret_lines(nbformat.read(source, as_version=4)).values():
+            secrets |= lines
     return secrets
 
 
+def html_text(path):
+    """The text a reader sees in an HTML page: syntax-highlighting tags split code into
+    pieces, so they are removed before looking for a line of code."""
+    page = Path(path).read_text(encoding="utf-8", errors="replace")
+    page = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
 def leaks_in(paths, secrets):
-    """(file, secret line) for every secret line or block marker found in the files."""
-    markers = {begin for begin, _ in SECRET_BLOCKS} | {end for _, end in SECRET_BLOCKS}
+    """(file, line) for every secret line or region marker found in the files."""
     found = []
     for path in paths:
-        text = Path(path).read_text(errors="replace")
-        # Built pages escape quotes and angle brackets; compare with both spellings.
-        unescaped = (text.replace("&quot;", '"').replace("&#39;", "'").replace("&lt;", "<")
-                     .replace("&gt;", ">").replace("&amp;", "&"))
-        for secret in secrets | markers:
-            if secret in text or secret in unescaped:
-                found.append((str(path), secret))
-    return found
+        path = Path(path)
+        texts = [path.read_text(encoding="utf-8", errors="replace")]
+        if path.suffix == ".html":
+            texts.append(html_text(path))
+        for text in texts:
+            found += [(str(path), secret) for secret in secrets if secret in text]
+            found += [(str(path), marker.group(0)) for marker in re.finditer(MARKER, text)]
+    return sorted(set(found))
 
 
 @pytest.fixture(scope="session")
 def book_html(tmp_path_factory):
     """The whole book, built from clean (no cache) with -W --keep-going."""
+    if not (REPO / "_build" / "vendor" / ".copied").exists():
+        pytest.fail("the book's JavaScript is not installed: run the tests with `make test`")
     out = tmp_path_factory.mktemp("book")
     result = subprocess.run(
         [str(BIN / "jupyter-book"), "build", str(REPO), "--path-output", str(out),

@@ -5,9 +5,10 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import nbformat
 import yaml
 
-from conftest import BIN, REPO, leaks_in, secret_lines
+from conftest import BIN, MIN_SECRET_LENGTH, REPO, all_secret_lines, leaks_in
 
 MAX_PAGE_BYTES = 3_000_000
 
@@ -36,7 +37,7 @@ def test_solutions_are_not_part_of_the_book(book_html):
 
 
 def test_built_book_has_no_solution_or_hidden_test(book_html):
-    secrets = secret_lines()
+    secrets = all_secret_lines()
     assert secrets, "no solution lines found: the leak scan would prove nothing"
     pages = list(book_html.rglob("*.html")) + list(book_html.rglob("*.ipynb")) + \
         list(book_html.rglob("*.txt")) + list(book_html.rglob("searchindex.js"))
@@ -92,3 +93,15 @@ def test_a_failing_notebook_fails_the_build(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode != 0
     assert "broken on purpose" in result.stdout + result.stderr
+
+
+def test_the_leak_scan_can_see_code_in_built_pages(book_html):
+    """Lines students are meant to see (the release's visible code) are found by the same
+    scan in the built exercise pages; otherwise a clean scan would prove nothing."""
+    for release in sorted((REPO / "exercises").glob("*/*.ipynb")):
+        page = book_html / release.relative_to(REPO).with_suffix(".html")
+        visible = {line.strip() for cell in nbformat.read(release, as_version=4).cells
+                   for line in cell.source.splitlines()
+                   if cell.cell_type == "code" and len(line.strip()) >= MIN_SECRET_LENGTH}
+        found = {line for _, line in leaks_in([page], visible)}
+        assert found == visible, f"{page.name}: the scan misses {sorted(visible - found)[:3]}"

@@ -1,0 +1,280 @@
+"""The exercises round trip, run with nbgrader as the course runs it.
+
+For every assignment under solutions/: the source passes validation, the release fails it,
+regenerating the release reproduces the committed exercises/, a student who writes the
+solutions gets full marks and one who hands in the release gets zero, broken submissions
+are graded without harming the others, and neither the release nor the feedback shows a
+hidden test or a solution. Everything happens in a temporary copy of the course.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.validator import Validator
+
+from conftest import BIN, MARKER, MIN_SECRET_LENGTH, REPO, html_text, secret_lines
+
+ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
+                     if folder.is_dir() and any(folder.glob("*.ipynb")))
+
+# Plausible wrong answers that pass the visible tests but not the hidden ones (answer
+# grade_id -> the student's code). Their test cells must score zero, and the tracebacks of
+# failed hidden tests are what the feedback leak scan needs to see.
+WRONG_ANSWERS = {
+    "01-telephone": {
+        "telephone-max-second-rate": "max_second_rate = 0.25  # read off the wrong axis\n",
+        "telephone-forward-count": (
+            "def forward_count(groups, players):\n"
+            "    if players == 1:\n"
+            "        return 2 * groups\n"
+            "    # a float formula: exact for small lines, not for huge ones\n"
+            "    return round(groups * (1 + 2 * groups + groups**2 * (players - 2.0)))\n"
+        ),
+    },
+}
+
+STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit", "wrong"]
+
+pytestmark = pytest.mark.slow
+
+
+def nbgrader(course, *args):
+    """Run the venv's nbgrader CLI in the course copy; return the CompletedProcess."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_test_cell(cell):
+    return nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution")
+
+
+def total_points(notebook):
+    return sum(nbgrader_meta(cell).get("points", 0) for cell in notebook.cells
+               if nbgrader_meta(cell).get("grade"))
+
+
+def without_markers(source):
+    return "\n".join(line for line in source.splitlines()
+                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
+
+
+def comparable(path):
+    """What must not change between two releases: every cell's type, id, source,
+    metadata and outputs, and the notebook's metadata."""
+    notebook = nbformat.read(path, as_version=4)
+    cells = [{key: cell.get(key) for key in ("cell_type", "id", "source", "metadata", "outputs")}
+             for cell in notebook.cells]
+    return {"metadata": notebook.metadata, "cells": cells}
+
+
+def submissions(source, release, assignment):
+    """The notebooks each student hands in, built from the release as a student would."""
+    answers = {nbgrader_meta(cell)["grade_id"]: without_markers(cell.source)
+               for cell in source.cells if nbgrader_meta(cell).get("solution")}
+
+    def answered(replacements=None):
+        notebook = nbformat.from_dict(release)  # a deep copy
+        for cell in notebook.cells:
+            grade_id = nbgrader_meta(cell).get("grade_id")
+            if nbgrader_meta(cell).get("solution"):
+                cell.source = (replacements or {}).get(grade_id, answers[grade_id])
+        return notebook
+
+    deleted_test = answered()
+    first_test = next(i for i, cell in enumerate(deleted_test.cells) if is_test_cell(cell))
+    del deleted_test.cells[first_test]
+
+    syntax_error = answered()
+    first_answer = next(cell for cell in syntax_error.cells if nbgrader_meta(cell).get("solution"))
+    first_answer.source += "\ndef (:\n"
+
+    kernel_exit = answered()
+    kernel_exit.cells.insert(1, nbformat.v4.new_code_cell("import os\nos._exit(0)"))
+
+    return {
+        "perfect": answered(),
+        "untouched": nbformat.from_dict(release),
+        "deleted-test": deleted_test,
+        "syntax-error": syntax_error,
+        "kernel-exit": kernel_exit,
+        "wrong": answered(WRONG_ANSWERS.get(assignment, {})),
+    }
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def course(request, tmp_path_factory):
+    """A graded copy of the course for one assignment: release, autograde and feedback."""
+    assignment = request.param
+    course = tmp_path_factory.mktemp(assignment)
+    shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+
+    generated = nbgrader(course, "generate_assignment", assignment, "--force")
+    assert generated.returncode == 0, generated.stderr
+    sources = sorted((course / "solutions" / assignment).glob("*.ipynb"))
+    assert sources, f"no notebook in solutions/{assignment}"
+    release_dir = course / "exercises" / assignment
+
+    for source_path in sources:
+        source = nbformat.read(source_path, as_version=4)
+        release = nbformat.read(release_dir / source_path.name, as_version=4)
+        for student, notebook in submissions(source, release, assignment).items():
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, folder / source_path.name)
+
+    # The perfect student alone, timed: the cost of grading one submission.
+    start = time.perf_counter()
+    alone = nbgrader(course, "autograde", assignment, "--student", "perfect", "--force")
+    seconds_alone = time.perf_counter() - start
+    assert alone.returncode == 0, alone.stderr
+    # Then everyone else in one batch (already graded submissions are skipped).
+    start = time.perf_counter()
+    batch = nbgrader(course, "autograde", assignment)
+    seconds_batch = time.perf_counter() - start
+
+    feedback = nbgrader(course, "generate_feedback", assignment, "--force")
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in STUDENTS:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+                scores[student] = (submission.score, submission.max_score)
+            except MissingEntry:
+                scores[student] = None
+
+    return {
+        "assignment": assignment, "root": course, "sources": sources,
+        "release_dir": release_dir, "scores": scores, "batch": batch, "feedback": feedback,
+        "full_marks": sum(total_points(nbformat.read(path, as_version=4)) for path in sources),
+        "seconds": {"alone": seconds_alone,
+                    "batch_per_submission": seconds_batch / (len(STUDENTS) - 1)},
+    }
+
+
+def test_sources_pass_validation(course):
+    for source in course["sources"]:
+        assert Validator().validate(str(source)) == {}, source.name
+
+
+def test_releases_fail_validation(course):
+    for source in course["sources"]:
+        result = Validator().validate(str(course["release_dir"] / source.name))
+        assert result.get("failed"), f"the release of {source.name} passes its own tests"
+
+
+def test_regenerated_release_matches_the_committed_one(course):
+    committed_dir = REPO / "exercises" / course["assignment"]
+    generated_dir = course["release_dir"]
+    committed, generated = (sorted(path.relative_to(folder) for path in folder.rglob("*")
+                                   if path.is_file())
+                            for folder in (committed_dir, generated_dir))
+    assert committed == generated, "run `nbgrader generate_assignment NAME --force` and commit"
+    for name in generated:
+        if name.suffix == ".ipynb":
+            assert comparable(generated_dir / name) == comparable(committed_dir / name), (
+                f"exercises/{course['assignment']}/{name} is stale: regenerate it with nbgrader")
+        else:
+            assert (generated_dir / name).read_bytes() == (committed_dir / name).read_bytes()
+
+
+def test_autograde_time(course, record_property):
+    seconds = course["seconds"]
+    print(f"\n{course['assignment']}: autograde {seconds['alone']:.1f} s for one student alone, "
+          f"{seconds['batch_per_submission']:.1f} s per submission in a batch")
+    record_property("autograde_seconds", seconds)
+    assert seconds["alone"] < 60
+
+
+def test_solution_gets_full_marks(course):
+    assert course["full_marks"] > 0
+    assert course["scores"]["perfect"] == (course["full_marks"], course["full_marks"])
+
+
+def test_untouched_release_gets_zero(course):
+    assert course["scores"]["untouched"] == (0, course["full_marks"])
+
+
+def test_deleted_test_cell_is_restored(course):
+    # Restored from the gradebook and run: the points count, out of the full total.
+    assert course["scores"]["deleted-test"] == (course["full_marks"], course["full_marks"])
+
+
+def test_syntax_error_costs_only_its_own_task(course):
+    score, max_score = course["scores"]["syntax-error"]
+    assert max_score == course["full_marks"]
+    assert 0 < score < max_score
+
+
+def test_kernel_exit_fails_alone(course):
+    # os._exit kills the kernel: that submission gets no score, autograde reports the failure
+    # (exit code 1), and every other student in the same batch is still graded.
+    assert course["scores"]["kernel-exit"] in (None, (0, course["full_marks"]))
+    assert course["batch"].returncode == 1, course["batch"].stderr
+    for student in ("untouched", "deleted-test", "syntax-error", "wrong"):
+        assert course["scores"][student] is not None, student
+        assert (course["root"] / "autograded" / student / course["assignment"]).is_dir()
+
+
+def test_wrong_answers_lose_exactly_their_points(course):
+    wrong = WRONG_ANSWERS.get(course["assignment"], {})
+    if not wrong:
+        pytest.skip("no wrong answers listed for this assignment")
+    lost = 0
+    for source in course["sources"]:
+        for cell in nbformat.read(source, as_version=4).cells:
+            if nbgrader_meta(cell).get("grade_id", "").removesuffix("-tests") in wrong:
+                lost += nbgrader_meta(cell).get("points", 0) if is_test_cell(cell) else 0
+    assert lost > 0, "WRONG_ANSWERS names answer cells without a '<id>-tests' cell"
+    assert course["scores"]["wrong"] == (course["full_marks"] - lost, course["full_marks"])
+
+
+def test_release_shows_no_solution_and_no_hidden_test(course):
+    for source in course["sources"]:
+        secrets = secret_lines(nbformat.read(source, as_version=4))
+        assert secrets["SOLUTION"] and secrets["HIDDEN TESTS"], "nothing to scan for"
+        release = nbformat.read(course["release_dir"] / source.name, as_version=4)
+        release_text = "\n".join(cell.source for cell in release.cells)
+        assert not re.search(MARKER, release_text), f"a region marker in {source.name}"
+        for kind, lines in secrets.items():
+            leaked = sorted(line for line in lines if line in release_text)
+            assert not leaked, f"{kind} lines in the release of {source.name}: {leaked}"
+
+
+def test_feedback_shows_no_hidden_test_and_no_solution(course):
+    assert course["feedback"].returncode in (0, 1), course["feedback"].stderr
+    for source in course["sources"]:
+        secrets = secret_lines(nbformat.read(source, as_version=4))
+        # From the last test cell: the deleted-test student lacks the first one until restored.
+        visible_test_line = next(
+            line.strip() for cell in reversed(nbformat.read(source, as_version=4).cells)
+            if is_test_cell(cell)
+            for line in cell.source.splitlines()
+            if len(line.strip()) >= MIN_SECRET_LENGTH and "###" not in line)
+        for student in STUDENTS:
+            page = course["root"] / "feedback" / student / course["assignment"] / (
+                source.stem + ".html")
+            if student == "kernel-exit":
+                continue  # never autograded, so no feedback
+            assert page.is_file(), f"no feedback for {student}"
+            text = html_text(page)
+            assert not re.search(MARKER, text), f"a region marker in {student}'s feedback"
+            # The scan can see code at all: a visible test line is shown to every student.
+            assert visible_test_line in text, f"{visible_test_line!r} not found in {page}"
+            leaked = sorted(line for line in secrets["HIDDEN TESTS"] if line in text)
+            assert not leaked, f"hidden tests in {student}'s feedback: {leaked}"
+            if student == "untouched":  # the others wrote (some of) the solution themselves
+                leaked = sorted(line for line in secrets["SOLUTION"] if line in text)
+                assert not leaked, f"solution lines in {student}'s feedback: {leaked}"
