@@ -44,8 +44,9 @@ book: setup
 	@hash=$$(cat bplib/*.py bplib/pyproject.toml | sha256sum | cut -c1-16); \
 	if [ "$$(cat $(BUILD)/.bplib-hash 2>/dev/null)" != "$$hash" ]; then \
 	  rm -rf $(BUILD)/.jupyter_cache $(BUILD)/jupyter_execute; echo "$$hash" > $(BUILD)/.bplib-hash; fi
-	@# Sphinx does not overwrite static files it copied before: start them afresh.
-	rm -rf $(BUILD)/html/_static
+	@# Sphinx neither re-copies nor overwrites static files when no page changed; the pages
+	@# are rewritten from the caches in seconds, so the HTML always starts afresh.
+	rm -rf $(BUILD)/html
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is in $(CURDIR)/$(BUILD)/html/index.html"
 

@@ -105,3 +105,13 @@ def test_the_leak_scan_can_see_code_in_built_pages(book_html):
                    if cell.cell_type == "code" and len(line.strip()) >= MIN_SECRET_LENGTH}
         found = {line for _, line in leaks_in([page], visible)}
         assert found == visible, f"{page.name}: the scan misses {sorted(visible - found)[:3]}"
+
+
+def test_chapters_offer_launch_and_notebook_download(book_html, chapter_pages):
+    for name in chapter_pages:
+        html = (book_html / name).read_text()
+        for service in ("mybinder.org", "colab.research.google.com", "hub/user-redirect"):
+            assert service in html, f"{name} has no {service} launch button"
+        notebook = re.search(r'href="([^"]+\.ipynb)"', html)
+        assert notebook, f"{name} offers no .ipynb download"
+        assert ((book_html / name).parent / notebook.group(1)).is_file()
