@@ -7,10 +7,13 @@ vision, and every series also differs in line style or marker.
 """
 
 import html
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import FancyBboxPatch
 
+from .graph import Value, topological_order
 from .telephone import letter_error, threaded_line
 
 PALETTE = {
@@ -171,5 +174,161 @@ def plot_line_error(rates, predicted, simulated, mark=None):
     ax.set_xlabel("player 2's error rate")
     ax.set_ylabel("letter error at the end of the line")
     ax.set_title("How much of the sentence the line gets wrong", fontsize=9)
+    ax.legend(fontsize=8)
+    return fig
+
+
+_OP_SYMBOLS = {"*": "×", "/": "÷", "-": "−", "neg": "negate"}
+_BOX_WIDTH, _WAYPOINT_HEIGHT = 0.8, 0.4
+
+
+def _graph_layout(output):
+    """(position of every node and waypoint, the chains of points every edge passes through).
+
+    Each node sits one column left of its leftmost user, the output in the last column. An
+    edge that skips columns gets a waypoint in each column it crosses, which takes a thin
+    slot there, so it runs between the boxes instead of through them. Within a column,
+    boxes and waypoints are sorted a few times by the mean height of their neighbours,
+    which untangles most crossings.
+    """
+    order = topological_order(output)
+    depth = {output: 0}  # columns to the left of the output
+    for node in reversed(order):
+        for inp in node.inputs:
+            depth[inp] = max(depth.get(inp, 0), depth[node] + 1)
+    chains = [[inp] + [(node, slot, d) for d in range(depth[inp] - 1, depth[node], -1)] + [node]
+              for node in order for slot, inp in enumerate(node.inputs)]
+    n_columns = max(depth.values()) + 1
+    columns = [[] for _ in range(n_columns)]
+    for node in order:
+        columns[depth[node]].append(node)
+    left, right = {}, {}
+    for chain in chains:
+        for item in chain[1:-1]:
+            columns[item[2]].append(item)
+        for a, b in zip(chain, chain[1:]):
+            right.setdefault(a, []).append(b)
+            left.setdefault(b, []).append(a)
+    y = {}
+
+    def stack(items):  # top to bottom, centred on 0
+        sizes = [1.0 if isinstance(item, Value) else _WAYPOINT_HEIGHT for item in items]
+        top = sum(sizes) / 2
+        for item, size in zip(items, sizes):
+            y[item] = top - size / 2
+            top -= size
+
+    for items in columns:
+        stack(items)
+    for sweep in range(6):
+        neighbours = right if sweep % 2 == 0 else left
+        for items in (columns if sweep % 2 == 0 else columns[::-1]):
+            items.sort(key=lambda item: -np.mean([y[n] for n in neighbours[item]])
+                       if item in neighbours else -y[item])
+            stack(items)
+    x = {item: n_columns - 1 - d for d, items in enumerate(columns) for item in items}
+    return {item: (x[item], y[item]) for item in y}, chains
+
+
+def _box_lines(node, show_grad):
+    """[(text, colour, font weight, font size)] for a node's box: its label and operation
+    (on two lines if long), its value and maybe its grad; long lines get smaller type."""
+    op = _OP_SYMBOLS.get(node.op, node.op)
+    header = f"{node.label} ({op})" if node.label and op else node.label or op
+    header = textwrap.wrap(header, 16, max_lines=2, placeholder="…") or [""]
+    lines = [(text, "black", "bold") for text in header]
+    lines.append((f"value {node.data:.4g}", PALETTE["forward"], "normal"))
+    if show_grad:
+        lines.append((f"grad {node.grad:.4g}", PALETTE["backward"], "normal"))
+    header_size = min(8.0, 8 * 15 / max(1, *map(len, header)))
+    return [(text, colour, weight, header_size if weight == "bold" else 8.0)
+            for text, colour, weight in lines]
+
+
+def _spread(count, height):
+    """Offsets from a box's middle for `count` edge ends, so arrowheads don't coincide."""
+    step = min(0.12, 0.7 * height / max(count - 1, 1))
+    return [(count - 1) / 2 * step - i * step for i in range(count)]
+
+
+def draw_graph(output, show_grad=True, title=None):
+    """A computational graph left to right, one box per node: its label and operation,
+    its value (forward pass) and, if show_grad, its grad = d output / d node (backward).
+
+    Values and grads differ in colour *and* in the word before them. With show_grad,
+    call output.backward() first. Readable up to about 20 nodes in 8 columns.
+    """
+    if show_grad and isinstance(output, Value) and output.grad == 0:
+        raise ValueError("the grads are not computed yet: call output.backward() first, "
+                         "or draw with show_grad=False")
+    position, chains = _graph_layout(output)
+    xs, ys = zip(*position.values())
+    # 1.3 inches per column, 0.85 per row; at least 5 inches wide, for the caption.
+    width = max(5.0, 0.3 + 1.3 * (max(xs) + 1))
+    fig, ax = plt.subplots(figsize=(width, 0.9 + 0.85 * (max(ys) - min(ys) + 1)),
+                           layout="constrained")
+    plt.close(fig)  # as in _figure: the caller displays it
+    lines = {node: _box_lines(node, show_grad) for node in position if isinstance(node, Value)}
+    half_width, height = _BOX_WIDTH / 2, 0.12 + 0.2 * max(map(len, lines.values()))
+    # Where each edge leaves its input and enters its node: spread out, ordered by height.
+    ends = {}
+    for i, chain in enumerate(chains):
+        ends.setdefault(("out", chain[0]), []).append((-position[chain[1]][1], i))
+        ends.setdefault(("in", chain[-1]), []).append((-position[chain[-2]][1], i))
+    offset = {}
+    for (side, node), edges in ends.items():
+        for (_, i), dy in zip(sorted(edges), _spread(len(edges), height)):
+            offset[side, i] = dy
+    for i, chain in enumerate(chains):
+        (x0, y0), (x1, y1) = position[chain[0]], position[chain[-1]]
+        points = [(x0 + half_width, y0 + offset["out", i])]
+        for waypoint in chain[1:-1]:
+            wx, wy = position[waypoint]
+            points += [(wx - half_width, wy), (wx + half_width, wy)]
+        if len(points) > 1:
+            ax.plot(*zip(*points), color="black", linewidth=0.9, zorder=1)
+        ax.annotate("", xy=(x1 - half_width, y1 + offset["in", i]), xytext=points[-1],
+                    arrowprops=dict(arrowstyle="-|>", color="black", linewidth=0.9,
+                                    shrinkA=0, shrinkB=0), zorder=1)
+    for node in lines:
+        x, y = position[node]
+        ax.add_patch(FancyBboxPatch((x - half_width, y - height / 2), _BOX_WIDTH, height,
+                                    boxstyle="round,pad=0,rounding_size=0.06",
+                                    facecolor="white" if node.inputs else "#EEEEEE",
+                                    edgecolor="black", linewidth=0.9, zorder=2))
+        for k, (text, colour, weight, size) in enumerate(lines[node]):
+            ax.text(x, y + 0.1 * (len(lines[node]) - 1) - 0.2 * k, text, ha="center",
+                    va="center", color=colour, fontweight=weight, fontsize=size, zorder=3)
+    margin = ((width - 0.3) / 1.3 - max(xs)) / 2
+    ax.set_xlim(-margin, max(xs) + margin)
+    ax.set_ylim(min(ys) - 0.5, max(ys) + 0.5)
+    ax.set_axis_off()
+    ax.set_title(title or f"Computational graph of {output.label or 'the output'}", fontsize=9)
+    caption = ["grey boxes: inputs", "value: from the forward pass"]
+    if show_grad:
+        caption.append(f"grad: d {output.label or 'output'} / d node, from the backward pass")
+    caption = ("\n" if width < 8 else "      ").join(caption)
+    ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
+    return fig
+
+
+def plot_path_costs(table):
+    """Work for the sum over paths against one backward pass on diamond_chain(n), against n
+    (log scale): rows of graph.path_cost_table."""
+    if len(table) == 0:
+        raise ValueError("table needs at least one row (see graph.path_cost_table)")
+    n = [row["n"] for row in table]
+    fig, ax = _figure()
+    ax.plot(n, [row["paths"] for row in table], "-o", color=PALETTE["forward"],
+            label="paths from x to the output")
+    ax.plot(n, [row["path_multiplications"] for row in table], "--s", color=PALETTE["forward"],
+            label="multiplications to sum over paths")
+    ax.plot(n, [row["backward_edges"] for row in table], ":^", color=PALETTE["backward"],
+            label="edges one backward pass visits")
+    ax.set_yscale("log")
+    ax.set_xlabel("number of diamonds n")
+    ax.set_ylabel("count (log scale)")
+    ax.set_title("Summing over paths doubles with each diamond; backward grows by a few edges",
+                 fontsize=9)
     ax.legend(fontsize=8)
     return fig

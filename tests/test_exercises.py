@@ -37,6 +37,53 @@ WRONG_ANSWERS = {
             "    return round(groups * (1 + 2 * groups + groups**2 * (players - 2.0)))\n"
         ),
     },
+    # bill_gradients is left right on purpose: it uses this wrong DivLayer and still earns
+    # its points, because the share's backward pass starts from an upstream gradient of 1.
+    "02-chain-rule-graphs": {
+        "graphs-div-layer": (
+            "class DivLayer:\n"
+            "    def __init__(self):\n"
+            "        self.x = self.y = None\n"
+            "    def forward(self, x, y):\n"
+            "        self.x, self.y = x, y\n"
+            "        return x / y\n"
+            "    def backward(self, upstream_grad):\n"
+            "        if self.x is None:\n"
+            "            raise RuntimeError('call forward() first')\n"
+            "        # the upstream gradient is forgotten in dy\n"
+            "        return upstream_grad / self.y, -self.x / self.y ** 2\n"
+        ),
+        "graphs-sigmoid-layer": (
+            "class SigmoidLayer:\n"
+            "    def __init__(self):\n"
+            "        self.x = None\n"
+            "    def forward(self, x):\n"
+            "        self.x = x  # keeps the caller's input, not the output\n"
+            "        return 1 / (1 + np.exp(-x))\n"
+            "    def backward(self, upstream_grad):\n"
+            "        if self.x is None:\n"
+            "            raise RuntimeError('call forward() first')\n"
+            "        out = 1 / (1 + np.exp(-self.x))\n"
+            "        return upstream_grad * out * (1 - out)\n"
+        ),
+        "graphs-friends-needed": "friends_needed = 4  # the last group still above -1\n",
+        "graphs-path-sum-gradient": (
+            "def path_sum_gradient(local, source, sink):\n"
+            "    edges_out = [(head, d) for (tail, head), d in local.items() if tail == source]\n"
+            "    if not edges_out:\n"
+            "        return 1.0  # a node with nothing after it is taken for the sink\n"
+            "    return sum(d * path_sum_gradient(local, head, sink) for head, d in edges_out)\n"
+        ),
+        "graphs-backward-gradients": (
+            "def backward_gradients(local, sink):\n"
+            "    gradients = {sink: 1.0}\n"
+            "    # the entries of local, last first, taken for the reverse computation order\n"
+            "    for (tail, head), derivative in reversed(list(local.items())):\n"
+            "        gradients.setdefault(head, 0.0)\n"
+            "        gradients[tail] = gradients.get(tail, 0.0) + derivative * gradients[head]\n"
+            "    return gradients\n"
+        ),
+    },
 }
 
 STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit", "wrong"]
