@@ -14,9 +14,11 @@ import os
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from PIL import Image
 
 MAX_FRAMES = 60      # keeps a chapter page small: every frame is stored in the page
 FRAME_DPI = 80
+FRAME_COLOURS = 64   # a palette this size keeps plots intact at a third of the bytes
 
 
 def autograding():
@@ -48,16 +50,24 @@ def _labels(values, fmt, description):
 def _frame(content):
     """One frame: a matplotlib Figure becomes a PNG image, a string becomes HTML."""
     if isinstance(content, Figure):
-        png = io.BytesIO()
-        content.savefig(png, format="png", dpi=FRAME_DPI, bbox_inches="tight")
-        plt.close(content)
-        return widgets.Image(value=png.getvalue(), format="png")
+        return widgets.Image(value=_png(content), format="png")
     if isinstance(content, str):
         return widgets.HTML(content)
     if isinstance(content, widgets.Widget):
         return content
     raise TypeError("a frame must be a matplotlib Figure, an HTML string or a widget, "
                     f"not {type(content).__name__}")
+
+
+def _png(figure):
+    """The figure as a small palette PNG; the figure is closed."""
+    rendered = io.BytesIO()
+    figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight")
+    plt.close(figure)
+    image = Image.open(rendered).convert("RGB").quantize(colors=FRAME_COLOURS)
+    png = io.BytesIO()
+    image.save(png, format="png", optimize=True)
+    return png.getvalue()
 
 
 def _draw(draw, *args, described):

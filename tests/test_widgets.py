@@ -1,9 +1,12 @@
 """The kernel-free sliders: frames precomputed, linked in the browser, cheap when grading."""
 
+import io
+
 import ipywidgets as widgets
 import ipywidgets.widgets.widget as widget_module
 import matplotlib.pyplot as plt
 import pytest
+from PIL import Image
 
 from bplib import widgets as bw
 
@@ -97,3 +100,9 @@ def test_a_failing_draw_names_the_value():
 def test_a_frame_of_the_wrong_type_is_explained():
     with pytest.raises(RuntimeError, match="must be a matplotlib Figure"):
         bw.frame_slider(lambda v: 42, [1], "v")
+
+
+def test_figure_frames_are_small_palette_pngs():
+    stack = bw.frame_slider(line_figure, [1], "slope").children[1]
+    image = Image.open(io.BytesIO(bytes(stack.children[0].value)))
+    assert image.mode == "P" and len(image.getcolors()) <= bw.FRAME_COLOURS
