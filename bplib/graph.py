@@ -16,9 +16,10 @@ path from the node to the output, of the product of the local derivatives along 
 
 import math
 import numbers
-import time
 
 import numpy as np
+
+from .timing import best_time
 
 
 def _describe(thing):
@@ -285,16 +286,6 @@ def diamond_chain(n):
     return x, v
 
 
-def _best_time(repeats, compute, *args):
-    """(fastest of `repeats` runs of compute(*args) in seconds, result of the last run)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = compute(*args)
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def path_cost_table(ns, repeats=3):
     """Sum over paths against backward on diamond_chain(n), one row (a dict) per n."""
     _check_count("repeats", repeats, 1)
@@ -302,8 +293,8 @@ def path_cost_table(ns, repeats=3):
     for n in ns:
         x, out = diamond_chain(n)
         found = paths(out, x)
-        path_seconds, path_grad = _best_time(repeats, path_sum_gradient, out, x)
-        backward_seconds, _ = _best_time(repeats, out.backward)
+        path_seconds, path_grad = best_time(repeats, path_sum_gradient, out, x)
+        backward_seconds, _ = best_time(repeats, out.backward)
         rows.append({"n": n, "paths": len(found),
                      "path_multiplications": sum(len(path) - 1 for path in found),
                      "backward_edges": sum(len(node.inputs) for node in topological_order(out)),

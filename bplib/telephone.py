@@ -9,11 +9,11 @@ the same comparison for a real network: finite differences against backpropagati
 """
 
 import numbers
-import time
 
 import numpy as np
 
 from .network import _as_rng, backprop, init_params, n_params, numerical_gradient
+from .timing import best_time
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
@@ -145,16 +145,6 @@ def backward_messages(line):
     return messages
 
 
-def _best_time(repeats, compute, *args):
-    """(fastest of `repeats` runs of compute(*args) in seconds, result of the last run)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = compute(*args)
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def gradient_cost_table(hidden_sizes, n_inputs=4, n_outputs=2, batch=8, repeats=3, rng=0):
     """Time finite differences against backprop on networks [n_inputs, h, h, n_outputs].
 
@@ -169,9 +159,9 @@ def gradient_cost_table(hidden_sizes, n_inputs=4, n_outputs=2, batch=8, repeats=
         params = init_params([n_inputs, hidden, hidden, n_outputs], rng)
         x = rng.normal(size=(n_inputs, batch))
         y = rng.random((n_outputs, batch))  # sigmoid outputs lie in (0, 1), so targets do too
-        fd_seconds, (fd_grads, fd_loss_calls) = _best_time(
+        fd_seconds, (fd_grads, fd_loss_calls) = best_time(
             repeats, numerical_gradient, params, x, y)
-        bp_seconds, bp_grads = _best_time(repeats, backprop, params, x, y)
+        bp_seconds, bp_grads = best_time(repeats, backprop, params, x, y)
         max_abs_diff = max(float(np.max(np.abs(fd - bp)))
                            for fd_layer, bp_layer in zip(fd_grads, bp_grads)
                            for fd, bp in zip(fd_layer, bp_layer))
