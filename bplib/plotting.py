@@ -159,10 +159,20 @@ def plot_gradient_speedup(table):
     return fig
 
 
-def plot_line_error(rates, predicted, simulated, mark=None):
+def plot_line_error(rates, predicted, simulated, mark=None, mark_in_title=False):
     """Letter error at the end of the line against player 2's error rate:
-    the predicted curve and the simulated points."""
+    the predicted curve and the simulated points.
+
+    mark draws a dotted line at one rate; with mark_in_title, mark must be one of rates and
+    the title reads off the predicted error there, the number a slider's reader looks for.
+    """
     _same_length(rates=rates, predicted=predicted, simulated=simulated)
+    title = "How much of the sentence the line gets wrong"
+    if mark_in_title:
+        at = [] if mark is None else np.flatnonzero(np.isclose(rates, mark))
+        if len(at) == 0:
+            raise ValueError(f"with mark_in_title, mark must be one of rates, got {mark!r}")
+        title = f"player 2 at {mark:.0%}: predicted letter error {predicted[at[0]]:.1%}"
     fig, ax = _figure()
     ax.plot(rates, predicted, "-", color=PALETTE["forward"], label="predicted")
     ax.plot(rates, simulated, "o", color=PALETTE["error"], markeredgecolor="black",
@@ -173,8 +183,57 @@ def plot_line_error(rates, predicted, simulated, mark=None):
     ax.yaxis.set_major_formatter("{x:.0%}")
     ax.set_xlabel("player 2's error rate")
     ax.set_ylabel("letter error at the end of the line")
-    ax.set_title("How much of the sentence the line gets wrong", fontsize=9)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_sigmoid_layer(xs, outputs, slopes, x0, out0, slope0):
+    """A sigmoid layer's forward outputs and backward(1.0) slopes at xs, and the tangent
+    at x0 through (x0, out0) with slope slope0: all as given, however they were computed."""
+    _same_length(xs=xs, outputs=outputs, slopes=slopes)
+    xs = np.asarray(xs, dtype=float)
+    fig, ax = _figure()
+    ax.plot(xs, outputs, "-", color=PALETTE["forward"], label="forward: the output")
+    ax.plot(xs, slopes, "--", color=PALETTE["backward"], label="backward(1.0): the slope")
+    ax.plot(xs, out0 + slope0 * (xs - x0), ":", color=PALETTE["highlight"],
+            label=f"tangent at x = {x0:+.1f}")
+    ax.plot([x0], [out0], "o", color=PALETTE["forward"], markeredgecolor="black")
+    ax.set_ylim(-0.1, 1.1)
+    ax.set_xlabel("x, the layer's input")
+    ax.set_ylabel("output or slope")
+    ax.set_title(f"x = {x0:+.1f}: forward gives {out0:.3f}, backward gives {slope0:.3f}",
+                 fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_bill_gradients(gradients, friends, share, limit=None, reference=None):
+    """One bar per input: d share / d input, from the dict gradients {input name: value},
+    labelled with its value. The title names the share and d share / d friends.
+
+    limit: the largest |gradient| the axis must fit (give every slider frame the same);
+    reference: a height to mark with a dotted line.
+    """
+    if "friends" not in gradients:
+        raise ValueError(f'gradients needs a "friends" entry, got {sorted(gradients)}')
+    names, values = list(gradients), [gradients[name] for name in gradients]
+    top = 1.2 * (limit if limit is not None else max(map(abs, values), default=0)) or 1.0
+    fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+    plt.close(fig)  # as in _figure: the caller displays it
+    bars = ax.bar([name.replace("_", "\n") for name in names], values,
+                  color=PALETTE["backward"], edgecolor="black")
+    ax.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
+    ax.axhline(0, color="black", linewidth=0.8)
+    if reference is not None:
+        ax.axhline(reference, color=PALETTE["neutral"], linestyle=":", label=f"{reference:g}")
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_ylim(-top, top)
+    ax.set_xlabel("input of the bill")
+    ax.set_ylabel("d share / d input")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_title(f"{_count(friends, 'friend')}: share {share:.2f}, "
+                 f"d share / d friends = {gradients['friends']:.3f}", fontsize=9)
     return fig
 
 

@@ -3,7 +3,6 @@
 import re
 import subprocess
 import textwrap
-from pathlib import Path
 
 import nbformat
 import yaml

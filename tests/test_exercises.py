@@ -18,7 +18,8 @@ import pytest
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.validator import Validator
 
-from conftest import BIN, MARKER, MIN_SECRET_LENGTH, REPO, html_text, secret_lines
+from conftest import (BIN, MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines, html_text,
+                      leaks_in, secret_lines)
 
 ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                      if folder.is_dir() and any(folder.glob("*.ipynb")))
@@ -325,3 +326,12 @@ def test_feedback_shows_no_hidden_test_and_no_solution(course):
             if student == "untouched":  # the others wrote (some of) the solution themselves
                 leaked = sorted(line for line in secrets["SOLUTION"] if line in text)
                 assert not leaked, f"solution lines in {student}'s feedback: {leaked}"
+
+
+def test_bplib_holds_no_exercise_answer():
+    """bplib serves every exercise, so no solution or hidden-test line may be in it
+    (imports aside: `import numbers` is everyone's)."""
+    secrets = {line for line in all_secret_lines() if not line.startswith(("import ", "from "))}
+    assert secrets, "no solution lines found: the scan would prove nothing"
+    modules = sorted((REPO / "bplib").glob("*.py"))
+    assert leaks_in(modules, secrets) == []

@@ -13,7 +13,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
 from bplib.plotting import (PALETTE, draw_threaded_line, line_html,  # noqa: E402
-                            plot_gradient_speedup, plot_line_error, plot_message_counts)
+                            plot_bill_gradients, plot_gradient_speedup, plot_line_error,
+                            plot_message_counts, plot_sigmoid_layer)
 from bplib.telephone import (backward_messages, forward_messages,  # noqa: E402
                              gradient_cost_table, threaded_line)
 
@@ -96,6 +97,51 @@ def test_plot_line_error():
     check_figure(plot_line_error(rates, [0.1, 0.3, 0.5], [0.12, 0.29, 0.52]))
     with pytest.raises(ValueError, match="equal length"):
         plot_line_error(rates, [0.1, 0.3], [0.1, 0.2, 0.3])
+
+
+def test_plot_line_error_reads_the_mark_off_in_the_title():
+    rates = [0.0, 0.02, 0.04]
+    # Made-up numbers: the title shows what it is given, it computes no line error itself.
+    ax = check_figure(plot_line_error(rates, [0.111, 0.222, 0.333], [0.1, 0.2, 0.3],
+                                      mark=0.02, mark_in_title=True))
+    assert ax.get_title() == "player 2 at 2%: predicted letter error 22.2%"
+    plain = plot_line_error(rates, [0.111, 0.222, 0.333], [0.1, 0.2, 0.3], mark=0.02)
+    assert "22.2%" not in plain.axes[0].get_title()  # the chapter's figure is unchanged
+    for mark in (0.03, None):
+        with pytest.raises(ValueError, match="mark must be one of rates"):
+            plot_line_error(rates, [0.1, 0.2, 0.3], [0.1, 0.2, 0.3], mark=mark,
+                            mark_in_title=True)
+
+
+def test_plot_sigmoid_layer_draws_the_numbers_it_is_given():
+    xs = [-2.0, 0.0, 2.0]
+    # Deliberately not a sigmoid: a student's wrong layer must be drawn as it is.
+    outputs, slopes = [0.3, 0.4, 0.9], [0.05, 0.6, 0.07]
+    ax = check_figure(plot_sigmoid_layer(xs, outputs, slopes, 0.0, 0.4, 0.6))
+    assert ax.get_ylabel()
+    forward, backward, tangent, point = ax.get_lines()
+    assert list(forward.get_ydata()) == outputs and list(backward.get_ydata()) == slopes
+    assert tangent.get_ydata() == pytest.approx([0.4 - 1.2, 0.4, 0.4 + 1.2])
+    assert (point.get_xdata()[0], point.get_ydata()[0]) == (0.0, 0.4)
+    assert ax.get_title() == "x = +0.0: forward gives 0.400, backward gives 0.600"
+    with pytest.raises(ValueError, match="equal length"):
+        plot_sigmoid_layer(xs, outputs[:2], slopes, 0.0, 0.4, 0.6)
+
+
+def test_plot_bill_gradients_draws_the_numbers_it_is_given():
+    gradients = {"notebook_price": 1.5, "tax": 10.0, "friends": -0.946}
+    ax = check_figure(plot_bill_gradients(gradients, 5, 4.73, limit=20, reference=-1))
+    assert [bar.get_height() for bar in ax.patches] == list(gradients.values())
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "notebook\nprice", "tax", "friends"]
+    assert "-0.95" in [text.get_text() for text in ax.texts]  # every bar shows its value
+    assert ax.get_title() == "5 friends: share 4.73, d share / d friends = -0.946"
+    assert ax.get_ylim() == pytest.approx((-24, 24))  # limit fixes the scale of every frame
+    assert -1 in [line.get_ydata()[0] for line in ax.get_lines()]
+    alone = check_figure(plot_bill_gradients({"friends": -2.0}, 1, 2.0)).get_title()
+    assert alone.startswith("1 friend: ")
+    with pytest.raises(ValueError, match='"friends" entry'):
+        plot_bill_gradients({"tax": 1.0}, 2, 3.0)
 
 
 def test_line_html_marks_changes_and_escapes():
