@@ -303,20 +303,6 @@ def path_cost_table(ns, repeats=3):
     return rows
 
 
-def local_derivative_table(output):
-    """{(input label, node label): d node / d input} for every edge of a graph with unique
-    labels; an input used twice by one node gets the sum of both local derivatives."""
-    table, seen = {}, {}
-    for node in topological_order(output):
-        if seen.setdefault(node.label, node) is not node:
-            raise ValueError(f"two nodes are labelled {node.label!r}: give every node its "
-                             "own label")
-        for inp, local_grad in zip(node.inputs, node.local_grads):
-            key = (inp.label, node.label)
-            table[key] = table.get(key, 0.0) + local_grad
-    return table
-
-
 class AddLayer:
     """An addition gate as a layer (Saito, *Deep Learning from Scratch*, ch. 5).
 

@@ -21,7 +21,7 @@ from matplotlib.patches import FancyBboxPatch  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
 from bplib.graph import (AddLayer, MulLayer, Value, diamond_chain, gradients,  # noqa: E402
-                         local_derivative_table, path_cost_table, path_product,
+                         path_cost_table, path_product,
                          path_sum_gradient, paths, shopping, topological_order)
 from bplib.plotting import PALETTE, draw_graph, plot_path_costs  # noqa: E402
 
@@ -312,19 +312,6 @@ def test_topological_order_puts_inputs_first():
         assert len(set(order)) == len(order)
         where = {node: i for i, node in enumerate(order)}
         assert all(where[inp] < where[node] for node in order for inp in node.inputs)
-
-
-def test_local_derivative_table():
-    nodes = shopping()
-    assert local_derivative_table(nodes["total"]) == pytest.approx({
-        ("apple price", "apples"): 2, ("apple count", "apples"): 10,
-        ("apples", "total"): 1.1, ("tax", "total"): 20})
-    x = Value(3.0, "x")
-    square = x * x
-    square.label = "square"
-    assert local_derivative_table(square) == {("x", "square"): 6.0}  # both edges, added
-    with pytest.raises(ValueError, match="two nodes are labelled 'x'"):
-        local_derivative_table(x + Value(1.0, "x"))
 
 
 # ---------------------------------------------------------------------------------------
