@@ -333,5 +333,5 @@ def test_bplib_holds_no_exercise_answer():
     (imports aside: `import numbers` is everyone's)."""
     secrets = {line for line in all_secret_lines() if not line.startswith(("import ", "from "))}
     assert secrets, "no solution lines found: the scan would prove nothing"
-    modules = sorted((REPO / "bplib").glob("*.py"))
+    modules = sorted((REPO / "bplib").rglob("*.py"))
     assert leaks_in(modules, secrets) == []
