@@ -7,6 +7,7 @@ vision, and every series also differs in line style or marker.
 """
 
 import matplotlib.pyplot as plt
+from IPython.display import HTML
 
 PALETTE = {
     "forward": "#0072B2",   # blue
@@ -35,3 +36,15 @@ def same_length(**series):
 def count_noun(number, noun):
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
+
+
+def html_table(header, rows, caption=None):
+    """An HTML table of already formatted cells (pandas is not part of this course's toolbox),
+    as an IPython HTML object that a notebook displays. Cells are inserted as given."""
+    if any(len(row) != len(header) for row in rows):
+        raise ValueError(f"every row needs {len(header)} cells, one per column of {header}")
+    head = "".join(f"<th>{cell}</th>" for cell in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+                   for row in rows)
+    title = f"<caption>{caption}</caption>" if caption else ""
+    return HTML(f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
