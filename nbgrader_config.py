@@ -14,8 +14,15 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # rather than nbgrader's defaults, source/ and release/.
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-# The gradebook is the default SQLite file <root>/gradebook.db (gitignored): it holds grades,
-# and the hidden tests that autograding restores, so it never belongs in the repository.
+# The gradebook: BPCOURSE_DB_URL (a SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db,
+# needed to grade in parallel or from several machines), else the SQLite file
+# <root>/gradebook.db (gitignored): it holds grades, and the hidden tests that autograding
+# restores, so it never belongs in the repository.
+# A server database checks that every assignment belongs to a known course (SQLite does
+# not), and nbgrader's exchange on JupyterHub needs the course's id too.
+c.CourseDirectory.course_id = os.environ.get("BPCOURSE_COURSE_ID", "backprop-course")
+c.CourseDirectory.db_url = (os.environ.get("BPCOURSE_DB_URL")
+                            or "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db"))
 
 # Seconds per cell, not per notebook: this is the timeout nbgrader's Execute actually applies
 # (default 30). A student's slow loop fails its own cell instead of hanging the grading.

@@ -1,0 +1,1 @@
+"""The course's grading code (instructors only; never installed for students)."""

@@ -1,0 +1,169 @@
+"""The gradebook on a real PostgreSQL server, and a class graded in parallel against it.
+
+A throw-away cluster runs on 127.0.0.1 as an unprivileged user (tests/pg.py). The same
+submissions (honest, wrong and crashing) are graded twice, into two fresh databases: with
+one process and with two. Both runs must give every student exactly one grade, the same
+grades, and report the crashing submissions as not graded.
+
+Run as a script for the measurement of the instructor guide (40 submissions):
+    .venv/bin/python tests/test_gradebook_server.py 40
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import BIN, REPO  # noqa: E402
+from pg import Cluster  # noqa: E402
+
+ASSIGNMENT = "01-telephone"
+KINDS = ["honest", "untouched", "crash", "honest"]  # cycled over the students
+
+pytestmark = pytest.mark.slow
+
+
+def env_for(db_url):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("BPCOURSE_DB_URL", None)
+    if db_url:
+        env["BPCOURSE_DB_URL"] = db_url
+    return env
+
+
+def run(course, db_url, *args):
+    return subprocess.run(args, cwd=course, env=env_for(db_url), capture_output=True,
+                          text=True, timeout=1800)
+
+
+def make_course(folder, students):
+    """A copy of the course with one assignment and `students` submissions of it."""
+    course = Path(folder)
+    shutil.copytree(REPO / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    shutil.copytree(REPO / "grading", course / "grading",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    source_path = next((course / "solutions" / ASSIGNMENT).glob("*.ipynb"))
+    source = nbformat.read(source_path, as_version=4)
+    release = nbformat.read(REPO / "exercises" / ASSIGNMENT / source_path.name, as_version=4)
+    answers = {cell.metadata["nbgrader"]["grade_id"]: "\n".join(
+        line for line in cell.source.splitlines()
+        if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
+        for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    kinds = {}
+    for number in range(students):
+        kind = KINDS[number % len(KINDS)]
+        notebook = nbformat.from_dict(release)
+        if kind != "untouched":
+            for cell in notebook.cells:
+                if cell.metadata.get("nbgrader", {}).get("solution"):
+                    cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+        if kind == "crash":
+            notebook.cells.insert(1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+        student = f"s{number:03d}-{kind}"
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / source_path.name)
+        kinds[student] = kind
+    return course, kinds
+
+
+def grade_class(course, db_url, jobs):
+    """Release into a fresh gradebook, grade everyone in `jobs` processes; return
+    (the printed report, exit status, {student: score}, seconds)."""
+    released = run(course, db_url, str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT,
+                   "--force")
+    assert released.returncode == 0, released.stderr
+    start = time.perf_counter()
+    graded = run(course, db_url, str(BIN / "python"), "-m", "grading.batch", "grade",
+                 ASSIGNMENT, "--jobs", str(jobs))
+    seconds = time.perf_counter() - start
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url) as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+        students = [student.id for student in gradebook.students]
+    assert len(students) == len(set(students)), f"duplicate students: {students}"
+    return graded, scores, seconds
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    server = Cluster().start()
+    yield server
+    server.stop()
+
+
+def check_report(graded, kinds, max_score):
+    lines = [line.split() for line in graded.stdout.splitlines() if line.startswith("  s")]
+    reported = [fields[0] for fields in lines]
+    assert sorted(reported) == sorted(kinds), graded.stdout  # one line per student, no more
+    for fields in lines:
+        if kinds[fields[0]] == "crash":
+            assert "NOT GRADED" in " ".join(fields), graded.stdout
+        else:
+            assert float(fields[1]) == (max_score if kinds[fields[0]] == "honest" else 0)
+    crashes = sum(kind == "crash" for kind in kinds.values())
+    assert f"graded {len(kinds) - crashes} of {len(kinds)}" in graded.stdout
+    assert graded.returncode == 1  # some submissions could not be graded: the exit says so
+    assert "locked" not in graded.stdout + graded.stderr
+
+
+def test_parallel_grading_on_postgresql_gives_the_serial_grades(cluster, tmp_path):
+    course, kinds = make_course(tmp_path / "course", 8)
+    max_score = sum(cell.metadata["nbgrader"].get("points", 0) for cell in nbformat.read(
+        next((course / "solutions" / ASSIGNMENT).glob("*.ipynb")), as_version=4).cells
+        if cell.metadata.get("nbgrader", {}).get("grade"))
+    results = {}
+    for jobs in (1, 2):
+        url = cluster.create_database(f"jobs{jobs}")
+        graded, scores, _ = grade_class(course, url, jobs)
+        check_report(graded, kinds, max_score)
+        results[jobs] = scores
+    expected = {s: (max_score if kind == "honest" else 0.0)
+                for s, kind in kinds.items() if kind != "crash"}
+    assert {s: v for s, v in results[1].items() if kinds[s] != "crash"} == expected
+    assert results[1] == results[2]
+
+
+def test_parallel_grading_refuses_sqlite(tmp_path):
+    course, _ = make_course(tmp_path / "course", 1)
+    graded = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade",
+                 ASSIGNMENT, "--jobs", "2")
+    assert graded.returncode != 0
+    assert "needs a server gradebook" in graded.stderr
+    assert not (course / "gradebook.db").exists()  # refused before touching anything
+
+
+def test_missing_assignment_or_submissions_are_named(tmp_path):
+    course, _ = make_course(tmp_path / "course", 1)
+    graded = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade", "99-nope")
+    assert graded.returncode != 0 and "no assignment '99-nope'" in graded.stderr
+    shutil.rmtree(course / "submitted")
+    graded = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade", ASSIGNMENT)
+    assert graded.returncode != 0 and "no submissions of '01-telephone'" in graded.stderr
+
+
+if __name__ == "__main__":  # the measurement: JOBS=1 against JOBS=2, side by side
+    import tempfile
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    with tempfile.TemporaryDirectory() as folder:
+        server = Cluster().start()
+        try:
+            course, kinds = make_course(Path(folder) / "course", count)
+            times, grades = {}, {}
+            for jobs in (1, 2):
+                graded, grades[jobs], times[jobs] = grade_class(
+                    course, server.create_database(f"measure{jobs}"), jobs)
+                print(graded.stdout.splitlines()[-1 - sum(k == "crash" for k in kinds.values())])
+            print(f"{count} submissions: JOBS=1 {times[1]:.1f} s, JOBS=2 {times[2]:.1f} s, "
+                  f"speed-up {times[1] / times[2]:.2f}x; grades identical: "
+                  f"{grades[1] == grades[2]}")
+        finally:
+            server.stop()
