@@ -4,19 +4,27 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD := _build
 VENDOR := $(BUILD)/vendor
 CHROMIUM := /usr/bin/chromium
+INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book serve test clean
+.PHONY: help setup book serve test clean release collect grade feedback grades
 
 help:
 	@echo "make book   build the book (sets up .venv and the JavaScript first)"
 	@echo "make test   the whole test suite (same set-up, plus headless Chromium)"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
-	@echo "make clean  remove builds, caches and grading data (keeps .venv and node_modules)"
+	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
+	@echo
+	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
+	@echo "make release A=01-telephone          check the source and regenerate exercises/A"
+	@echo "make collect A=01-telephone ZIP=f.zip  unpack an LMS zip into submitted/"
+	@echo "make grade A=01-telephone [JOBS=n]   autograde submitted/*/A, then feedback and grades"
+	@echo "make feedback A=01-telephone         feedback/ for every graded student"
+	@echo "make grades                          grades.csv for all assignments"
 
 # Python: the pinned requirements, bplib installed from this folder (editable).
 $(BIN)/.installed: requirements.txt constraints.txt bplib/pyproject.toml
@@ -58,8 +66,57 @@ serve:
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: setup $(CHROMIUM)
+# The gradebook tests start a throw-away PostgreSQL server (Debian's package).
+$(INITDB):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+
+test: setup $(CHROMIUM) $(INITDB)
 	$(BIN)/python -m pytest tests
 
 clean:
-	rm -rf $(BUILD) autograded submitted feedback gradebook.db .pytest_cache
+	rm -rf $(BUILD) .pytest_cache
+
+# --- Instructors: thin wrappers over nbgrader with the course's config (nbgrader_config.py).
+# They need the environment (make setup) but never reinstall it; nbgrader runs alembic by
+# name, so the environment's bin comes first on PATH.
+NBGRADER := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader
+JOBS ?= 1
+need-assignment = @test -n "$(A)" || { echo "name the assignment: make $@ A=01-telephone"; exit 2; }; \
+	test -d "solutions/$(A)" || { echo "no assignment '$(A)': solutions/ holds $$(ls solutions | tr '\n' ' ')"; exit 2; }
+
+release: | $(BIN)/.installed
+	$(need-assignment)
+	@# nbgrader without --force silently keeps an old release; with it, a broken source
+	@# would be released: so the source must pass its own tests first.
+	$(BIN)/python -c "import sys; from nbgrader.validator import Validator; import glob; \
+	  bad = [nb for nb in glob.glob('solutions/$(A)/*.ipynb') if Validator().validate(nb)]; \
+	  sys.exit('the source fails its own tests, nothing released: ' + ', '.join(bad) if bad else 0)"
+	$(NBGRADER) generate_assignment $(A) --force
+	@echo "released exercises/$(A): commit it with its source"
+
+collect: | $(BIN)/.installed
+	$(need-assignment)
+	@test -f "$(ZIP)" || { echo "name the LMS's zip of submissions: make collect A=$(A) ZIP=path/to/file.zip"; exit 2; }
+	rm -rf downloaded/$(A) && mkdir -p downloaded/$(A)/archive
+	cp "$(ZIP)" downloaded/$(A)/archive/
+	$(NBGRADER) zip_collect $(A) --force
+	@found=$$(ls -d submitted/*/$(A) 2>/dev/null | cut -d/ -f2); \
+	  test -n "$$found" || { echo "no file in $(ZIP) matched <student id>_<notebook>.ipynb (BPCOURSE_ZIP_REGEXP): nothing collected"; exit 1; }; \
+	  echo "collected $(A) from: $$(echo $$found)"
+
+grade: | $(BIN)/.installed
+	$(need-assignment)
+	@test -n "$$(ls -d submitted/*/$(A) 2>/dev/null)" || { echo "no submissions: expected submitted/<student>/$(A)/ (make collect, or copy them there)"; exit 2; }
+	@# every student is graded, feedback and grades are written even when some submissions
+	@# could not be graded; the exit status then still reports the failure
+	$(BIN)/python -m grading.batch grade $(A) --jobs $(JOBS); status=$$?; \
+	  $(MAKE) --no-print-directory feedback A=$(A) && $(MAKE) --no-print-directory grades && exit $$status
+
+feedback: | $(BIN)/.installed
+	$(need-assignment)
+	$(NBGRADER) generate_feedback $(A) --force
+	@echo "feedback is in feedback/<student>/$(A)/"
+
+grades: | $(BIN)/.installed
+	$(NBGRADER) export --to grades.csv
+	@echo "grades of every assignment: grades.csv"

@@ -37,3 +37,10 @@ c.OverwriteCells.add_missing_cells = True
 # Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
 # The first two are GenerateFeedback's defaults, kept in their order.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+
+# `make collect` (nbgrader zip_collect): an LMS's zip of submissions whose files are named
+# <student id>_<notebook>.ipynb, e.g. alice_01-telephone.ipynb, anywhere inside the zip.
+# Another LMS's naming: set BPCOURSE_ZIP_REGEXP to a regular expression with the groups
+# student_id and file_id (it is matched against each extracted file's full path).
+c.FileNameCollectorPlugin.named_regexp = os.environ.get(
+    "BPCOURSE_ZIP_REGEXP", r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>[^/_]+\.ipynb)$")

@@ -80,14 +80,27 @@ def _grade_one(job):
         None if result["success"] else _why(result)
 
 
-def submissions(assignment):
-    """The students who handed in the assignment, in name order."""
+def submissions(assignment, shard=(0, 1)):
+    """The students who handed in the assignment, in name order; with shard (i, n), only
+    every n-th of them starting at the i-th (one machine's share of a class)."""
     found = sorted(path.parent.name for path in (COURSE / "submitted").glob(f"*/{assignment}")
                    if path.is_dir())
     if not found:
         raise SystemExit(f"no submissions of {assignment!r}: expected folders "
                          f"submitted/<student>/{assignment}/ in {COURSE}")
-    return found
+    index, count = shard
+    return found[index::count]
+
+
+def parse_shard(text):
+    """'i/n' -> (i, n) with 0 <= i < n: this machine grades the i-th of n shares."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard takes i/n, e.g. 0/4, got {text!r}") from None
+    if not 0 <= index < count:
+        raise SystemExit(f"--shard i/n needs 0 <= i < n, got {text!r}")
+    return index, count
 
 
 def check_assignment(assignment):
@@ -96,17 +109,17 @@ def check_assignment(assignment):
         raise SystemExit(f"no assignment {assignment!r}: solutions/ holds {', '.join(known)}")
 
 
-def grade(assignment, jobs, out=sys.stdout):
+def grade(assignment, jobs, shard=(0, 1), out=sys.stdout):
     """Autograde every submission of the assignment in `jobs` processes; return the rows
     (student, ok, score, max_score, seconds, why) in the order they finished."""
     check_assignment(assignment)
     if jobs < 1:
         raise SystemExit(f"JOBS must be a whole number of at least 1, got {jobs}")
-    if jobs > 1 and db_url().startswith("sqlite"):
+    if (jobs > 1 or shard[1] > 1) and db_url().startswith("sqlite"):
         raise SystemExit("grading in parallel needs a server gradebook: SQLite takes one "
                          "writer at a time. Set BPCOURSE_DB_URL to a PostgreSQL URL "
                          "(see the instructor guide) or use JOBS=1.")
-    students = submissions(assignment)
+    students = submissions(assignment, shard)
     print(f"grading {len(students)} submissions of {assignment} in {jobs} "
           f"process{'es' * (jobs > 1)}", file=out, flush=True)
     start, rows = time.perf_counter(), []
@@ -133,8 +146,9 @@ def main(argv=None):
     parser.add_argument("command", choices=["grade"])
     parser.add_argument("assignment")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--shard", default="0/1", help="i/n: grade the i-th of n shares")
     args = parser.parse_args(argv)
-    rows = grade(args.assignment, args.jobs)
+    rows = grade(args.assignment, args.jobs, parse_shard(args.shard))
     return 1 if any(not row[1] for row in rows) else 0
 
 

@@ -150,6 +150,18 @@ def test_missing_assignment_or_submissions_are_named(tmp_path):
     assert graded.returncode != 0 and "no submissions of '01-telephone'" in graded.stderr
 
 
+def test_shards_split_the_class_exactly_once(tmp_path):
+    course, kinds = make_course(tmp_path / "course", 7)
+    code = ("from grading.batch import submissions; "
+            "print([s for i in range(3) for s in submissions('01-telephone', (i, 3))])")
+    shards = run(course, None, str(BIN / "python"), "-c", code)
+    assert shards.returncode == 0, shards.stderr
+    assert sorted(eval(shards.stdout)) == sorted(kinds)
+    bad = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade", ASSIGNMENT,
+              "--shard", "3/3")
+    assert bad.returncode != 0 and "0 <= i < n" in bad.stderr
+
+
 if __name__ == "__main__":  # the measurement: JOBS=1 against JOBS=2, side by side
     import tempfile
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 40
