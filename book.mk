@@ -39,16 +39,21 @@ book: setup
 	@# are rewritten from the caches in seconds, so the HTML always starts afresh.
 	rm -rf $(BUILD)/html
 	$(BIN)/jupyter-book build . -W --keep-going
-	@$(MAKE) --no-print-directory wheel
+	$(build-wheel)
 	@echo "The book is in $(CURDIR)/$(BUILD)/html/index.html"
 
 # bplib as a wheel inside the site (wheels/bplib-<version>-py3-none-any.whl): an assignment
 # opened anywhere but the course's environment installs it from there.
-wheel: | $(BIN)/.installed
-	rm -rf $(WHEELS) && mkdir -p $(WHEELS)
-	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps \
-	  --no-build-isolation ./bplib -w $(WHEELS)
-	@rm -rf bplib/build
+define build-wheel
+rm -rf $(WHEELS) && mkdir -p $(WHEELS)
+$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps \
+  --no-build-isolation ./bplib -w $(WHEELS)
+rm -rf bplib/build
+endef
+
+wheel:
+	@test -x $(BIN)/python || { echo "no environment yet: run 'make setup' first"; exit 2; }
+	$(build-wheel)
 
 serve:
 	@test -f $(BUILD)/html/index.html || { echo "no book yet: run 'make book' first"; exit 1; }

@@ -50,6 +50,9 @@ def clone(tmp_path_factory):
                             f"{venv_dir}/bin/.installed"], cwd=clone,
                            capture_output=True, text=True, timeout=3000)
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    ours = subprocess.run([str(BIN / "python"), "-c", "import bplib; print(bplib.__file__)"],
+                          capture_output=True, text=True, cwd=folder)
+    assert ours.stdout.startswith(str(REPO / "bplib")), "the edition's build reinstalled bplib"
     return clone
 
 
