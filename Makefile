@@ -3,20 +3,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 
-PYTHON ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
-BUILD := _build
-VENDOR := $(BUILD)/vendor
 CHROMIUM := /usr/bin/chromium
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book serve test clean release collect grade feedback grades
+.PHONY: help setup book wheel serve test clean public release collect grade feedback grades
+
+include book.mk
 
 help:
 	@echo "make book   build the book (sets up .venv and the JavaScript first)"
 	@echo "make test   the whole test suite (same set-up, plus headless Chromium)"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
+	@echo "make public write _public/, the edition for students and readers (no answers)"
 	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
 	@echo
 	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
@@ -25,42 +23,6 @@ help:
 	@echo "make grade A=01-telephone [JOBS=n]   autograde submitted/*/A, then feedback and grades"
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
 	@echo "make grades                          grades.csv for all assignments"
-
-# Python: the pinned requirements, bplib installed from this folder (editable).
-$(BIN)/.installed: requirements.txt constraints.txt bplib/pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@touch $@
-
-# The book's JavaScript, from the lock file; the built book serves it itself.
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	@touch $@
-
-$(VENDOR)/.copied: node_modules/.installed
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/html-manager
-	cp -r node_modules/mathjax/es5 $(VENDOR)/mathjax
-	cp node_modules/requirejs/require.js $(VENDOR)/require.js
-	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
-	   node_modules/@jupyter-widgets/html-manager/dist/*.{woff2,woff,ttf,eot,svg} $(VENDOR)/html-manager/
-	@touch $@
-
-setup: $(BIN)/.installed $(VENDOR)/.copied
-
-# jupyter-cache keys on the notebook alone, so a change to bplib must empty the cache.
-book: setup
-	@hash=$$(cat $$(find bplib -name "*.py" | sort) bplib/pyproject.toml | sha256sum | cut -c1-16); \
-	if [ "$$(cat $(BUILD)/.bplib-hash 2>/dev/null)" != "$$hash" ]; then \
-	  rm -rf $(BUILD)/.jupyter_cache $(BUILD)/jupyter_execute; echo "$$hash" > $(BUILD)/.bplib-hash; fi
-	@# Sphinx neither re-copies nor overwrites static files when no page changed; the pages
-	@# are rewritten from the caches in seconds, so the HTML always starts afresh.
-	rm -rf $(BUILD)/html
-	$(BIN)/jupyter-book build . -W --keep-going
-	@echo "The book is in $(CURDIR)/$(BUILD)/html/index.html"
-
-serve:
-	@test -f $(BUILD)/html/index.html || { echo "no book yet: run 'make book' first"; exit 1; }
-	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(BUILD)/html
 
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
 $(CHROMIUM):
@@ -73,8 +35,12 @@ $(INITDB):
 test: setup $(CHROMIUM) $(INITDB)
 	$(BIN)/python -m pytest tests
 
+# The public edition: everything students and readers may see, and nothing else.
+public: book
+	$(BIN)/python tools/public.py
+
 clean:
-	rm -rf $(BUILD) .pytest_cache
+	rm -rf _public $(BUILD) .pytest_cache
 
 # --- Instructors: thin wrappers over nbgrader with the course's config (nbgrader_config.py).
 # They need the environment (make setup) but never reinstall it; nbgrader runs alembic by

@@ -39,7 +39,8 @@ def make_env():
 def course(tmp_path):
     course = tmp_path / "course"
     course.mkdir()
-    for name in ("Makefile", "nbgrader_config.py", "requirements.txt", "constraints.txt",
+    for name in ("Makefile", "book.mk", "nbgrader_config.py", "requirements.txt",
+                 "constraints.txt",
                  "bplib/pyproject.toml"):
         (course / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO / name, course / name)  # their times: nothing to reinstall
