@@ -65,6 +65,10 @@ def test_plot_message_counts():
     assert ax.get_yscale() == "log" and ax.get_ylabel()
     assert f"{forward[-1]:,}" in [text.get_text() for text in ax.texts]
     check_figure(plot_message_counts(groups_values, 5, forward, backward))
+    members = [forward_messages(threaded_line(g, 5), "members") for g in groups_values]
+    ax = check_figure(plot_message_counts(groups_values, 5, members, backward,
+                                          forward_label="every member walks"))
+    assert [line.get_label() for line in ax.get_lines()][0] == "every member walks"
 
 
 @pytest.mark.parametrize("args, message", [

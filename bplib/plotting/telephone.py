@@ -76,15 +76,17 @@ def draw_threaded_line(groups, players, direction="forward"):
     return fig
 
 
-def plot_message_counts(groups_values, players, forward_counts, backward_counts, highlight=None):
-    """Messages per training sentence against the number of groups (log scale)."""
+def plot_message_counts(groups_values, players, forward_counts, backward_counts, highlight=None,
+                        forward_label="every speaker walks the line (forward)"):
+    """Messages per training sentence against the number of groups (log scale);
+    forward_label says whose walks forward_counts counts."""
     same_length(groups_values=groups_values, forward_counts=forward_counts,
                  backward_counts=backward_counts)
     if min(min(forward_counts), min(backward_counts)) < 1:
         raise ValueError("message counts must be >= 1 to be drawn on a log scale")
     fig, ax = new_figure()
     ax.plot(groups_values, forward_counts, "-o", color=PALETTE["forward"],
-            label="every speaker walks the line (forward)")
+            label=forward_label)
     ax.plot(groups_values, backward_counts, "--s", color=PALETTE["backward"],
             label="the judge broadcasts once (backward)")
     if highlight is not None:
