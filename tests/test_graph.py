@@ -733,6 +733,15 @@ def test_draw_graph_edge_labels_show_every_local_derivative(name):
         assert not any(extent.overlaps(box) for box in boxes), label.get_text()
 
 
+def test_draw_graph_names_powers_in_words():
+    t = Value(3.0, "t")
+    out = t ** 2 + t ** 0.5
+    out.backward()
+    texts = [text.get_text() for text in draw_graph(out).axes[0].texts]
+    assert "square" in texts and "power 0.5" in texts
+    assert not any("**" in text for text in texts)
+
+
 def test_draw_graph_title_and_errors():
     out = square_of_sum()
     assert draw_graph(out, show_grad=False, title="t = x + y, z = t²").axes[0].get_title() == \

@@ -115,6 +115,8 @@ def _box_lines(node, show_grad):
     """[(text, colour, font weight, font size)] for a node's box: its label and operation
     (on two lines if long), its value and maybe its grad; long lines get smaller type."""
     op = _OP_SYMBOLS.get(node.op, node.op)
+    if op.startswith("**"):  # "**2" is Python; the figure says "square" or "power 0.5"
+        op = "square" if op == "**2" else f"power {op[2:]}"
     header = f"{node.label} ({op})" if node.label and op else node.label or op
     header = textwrap.wrap(header, 16, max_lines=2, placeholder="…") or [""]
     lines = [(text, "black", "bold") for text in header]
