@@ -113,7 +113,7 @@ def plot_gradient_speedup(table):
     n = np.array([row["n_params"] for row in table], dtype=float)
     speedup = np.array([row["speedup"] for row in table], dtype=float)
     fig, ax = new_figure()
-    ax.plot(n, speedup, "-o", color=PALETTE["forward"], label="measured speed-up (fd / backprop)")
+    ax.plot(n, speedup, "-o", color=PALETTE["forward"], label="measured speed-up")
     # A line proportional to N through the first point: the slope the measurements should follow.
     ax.plot(n, speedup[0] * n / n[0], ":", color=PALETTE["neutral"], label="proportional to N")
     ax.set_xscale("log")
