@@ -265,6 +265,22 @@ def path_sum_gradient(output, node):
     return sum(path_product(path) for path in paths(output, node))
 
 
+def forward_sweep(output, seed):
+    """{node: d node / d seed} for every node output depends on: forward mode, one sweep.
+
+    It reads the same local derivatives as backward(), in the other direction: a node's
+    tangent is the sum over its inputs of local derivative times the input's tangent. One
+    sweep gives every node's derivative with respect to ONE input (the seed); backward()
+    gives ONE output's derivative with respect to every node.
+    """
+    order = _check_in_graph(output, [seed])
+    tangent = {}
+    for node in order:
+        tangent[node] = 1.0 if node is seed else sum(
+            local_grad * tangent[inp] for inp, local_grad in zip(node.inputs, node.local_grads))
+    return tangent
+
+
 def _check_count(name, value, smallest):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
         raise ValueError(f"{name} must be a whole number >= {smallest}, got {value!r}")

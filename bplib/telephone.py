@@ -106,25 +106,38 @@ def threaded_line(groups, players):
     return line
 
 
-def forward_messages(line):
-    """Messages when every speaker walks the line: per speaker, one per edge downstream.
+def _downstream_edges(line, start):
+    """The edges whose tail can be reached from start (start's own edges included)."""
+    reached, to_visit = {start}, [start]
+    while to_visit:
+        for listener in line[to_visit.pop()]:
+            if listener not in reached:
+                reached.add(listener)
+                to_visit.append(listener)
+    return sum(len(line[node]) for node in reached)
 
-    An edge is downstream of a speaker when its tail can be reached from the speaker
-    (the speaker's own edge included): he has to visit that player and pass the news on.
+
+def forward_messages(line, start="speakers"):
+    """Messages when members walk the line forwards, each to learn how they influence
+    what reaches the judge: a walk crosses every edge downstream of where it starts.
+
+    start="speakers": one walk per speaker, so only the speakers learn their influence;
+    "members": one walk per speaker and player, so every member learns theirs;
+    "connections": one walk per connection, which crosses it and then walks on from its
+    listener, so every connection (a weight, in a network) learns its influence.
     """
     speakers = [node for node in line if node.startswith("speaker")]
     if not speakers:
         raise ValueError("the line has no speaker")
-    total = 0
-    for speaker in speakers:
-        reached, to_visit = {speaker}, [speaker]
-        while to_visit:
-            for listener in line[to_visit.pop()]:
-                if listener not in reached:
-                    reached.add(listener)
-                    to_visit.append(listener)
-        total += sum(len(line[node]) for node in reached)
-    return total
+    if start == "speakers":
+        return sum(_downstream_edges(line, node) for node in speakers)
+    if start == "members":
+        return sum(_downstream_edges(line, node) for node in line if node != "judge")
+    if start == "connections":
+        return sum(1 + _downstream_edges(line, listener)
+                   for listeners in line.values() for listener in listeners)
+    raise ValueError('start must be "speakers", "members" or "connections", '
+                     f"got {start!r}")
 
 
 def backward_messages(line):
@@ -143,6 +156,80 @@ def backward_messages(line):
                 reached.add(whisperer)
                 to_visit.append(whisperer)
     return messages
+
+
+def connections(line):
+    """The number of connections (edges) of a line: one message each in the judge's broadcast."""
+    return sum(len(listeners) for listeners in line.values())
+
+
+def _check_numbers(name, values):
+    values = np.asarray(values, dtype=float) if not isinstance(values, str) else None
+    if values is None or values.ndim != 1 or len(values) == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be a non-empty list of finite numbers, one per player")
+    return values
+
+
+def _check_scalar(name, value):
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and np.isfinite(value)):
+        raise ValueError(f"{name} must be one finite number, got {value!r}")
+    return float(value)
+
+
+def numeric_pass(x, weights, offsets, squash=False):
+    """The numeric telephone: (zs, said), one entry per player, in order.
+
+    Player k hears a number a (the speaker's x for player 1), scales it by the weight of
+    the connection it came over and adds their own offset: z_k = weights[k] a + offsets[k].
+    They say z_k, or sigmoid(z_k) with squash=True: then the line is the one-neuron-per-
+    layer network a_k = sigma(w_k a_(k-1) + b_k).
+    """
+    x = _check_scalar("x", x)
+    weights, offsets = _check_numbers("weights", weights), _check_numbers("offsets", offsets)
+    if len(weights) != len(offsets):
+        raise ValueError(f"one weight and one offset per player: got {len(weights)} weights "
+                         f"and {len(offsets)} offsets")
+    zs, said, heard = [], [], x
+    for weight, offset in zip(weights, offsets):
+        z = weight * heard + offset
+        heard = 1 / (1 + np.exp(-z)) if squash else z
+        zs.append(float(z))
+        said.append(float(heard))
+    return zs, said
+
+
+def judge_cost(out, target):
+    """The judge's cost J = (out - target)^2 / 2 for what the last player said."""
+    return 0.5 * (_check_scalar("out", out) - _check_scalar("target", target)) ** 2
+
+
+def line_cost(x, weights, offsets, target, squash=False):
+    """J for one practice number x whose right answer is target."""
+    return judge_cost(numeric_pass(x, weights, offsets, squash)[1][-1], target)
+
+
+def judge_broadcast(x, weights, offsets, target, squash=False):
+    """Every partial derivative of J by one backward pass, as a dict of lists (and x).
+
+    The judge sends dJ/d(out) = out - target to the last player. Player k receives
+    message_k = dJ/d(what they said), turns it into dJ/dz_k (times sigma'(z_k) if they
+    squash), keeps dJ/dz_k * (what they heard) for their connection's weight and dJ/dz_k
+    for their offset, and sends dJ/dz_k * weight_k back to the player before them.
+    """
+    zs, said = numeric_pass(x, weights, offsets, squash)
+    heard = [_check_scalar("x", x)] + said[:-1]  # what each player remembers hearing
+    message = said[-1] - _check_scalar("target", target)
+    grads = {"weights": [0.0] * len(zs), "offsets": [0.0] * len(zs),
+             "messages": [0.0] * len(zs)}
+    for k in reversed(range(len(zs))):
+        grads["messages"][k] = message
+        dz = message * said[k] * (1 - said[k]) if squash else message
+        grads["weights"][k] = dz * heard[k]
+        grads["offsets"][k] = dz
+        message = dz * float(weights[k])
+    grads["x"] = message
+    return grads
 
 
 def gradient_cost_table(hidden_sizes, n_inputs=4, n_outputs=2, batch=8, repeats=3, rng=0):

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
-from bplib.graph import (AddLayer, MulLayer, Value, diamond_chain, gradients,  # noqa: E402
-                         path_cost_table, path_product,
+from bplib.graph import (AddLayer, MulLayer, Value, diamond_chain,  # noqa: E402
+                         forward_sweep, gradients, path_cost_table, path_product,
                          path_sum_gradient, paths, shopping, topological_order)
 from bplib.plotting import PALETTE, draw_graph, plot_path_costs  # noqa: E402
 
@@ -221,6 +221,34 @@ def test_random_expressions_against_finite_differences():
         _, grads = engine_value_and_grads(program, inputs)
         assert_close(grads, finite_differences(program, inputs), 1e-5,
                      f"seed {seed}, program {program}")
+
+
+def test_forward_sweeps_against_autograd_and_backward():
+    """One forward sweep per input gives what one backward pass gives for all of them."""
+    for seed in range(2000, 2100):
+        rng = random.Random(seed)
+        inputs, program = random_program(rng, rng.randint(1, 4), rng.randint(1, 30))
+        xs = [Value(x, f"x{i}") for i, x in enumerate(inputs)]
+        out = run(program, xs, VALUE_OPS)
+        swept = [forward_sweep(out, x)[out] for x in xs]
+        _, expected = autograd_value_and_grads(program, inputs)
+        context = f"seed {seed}, program {program}"
+        assert_close(swept, expected, 1e-9, context)
+        assert_close(swept, gradients(out, xs), 1e-12, context)
+
+
+def test_forward_sweep_by_hand():
+    B, C, D = Value(2, "B"), Value(3, "C"), Value(1, "D")
+    F, G = B * C, C + D
+    A = F * G
+    tangents = forward_sweep(A, C)
+    assert (tangents[C], tangents[F], tangents[G], tangents[A]) == (1, 2, 1, 2 * 4 + 6 * 1)
+    assert tangents[B] == tangents[D] == 0
+    x = Value(3, "x")
+    square = x * x
+    assert forward_sweep(square, x)[square] == 6  # both uses of x count
+    with pytest.raises(ValueError, match="not in the graph"):
+        forward_sweep(A, Value(1, "E"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -683,6 +711,35 @@ def test_draw_graph(name, show_grad):
         extent = text.get_window_extent(renderer)
         assert any(box.x0 <= extent.x0 and extent.x1 <= box.x1 and box.y0 <= extent.y0
                    and extent.y1 <= box.y1 for box in boxes), text.get_text()
+
+
+@pytest.mark.parametrize("name", ["shopping with oranges", "(x + y) ** 2", "neuron",
+                                  "x * x", "diamond chain"])
+def test_draw_graph_edge_labels_show_every_local_derivative(name):
+    out = GRAPHS[name]()
+    out.backward()
+    nodes = topological_order(out)
+    ax = draw_graph(out, edge_labels=True).axes[0]
+    labels = [t for t in ax.texts if not isinstance(t, Annotation) and t.get_bbox_patch()]
+    assert sorted(float(t.get_text()) for t in labels) == pytest.approx(
+        sorted(float(f"{g:.3g}") for node in nodes for g in node.local_grads))
+    assert any("local derivative" in t.get_text() for t in ax.texts)
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [box.get_window_extent(renderer) for box in boxes_of(ax)]
+    for label in labels:  # a label sits on its arrow, outside every box
+        extent = label.get_bbox_patch().get_window_extent(renderer)
+        assert not any(extent.overlaps(box) for box in boxes), label.get_text()
+
+
+def test_draw_graph_names_powers_in_words():
+    t = Value(3.0, "t")
+    out = t ** 2 + t ** 0.5
+    out.backward()
+    texts = [text.get_text() for text in draw_graph(out).axes[0].texts]
+    assert "square" in texts and "power 0.5" in texts
+    assert not any("**" in text for text in texts)
 
 
 def test_draw_graph_title_and_errors():

@@ -65,6 +65,10 @@ def test_plot_message_counts():
     assert ax.get_yscale() == "log" and ax.get_ylabel()
     assert f"{forward[-1]:,}" in [text.get_text() for text in ax.texts]
     check_figure(plot_message_counts(groups_values, 5, forward, backward))
+    members = [forward_messages(threaded_line(g, 5), "members") for g in groups_values]
+    ax = check_figure(plot_message_counts(groups_values, 5, members, backward,
+                                          forward_label="every member walks"))
+    assert [line.get_label() for line in ax.get_lines()][0] == "every member walks"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -135,7 +139,7 @@ def test_plot_bill_gradients_draws_the_numbers_it_is_given():
     assert [label.get_text() for label in ax.get_xticklabels()] == [
         "notebook\nprice", "tax", "friends"]
     assert "-0.95" in [text.get_text() for text in ax.texts]  # every bar shows its value
-    assert ax.get_title() == "5 friends: share 4.73, d share / d friends = -0.946"
+    assert ax.get_title() == "5 friends: share 4.73, ∂ share/∂ friends = -0.946"
     assert ax.get_ylim() == pytest.approx((-24, 24))  # limit fixes the scale of every frame
     assert -1 in [line.get_ydata()[0] for line in ax.get_lines()]
     alone = check_figure(plot_bill_gradients({"friends": -2.0}, 1, 2.0)).get_title()

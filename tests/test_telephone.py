@@ -7,9 +7,13 @@ import string
 import numpy as np
 import pytest
 
-from bplib.telephone import (ALPHABET, backward_messages, forward_messages,
-                             gradient_cost_table, letter_error, pass_along,
-                             simulated_line_error, threaded_line, whisper)
+import autograd.numpy as anp
+from autograd import grad
+
+from bplib.telephone import (ALPHABET, backward_messages, connections, forward_messages,
+                             gradient_cost_table, judge_broadcast, judge_cost, letter_error,
+                             line_cost, numeric_pass, pass_along, simulated_line_error,
+                             threaded_line, whisper)
 
 SENTENCE = "The quick brown fox jumps over the lazy dog, 3 times!"
 
@@ -181,6 +185,108 @@ def test_threaded_line_and_counts_against_brute_force():
         assert len(line) == groups * (players + 1) + 1
         assert forward_messages(line) == brute_force_forward(edges)
         assert backward_messages(line) == len(edges)
+
+
+def closed_form_walks(groups, players):
+    """(members, connections) walk counts on threaded_line(groups, players), by formula.
+
+    From a player at position k < players every later position is reached: their own
+    groups edges, groups^2 edges per position before the last, groups into the judge."""
+    def down(k):  # edges a walk from a player at position k crosses
+        return 1 if k == players else 2 * groups + (players - 1 - k) * groups ** 2
+    members = groups * (1 + down(1)) + groups * sum(down(k) for k in range(1, players + 1))
+    per_connection = (groups * (1 + down(1)) + groups * 1
+                      + sum(groups ** 2 * (1 + down(k + 1)) for k in range(1, players)))
+    return members, per_connection
+
+
+def test_walks_from_every_member_and_connection_against_a_formula():
+    rng = random.Random(3)
+    for _ in range(20):
+        groups, players = rng.randint(1, 7), rng.randint(1, 7)
+        line = threaded_line(groups, players)
+        members, per_connection = closed_form_walks(groups, players)
+        assert forward_messages(line, start="members") == members
+        assert forward_messages(line, start="connections") == per_connection
+        assert connections(line) == backward_messages(line)
+    # The ten-by-ten line of chapter 1: every member walking costs about 50 broadcasts.
+    line = threaded_line(10, 10)
+    assert 45 < forward_messages(line, "members") / backward_messages(line) < 55
+
+
+def test_walks_by_hand_and_bad_start():
+    line = threaded_line(1, 2)  # speaker -> 1.1 -> 1.2 -> judge
+    assert forward_messages(line, "members") == 3 + 2 + 1
+    assert forward_messages(line, "connections") == 3 + 2 + 1
+    line = threaded_line(2, 2)  # a walk from a player at position 1 crosses 2 + 2 edges
+    assert forward_messages(line, "members") == 2 * 5 + 2 * 4 + 2 * 1
+    with pytest.raises(ValueError, match="start must be"):
+        forward_messages(line, start="judge")
+
+
+# ---------------------------------------------------------------------------------------
+# The numeric telephone: the judge's broadcast against autograd and finite differences
+
+
+def autograd_cost(x, weights, offsets, target, squash):
+    heard = x
+    for k in range(len(weights)):
+        z = weights[k] * heard + offsets[k]
+        heard = 1 / (1 + anp.exp(-z)) if squash else z
+    return 0.5 * (heard - target) ** 2
+
+
+@pytest.mark.parametrize("squash", [False, True])
+def test_judge_broadcast_against_autograd_and_finite_differences(squash):
+    rng = np.random.default_rng(11 if squash else 12)
+    for _ in range(30):
+        n = int(rng.integers(1, 8))
+        x, target = float(rng.normal()), float(rng.normal())
+        weights, offsets = rng.normal(size=n) * 1.5, rng.normal(size=n)
+        got = judge_broadcast(x, list(weights), list(offsets), target, squash)
+        assert got["weights"] == pytest.approx(
+            grad(autograd_cost, 1)(x, weights, offsets, target, squash), rel=1e-9, abs=1e-12)
+        assert got["offsets"] == pytest.approx(
+            grad(autograd_cost, 2)(x, weights, offsets, target, squash), rel=1e-9, abs=1e-12)
+        assert got["x"] == pytest.approx(
+            grad(autograd_cost, 0)(x, weights, offsets, target, squash), rel=1e-9, abs=1e-12)
+        h = 1e-6
+        for k in range(n):
+            up, down = weights.copy(), weights.copy()
+            up[k] += h
+            down[k] -= h
+            nudged = (line_cost(x, up, offsets, target, squash)
+                      - line_cost(x, down, offsets, target, squash)) / (2 * h)
+            assert got["weights"][k] == pytest.approx(nudged, rel=1e-5, abs=1e-8)
+        # the message to the last player is the judge's dJ/d(out) = out - target
+        out = numeric_pass(x, weights, offsets, squash)[1][-1]
+        assert got["messages"][-1] == pytest.approx(out - target)
+
+
+def test_numeric_pass_by_hand():
+    zs, said = numeric_pass(2.0, [3.0, -1.0], [1.0, 0.5])
+    assert zs == said == [7.0, -6.5]
+    zs, said = numeric_pass(0.0, [1.0], [0.0], squash=True)
+    assert zs == [0.0] and said == [0.5]
+    assert judge_cost(3.0, 1.0) == 2.0
+    assert line_cost(2.0, [3.0, -1.0], [1.0, 0.5], -6.5) == 0.0
+    grads = judge_broadcast(2.0, [3.0, -1.0], [1.0, 0.5], -5.5)  # out - target = -1
+    assert grads["messages"] == [1.0, -1.0] and grads["offsets"] == [1.0, -1.0]
+    assert grads["weights"] == [2.0, -7.0] and grads["x"] == 3.0
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.nan, [1.0], [0.0]), "x must be one finite number"),
+    (("1", [1.0], [0.0]), "x must be one finite number"),
+    ((1.0, [], []), "weights must be a non-empty list"),
+    ((1.0, [1.0, np.inf], [0.0, 0.0]), "weights must be a non-empty list"),
+    ((1.0, [1.0, 2.0], [0.0]), "one weight and one offset per player"),
+])
+def test_numeric_pass_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        numeric_pass(*args)
+    with pytest.raises(ValueError, match="target must be one finite number"):
+        judge_cost(1.0, None)
 
 
 def test_counts_on_a_line_that_is_not_threaded():

@@ -31,8 +31,8 @@ def plot_sigmoid_layer(xs, outputs, slopes, x0, out0, slope0):
 
 
 def plot_bill_gradients(gradients, friends, share, limit=None, reference=None):
-    """One bar per input: d share / d input, from the dict gradients {input name: value},
-    labelled with its value. The title names the share and d share / d friends.
+    """One bar per input: ∂ share/∂ input, from the dict gradients {input name: value},
+    labelled with its value. The title names the share and ∂ share/∂ friends.
 
     limit: the largest |gradient| the axis must fit (give every slider frame the same);
     reference: a height to mark with a dotted line.
@@ -52,10 +52,10 @@ def plot_bill_gradients(gradients, friends, share, limit=None, reference=None):
         ax.legend(loc="upper right", fontsize=8)
     ax.set_ylim(-top, top)
     ax.set_xlabel("input of the bill")
-    ax.set_ylabel("d share / d input")
+    ax.set_ylabel("∂ share/∂ input")
     ax.tick_params(axis="x", labelsize=8)
     ax.set_title(f"{count_noun(friends, 'friend')}: share {share:.2f}, "
-                 f"d share / d friends = {gradients['friends']:.3f}", fontsize=9)
+                 f"∂ share/∂ friends = {gradients['friends']:.3f}", fontsize=9)
     return fig
 
 
@@ -115,6 +115,8 @@ def _box_lines(node, show_grad):
     """[(text, colour, font weight, font size)] for a node's box: its label and operation
     (on two lines if long), its value and maybe its grad; long lines get smaller type."""
     op = _OP_SYMBOLS.get(node.op, node.op)
+    if op.startswith("**"):  # "**2" is Python; the figure says "square" or "power 0.5"
+        op = "square" if op == "**2" else f"power {op[2:]}"
     header = f"{node.label} ({op})" if node.label and op else node.label or op
     header = textwrap.wrap(header, 16, max_lines=2, placeholder="…") or [""]
     lines = [(text, "black", "bold") for text in header]
@@ -132,9 +134,10 @@ def _spread(count, height):
     return [(count - 1) / 2 * step - i * step for i in range(count)]
 
 
-def draw_graph(output, show_grad=True, title=None):
+def draw_graph(output, show_grad=True, title=None, edge_labels=False):
     """A computational graph left to right, one box per node: its label and operation,
     its value (forward pass) and, if show_grad, its grad = d output / d node (backward).
+    With edge_labels, each arrow shows its local derivative d head / d tail.
 
     Values and grads differ in colour *and* in the word before them. With show_grad,
     call output.backward() first. Readable up to about 20 nodes in 8 columns.
@@ -143,6 +146,8 @@ def draw_graph(output, show_grad=True, title=None):
         raise ValueError("the grads are not computed yet: call output.backward() first, "
                          "or draw with show_grad=False")
     position, chains = _graph_layout(output)
+    if edge_labels:  # wider gaps between the columns, to hold the labels
+        position = {item: (1.6 * x, y) for item, (x, y) in position.items()}
     xs, ys = zip(*position.values())
     # 1.3 inches per column, 0.85 per row; at least 5 inches wide, for the caption.
     width = max(5.0, 0.3 + 1.3 * (max(xs) + 1))
@@ -160,6 +165,9 @@ def draw_graph(output, show_grad=True, title=None):
     for (side, node), edges in ends.items():
         for (_, i), dy in zip(sorted(edges), _spread(len(edges), height)):
             offset[side, i] = dy
+    # _graph_layout makes one chain per (node, input slot), in this order.
+    local_grads = [node.local_grads[slot] for node in topological_order(output)
+                   for slot in range(len(node.inputs))]
     for i, chain in enumerate(chains):
         (x0, y0), (x1, y1) = position[chain[0]], position[chain[-1]]
         points = [(x0 + half_width, y0 + offset["out", i])]
@@ -171,6 +179,12 @@ def draw_graph(output, show_grad=True, title=None):
         ax.annotate("", xy=(x1 - half_width, y1 + offset["in", i]), xytext=points[-1],
                     arrowprops=dict(arrowstyle="-|>", color="black", linewidth=0.9,
                                     shrinkA=0, shrinkB=0), zorder=1)
+        if edge_labels:
+            (tail_x, tail_y), head = points[-1], (x1 - half_width, y1 + offset["in", i])
+            ax.text((tail_x + head[0]) / 2, (tail_y + head[1]) / 2, f"{local_grads[i]:.3g}",
+                    ha="center", va="center", fontsize=8, color="black", zorder=2,
+                    bbox=dict(boxstyle="round,pad=0.15", facecolor="#FFF3C4",
+                              edgecolor=PALETTE["neutral"], linewidth=0.6))
     for node in lines:
         x, y = position[node]
         ax.add_patch(FancyBboxPatch((x - half_width, y - height / 2), _BOX_WIDTH, height,
@@ -187,7 +201,9 @@ def draw_graph(output, show_grad=True, title=None):
     ax.set_title(title or f"Computational graph of {output.label or 'the output'}", fontsize=9)
     caption = ["grey boxes: inputs", "value: from the forward pass"]
     if show_grad:
-        caption.append(f"grad: d {output.label or 'output'} / d node, from the backward pass")
+        caption.append(f"grad: ∂{output.label or 'output'}/∂node, from the backward pass")
+    if edge_labels:
+        caption.append("on each arrow: its local derivative ∂head/∂tail")
     caption = ("\n" if width < 8 else "      ").join(caption)
     ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
     return fig

@@ -76,15 +76,17 @@ def draw_threaded_line(groups, players, direction="forward"):
     return fig
 
 
-def plot_message_counts(groups_values, players, forward_counts, backward_counts, highlight=None):
-    """Messages per training sentence against the number of groups (log scale)."""
+def plot_message_counts(groups_values, players, forward_counts, backward_counts, highlight=None,
+                        forward_label="every speaker walks the line (forward)"):
+    """Messages per training sentence against the number of groups (log scale);
+    forward_label says whose walks forward_counts counts."""
     same_length(groups_values=groups_values, forward_counts=forward_counts,
                  backward_counts=backward_counts)
     if min(min(forward_counts), min(backward_counts)) < 1:
         raise ValueError("message counts must be >= 1 to be drawn on a log scale")
     fig, ax = new_figure()
     ax.plot(groups_values, forward_counts, "-o", color=PALETTE["forward"],
-            label="every speaker walks the line (forward)")
+            label=forward_label)
     ax.plot(groups_values, backward_counts, "--s", color=PALETTE["backward"],
             label="the judge broadcasts once (backward)")
     if highlight is not None:
@@ -111,7 +113,7 @@ def plot_gradient_speedup(table):
     n = np.array([row["n_params"] for row in table], dtype=float)
     speedup = np.array([row["speedup"] for row in table], dtype=float)
     fig, ax = new_figure()
-    ax.plot(n, speedup, "-o", color=PALETTE["forward"], label="measured speed-up (fd / backprop)")
+    ax.plot(n, speedup, "-o", color=PALETTE["forward"], label="measured speed-up")
     # A line proportional to N through the first point: the slope the measurements should follow.
     ax.plot(n, speedup[0] * n / n[0], ":", color=PALETTE["neutral"], label="proportional to N")
     ax.set_xscale("log")
