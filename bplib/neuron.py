@@ -190,7 +190,9 @@ def from_layers(params):
     if len(params) != 2:
         raise ValueError(f"Zhou's network has two layers, got {len(params)}")
     (W1, b1), (W2, b2) = params
-    return {"v": W1.T.copy(), "gamma": -b1[:, 0], "w": W2.T.copy(), "theta": -b2[:, 0]}
+    # 0.0 - b rather than -b: a zero bias gives the threshold 0.0, not -0.0
+    return {"v": W1.T.copy(), "gamma": 0.0 - b1[:, 0], "w": W2.T.copy(),
+            "theta": 0.0 - b2[:, 0]}
 
 
 def seed_example():
