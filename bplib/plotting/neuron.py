@@ -137,10 +137,10 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     return fig
 
 
-def plot_predictions(curves, eta):
+def plot_predictions(curves, eta, label_values=False):
     """Predictions over the updates, one line per {label: (predictions, target)}; the
     predictions start with the one before the first update, and a dotted line marks the
-    target."""
+    target. label_values writes each prediction next to its point."""
     if not curves:
         raise ValueError("give at least one curve")
     fig, ax = new_figure()
@@ -149,6 +149,10 @@ def plot_predictions(curves, eta):
         values = np.ravel(values)
         ax.plot(range(len(values)), values, style, color=colour, label=label)
         ax.axhline(target, color=colour, linestyle=":", linewidth=1)
+        if label_values:
+            for step_number, value in enumerate(values):
+                ax.annotate(f"{value:.3f}", (step_number, value), xytext=(0, -14),
+                            textcoords="offset points", ha="center", fontsize=9)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("updates made")
     ax.set_ylabel(r"prediction $\hat y$")
