@@ -2,6 +2,8 @@
 autograd, central differences, the vectorized layers of bplib.network, and the published
 numbers of seed 002's worked example."""
 
+import io
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -246,3 +248,42 @@ def test_bad_examples_and_settings_are_explained():
         neuron.predictions(net, x, y, 0.5, -1)
     with pytest.raises(ValueError, match="one example per column"):
         neuron.train(net, np.zeros((4, 2)), np.zeros((1, 2)), 0.5, 1)
+
+
+# The drawings of chapter 4 (bplib.plotting.neuron)
+
+def test_draw_zhou_network_names_every_symbol():
+    from matplotlib.figure import Figure
+
+    from bplib.plotting import draw_zhou_network
+
+    fig = draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2)
+    assert isinstance(fig, Figure)
+    fig.savefig(io.BytesIO(), format="png")
+    texts = " ".join(text.get_text() for text in fig.axes[0].texts)
+    for symbol in ("x_{1}", "x_{3}", "b_{4}", r"\hat y_{2}", "v_{24}", "w_{42}", r"\gamma_4",
+                   r"\theta_2", r"\alpha_4", r"\beta_2"):
+        assert symbol in texts, symbol
+    with pytest.raises(ValueError, match="1 <= h <= q"):
+        draw_zhou_network(d=3, q=4, l=2, h=5)
+
+
+def test_chapter_4_plots_render_with_labels():
+    from test_plotting import check_figure
+
+    from bplib import plotting
+
+    table = neuron.loop_cost_table([2, 3], network.backprop, repeats=1)
+    check_figure(plotting.plot_loop_costs(table))
+    check_figure(plotting.plot_error_curves({"standard": ([0, 4], [0.2, 0.1]),
+                                             "accumulated": ([0, 4], [0.2, 0.15])}))
+    ax = check_figure(plotting.plot_weight_tangent([0, 1, 2], [3, 2, 1.5], 1, 2, -0.75,
+                                                   "v_{11}", mark=0.5))
+    assert "-0.750" in ax.get_title()
+    ax = check_figure(plotting.plot_predictions({"target 1": ([0.5, 0.7, 0.8], 1.0)}, 0.5,
+                                                label_values=True))
+    assert {"0.500", "0.700", "0.800"} <= {text.get_text() for text in ax.texts}
+    with pytest.raises(ValueError, match="equal length"):
+        plotting.plot_error_curves({"standard": ([0, 4], [0.2])})
+    with pytest.raises(ValueError, match="empty"):
+        plotting.plot_loop_costs([])

@@ -88,7 +88,7 @@ def plot_loop_costs(table):
     ax.set_xlabel("parameters of an n–n–n network")
     ax.set_ylabel("one gradient (ms, best run)")
     ax.set_title("Loops over neurons vs vectorized layers", fontsize=10)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     return fig
 
 
@@ -106,7 +106,7 @@ def plot_error_curves(curves):
     ax.set_ylabel("mean error E over the training set")
     ax.set_ylim(bottom=0)
     ax.set_title("Standard BP vs accumulated BP, same data, same η", fontsize=10)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=9)
     return fig
 
 
@@ -133,7 +133,7 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     ax.set_ylabel("$E$ (cross-entropy)")
     ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
                  rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=9)
     return fig
 
 
@@ -158,5 +158,5 @@ def plot_predictions(curves, eta, label_values=False):
     ax.set_ylabel(r"prediction $\hat y$")
     last = ", ".join(f"{np.ravel(values)[-1]:.3f}" for values, _ in curves.values())
     ax.set_title(rf"$\eta = {eta:g}$: $\hat y$ after the last update: {last}", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=9)
     return fig
