@@ -110,8 +110,8 @@ def output_terms(y_hat, y, cost="squared"):
     """g_j = -dE_k/d(beta_j - theta_j), one output neuron at a time.
 
     Squared error, Zhou eq. (5.10): g_j = y_hat_j (1 - y_hat_j) (y_j - y_hat_j).
-    Cross-entropy: dE/dy_hat_j = (y_hat_j - y_j) / (y_hat_j (1 - y_hat_j)) cancels the
-    sigmoid's slope, and g_j = y_j - y_hat_j.
+    Cross-entropy: dE/dy_hat_j = (y_hat_j - y_j) / (y_hat_j (1 - y_hat_j)) cancels
+    the sigmoid's slope, and g_j = y_j - y_hat_j.
     """
     _check_cost(cost)
     y_hat = np.asarray(y_hat, dtype=float)
@@ -124,7 +124,8 @@ def output_terms(y_hat, y, cost="squared"):
 
 
 def hidden_terms(net, b, g):
-    """e_h = b_h (1 - b_h) sum_j w_hj g_j, Zhou eq. (5.15), one hidden neuron at a time."""
+    """e_h = b_h (1 - b_h) sum_j w_hj g_j, Zhou eq. (5.15), one hidden neuron at a
+    time."""
     _, q, l = _check_net(net)
     b, g = _check_vector("b", b, q), _check_vector("g", g, l)
     e = np.zeros(q)
@@ -136,7 +137,8 @@ def hidden_terms(net, b, g):
 
 def updates(net, x, y, eta, cost="squared"):
     """The change of every parameter for one example, Zhou eqs. (5.11)-(5.14):
-    dw_hj = eta g_j b_h, dtheta_j = -eta g_j, dv_ih = eta e_h x_i, dgamma_h = -eta e_h."""
+    dw_hj = eta g_j b_h, dtheta_j = -eta g_j,
+    dv_ih = eta e_h x_i, dgamma_h = -eta e_h."""
     _check_rate(eta)
     d, q, l = _check_net(net)
     x = _check_vector("x", x, d)
@@ -148,7 +150,8 @@ def updates(net, x, y, eta, cost="squared"):
     for j in range(l):
         for h in range(q):
             change["w"][h, j] = eta * g[j] * b[h]
-        change["theta"][j] = -eta * g[j]  # the threshold is subtracted: it moves the other way
+        # the threshold is subtracted, so it moves the other way
+        change["theta"][j] = -eta * g[j]
     for h in range(q):
         for i in range(d):
             change["v"][i, h] = eta * e[h] * x[i]
