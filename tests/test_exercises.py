@@ -85,6 +85,28 @@ WRONG_ANSWERS = {
             "    return gradients\n"
         ),
     },
+    # zhou_update is left right on purpose: its test runs it with the library's g_j and
+    # e_h, so the wrong g_terms and e_terms above it cost only their own points.
+    "04-per-neuron": {
+        "neuron-g-terms": (
+            "def g_terms(y_hat, y):\n"
+            "    # Nielsen's output error delta = dE/dz, taken for Zhou's g_j = -dE/dz\n"
+            "    return np.array([(y_hat[j] - y[j]) * y_hat[j] * (1 - y_hat[j])\n"
+            "                     for j in range(len(y_hat))])\n"
+        ),
+        "neuron-e-terms": (
+            "def e_terms(w, b, g):\n"
+            "    # the sum over output neurons forgotten: only output 1 is sent back\n"
+            "    return np.array([b[h] * (1 - b[h]) * w[h, 0] * g[0] for h in range(len(b))])\n"
+        ),
+        "neuron-g-bce": (
+            "def g_terms_bce(y_hat, y):\n"
+            "    # dE/dy_hat times the sigmoid's slope, not simplified: nan when saturated\n"
+            "    slope = y_hat * (1 - y_hat)\n"
+            "    return -(y_hat - y) / slope * slope\n"
+        ),
+        "neuron-eta-answer": "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
+    },
 }
 
 STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit", "wrong"]

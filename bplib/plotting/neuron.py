@@ -1,0 +1,162 @@
+"""Chapter 4's figures (the per-neuron derivation): each draws only what it is given."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Circle
+
+from ._common import PALETTE, new_figure, same_length
+
+
+def _column(count, height=4.0):
+    """count heights centred on 0, one unit apart at most, squeezed to fit in height."""
+    gap = min(1.0, height / max(count - 1, 1))
+    return [gap * ((count - 1) / 2 - k) for k in range(count)]
+
+
+def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2):
+    """Zhou's d-q-l network with every symbol on it. The edge v_ih, hidden neuron h, the
+    edge w_hj and output neuron j are highlighted and carry their formulas."""
+    if not (d >= 1 and q >= 1 and l >= 1 and 1 <= i <= d and 1 <= h <= q and 1 <= j <= l):
+        raise ValueError(f"need 1 <= i <= d, 1 <= h <= q, 1 <= j <= l, got d={d}, q={q}, "
+                         f"l={l}, i={i}, h={h}, j={j}")
+    fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+    plt.close(fig)  # as in new_figure: the caller displays it
+    xs = {"in": 0.0, "hidden": 3.0, "out": 6.0}
+    ys = {"in": _column(d), "hidden": _column(q), "out": _column(l)}
+    radius = 0.3
+    for a, b, name in (("in", "hidden", "v"), ("hidden", "out", "w")):
+        for m, ya in enumerate(ys[a], start=1):
+            for n, yb in enumerate(ys[b], start=1):
+                chosen = (m, n) == ((i, h) if name == "v" else (h, j))
+                ax.plot([xs[a] + radius, xs[b] - radius], [ya, yb],
+                        color=PALETTE["forward"] if chosen else PALETTE["neutral"],
+                        linewidth=2.2 if chosen else 0.7, zorder=1)
+                if chosen:
+                    ax.text((xs[a] + xs[b]) / 2, (ya + yb) / 2 + 0.18,
+                            f"${name}_{{{m}{n}}}$", ha="center", fontsize=12,
+                            color=PALETTE["forward"],
+                            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    labels = {"in": [f"$x_{{{m}}}$" for m in range(1, d + 1)],
+              "hidden": [f"$b_{{{m}}}$" for m in range(1, q + 1)],
+              "out": [rf"$\hat y_{{{m}}}$" for m in range(1, l + 1)]}
+    chosen_node = {"in": i, "hidden": h, "out": j}
+    for layer in ("in", "hidden", "out"):
+        for m, y in enumerate(ys[layer], start=1):
+            edge = PALETTE["backward"] if m == chosen_node[layer] else "black"
+            ax.add_patch(Circle((xs[layer], y), radius, facecolor="white", edgecolor=edge,
+                                linewidth=1.8, zorder=2))
+            ax.text(xs[layer], y, labels[layer][m - 1], ha="center", va="center",
+                    fontsize=11, zorder=3)
+    notes = {
+        "hidden": (rf"$\alpha_{h} = \sum_i v_{{i{h}}}\,x_i$" "\n"
+                   rf"$b_{h} = f(\alpha_{h} - \gamma_{h})$"),
+        "out": (rf"$\beta_{j} = \sum_h w_{{h{j}}}\,b_h$" "\n"
+                rf"$\hat y_{j} = f(\beta_{j} - \theta_{j})$"),
+    }
+    for layer, note in notes.items():
+        y = ys[layer][chosen_node[layer] - 1]
+        ax.annotate(note, (xs[layer], y - radius), xytext=(xs[layer], -2.3), ha="center",
+                    va="top", fontsize=10, color=PALETTE["backward"], zorder=0,
+                    arrowprops={"arrowstyle": "-", "color": PALETTE["backward"]})
+    for layer, text in (("in", f"input layer\n$d = {d}$ inputs"),
+                        ("hidden", f"hidden layer, $q = {q}$\nthresholds $\\gamma_h$"),
+                        ("out", f"output layer, $l = {l}$\nthresholds $\\theta_j$")):
+        ax.text(xs[layer], 1.95, text, ha="center", va="bottom", fontsize=10)
+    ax.set_xlim(-0.9, 6.9)
+    ax.set_ylim(-3.5, 2.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"Zhou's {d}–{q}–{l} network", fontsize=11)
+    return fig
+
+
+def plot_loop_costs(table):
+    """Best time of the per-neuron loops and of a vectorized backward pass, against the
+    number of parameters (log-log), one point per row of neuron.loop_cost_table."""
+    if not table:
+        raise ValueError("the table is empty: nothing to plot")
+    sizes = [row["parameters"] for row in table]
+    fig, ax = new_figure()
+    ax.loglog(sizes, [1e3 * row["loop_seconds"] for row in table], "o-",
+              color=PALETTE["backward"], label="loops over neurons (bplib.neuron)")
+    ax.loglog(sizes, [1e3 * row["vectorized_seconds"] for row in table], "s--",
+              color=PALETTE["forward"], label="vectorized layers")
+    last = table[-1]
+    ax.annotate(f"{last['loop_seconds'] / last['vectorized_seconds']:,.0f}× slower",
+                (last["parameters"], 1e3 * last["loop_seconds"]), xytext=(-10, 0),
+                textcoords="offset points", ha="right", va="center", fontsize=9)
+    ax.set_xlabel("parameters of an n–n–n network")
+    ax.set_ylabel("one gradient (ms, best run)")
+    ax.set_title("Loops over neurons vs vectorized layers", fontsize=10)
+    ax.legend(loc="upper left", fontsize=9)
+    return fig
+
+
+def plot_error_curves(curves):
+    """Mean error E against examples seen, one line per {label: (seen, errors)}."""
+    if not curves:
+        raise ValueError("give at least one curve")
+    fig, ax = new_figure()
+    styles = [("-", PALETTE["backward"]), ("--", PALETTE["forward"]),
+              (":", PALETTE["highlight"])]
+    for (label, (seen, errors)), (style, colour) in zip(curves.items(), styles):
+        same_length(seen=seen, errors=errors)
+        ax.plot(seen, errors, style, color=colour, label=label, linewidth=1.8)
+    ax.set_xlabel("examples seen")
+    ax.set_ylabel("mean error E over the training set")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Standard BP vs accumulated BP, same data, same η", fontsize=10)
+    ax.legend(loc="upper right", fontsize=9)
+    return fig
+
+
+def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None):
+    """The error as a curve in one weight, the point at the weight's current value and the
+    tangent there with the given slope (the backpropagated derivative).
+
+    symbol: the weight's name in TeX, e.g. "v_{11}"; mark: a value to show with a dotted line.
+    """
+    same_length(weights=weights, errors=errors)
+    weights = np.asarray(weights, dtype=float)
+    fig, ax = new_figure()
+    ax.plot(weights, errors, "-", color=PALETTE["forward"], label=f"$E$ as a function of ${symbol}$")
+    span = 0.18 * (weights.max() - weights.min())
+    near = np.linspace(weight - span, weight + span, 2)
+    ax.plot(near, error + slope * (near - weight), "--", color=PALETTE["backward"],
+            linewidth=2, label="tangent with the backprop slope")
+    ax.plot([weight], [error], "o", color=PALETTE["backward"], markeredgecolor="black")
+    if mark is not None:
+        ax.axvline(mark, color=PALETTE["neutral"], linestyle=":", label="seed's value")
+    low, high = min(errors), max(errors)
+    ax.set_ylim(low - 0.1 * (high - low), high + 0.15 * (high - low))
+    ax.set_xlabel(f"${symbol}$")
+    ax.set_ylabel("$E$ (cross-entropy)")
+    ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
+                 rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
+    ax.legend(loc="upper right", fontsize=9)
+    return fig
+
+
+def plot_predictions(curves, eta, label_values=False):
+    """Predictions over the updates, one line per {label: (predictions, target)}; the
+    predictions start with the one before the first update, and a dotted line marks the
+    target. label_values writes each prediction next to its point."""
+    if not curves:
+        raise ValueError("give at least one curve")
+    fig, ax = new_figure()
+    styles = [("o-", PALETTE["backward"]), ("s--", PALETTE["forward"])]
+    for (label, (values, target)), (style, colour) in zip(curves.items(), styles):
+        values = np.ravel(values)
+        ax.plot(range(len(values)), values, style, color=colour, label=label)
+        ax.axhline(target, color=colour, linestyle=":", linewidth=1)
+        if label_values:
+            for step_number, value in enumerate(values):
+                ax.annotate(f"{value:.3f}", (step_number, value), xytext=(0, -14),
+                            textcoords="offset points", ha="center", fontsize=9)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("updates made")
+    ax.set_ylabel(r"prediction $\hat y$")
+    last = ", ".join(f"{np.ravel(values)[-1]:.3f}" for values, _ in curves.values())
+    ax.set_title(rf"$\eta = {eta:g}$: $\hat y$ after the last update: {last}", fontsize=10)
+    ax.legend(loc="lower right", fontsize=9)
+    return fig
