@@ -7,11 +7,11 @@ write ``plotting.draw_graph(...)``. Each function draws only what it is given an
 a Figure; nothing here computes what a student is asked to compute.
 """
 
-from ._common import FIGSIZE, PALETTE, html_table
+from ._common import FIGSIZE, PALETTE, TEXT_PALETTE, html_table, sci
 from .graph import draw_graph, plot_bill_gradients, plot_path_costs, plot_sigmoid_layer
 from .telephone import (draw_threaded_line, line_html, plot_gradient_speedup,
                         plot_line_error, plot_message_counts)
 
-__all__ = ["FIGSIZE", "PALETTE", "html_table", "draw_graph", "draw_threaded_line", "line_html",
+__all__ = ["FIGSIZE", "PALETTE", "TEXT_PALETTE", "html_table", "sci", "draw_graph", "draw_threaded_line", "line_html",
            "plot_bill_gradients", "plot_gradient_speedup", "plot_line_error",
            "plot_message_counts", "plot_path_costs", "plot_sigmoid_layer"]
