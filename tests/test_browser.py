@@ -267,6 +267,10 @@ def test_chapters_are_numbered_and_followed_by_their_assignment(browser, site, w
     captions = page.locator("figcaption .caption-number").all_inner_texts()
     assert captions and all(text.startswith("Fig. 2.") for text in captions), captions
     assert captions[0].startswith("Fig. 2.1")
+    weights = page.evaluate("""() => Array.from(document.querySelectorAll('.pasted-text'))
+        .map(g => [getComputedStyle(g).fontWeight, getComputedStyle(g.parentElement).fontWeight])""")
+    assert weights and all(glued == around for glued, around in weights), \
+        "glued numbers stand out from the sentence around them"
     following = page.locator("a.right-next")
     assert "Assignment 2" in following.inner_text()
     following.click()
