@@ -10,6 +10,7 @@ Figures are shown as SVG where IPython shows them (sharp at any size, on any scr
 and HTML a figure needs (tables, sentences) follows the page's light or dark theme.
 """
 
+import math
 import re
 
 import matplotlib
@@ -83,10 +84,13 @@ def sci(x, digits=2):
     """x in scientific notation as a reader writes it: sci(2.8e-08) is '2.8 × 10⁻⁸'.
 
     digits is the number of significant digits. Numbers between 0.01 and 10 000 are
-    written plainly (sci(0.5) is '0.5'); the minus sign is a real minus, '−'.
+    written plainly (sci(0.5) is '0.5', sci(1500) is '1500'); the minus sign is a real
+    minus, '−'.
     """
     if x == 0 or 1e-2 <= abs(x) < 1e4:
-        text = f"{x:.{digits}g}"
+        places = digits - 1 - math.floor(math.log10(abs(x))) if x else 0
+        text = f"{round(x, places):.{max(places, 0)}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
     else:
         mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
         text = f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
