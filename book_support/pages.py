@@ -3,9 +3,9 @@
 - Assignment pages (the nbgrader releases under exercises/, shown unexecuted) are titled
   "Assignment n" and open with a note on what the page is and how to run it.
 - Tables drawn by ``bplib.plotting.html_table`` get numbered captions ("Table 2.1").
-- First paint comes before the widgets: the widget state and scripts move from <head> to
-  the end of the article, and each slider frame image becomes a file of its own that the
-  browser fetches only when the frame is shown.
+- First paint comes before the widgets: the widget state moves from <head> to the end of
+  the article (the widget scripts are deferred in _config.yml), and each slider frame
+  image becomes a file of its own that the browser fetches only when the frame is shown.
 """
 
 import base64
@@ -101,21 +101,16 @@ def _number_tables(app, doctree, docname):
         raw.children = [nodes.Text(text)]
 
 
-def _widgets_after_content(app, pagename, templatename, context, doctree):
-    """Move the inline widget state and the widget scripts from <head> to the end of the
-    article, so the text paints while they load. They stay ordinary (not deferred)
-    scripts: the widget manager finds its fonts from the last script on the page."""
+def _state_after_content(app, pagename, templatename, context, doctree):
+    """Move the inline widget state from <head> to the end of the article, so the text
+    comes first; the (deferred) widget manager reads it once the page is parsed."""
     scripts = context.get("script_files", [])
-    state = [s for s in scripts if getattr(s, "attributes", {}).get("type") == WIDGET_STATE]
-    if not state:
+    states = [s for s in scripts if getattr(s, "attributes", {}).get("type") == WIDGET_STATE]
+    if not states:
         return
-    managers = [s for s in scripts
-                if str(s).split("?")[0] in app.config.nb_ipywidgets_js]
-    context["script_files"] = [s for s in scripts if s not in state + managers]
-    tags = [f'<script type="{WIDGET_STATE}">{s.attributes["body"]}</script>' for s in state]
-    tags += [f'<script src="{context["pathto"]("_static/" + str(s), 1)}"></script>'
-             for s in managers]
-    context["body"] = context.get("body", "") + "".join(tags)
+    context["script_files"] = [s for s in scripts if s not in states]
+    context["body"] = context.get("body", "") + "".join(
+        f'<script type="{WIDGET_STATE}">{s.attributes["body"]}</script>' for s in states)
 
 
 def _frames_to_files(html_page, images):
@@ -147,7 +142,7 @@ def _rewrite_pages(app, exception):
 def setup(app):
     app.connect("doctree-read", _introduce_assignment, priority=400)
     app.connect("doctree-resolved", _number_tables)
-    app.connect("html-page-context", _widgets_after_content, priority=950)
+    app.connect("html-page-context", _state_after_content, priority=950)
     app.connect("build-finished", _rewrite_pages)
     app.add_css_file("book.css")
     app.add_js_file("book.js", defer="defer")
