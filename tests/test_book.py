@@ -158,3 +158,23 @@ def test_bibliography_labels_match_author_year_citations(book_html):
     for url in ("medium.com/geekculture", "neuralnetworksanddeeplearning.com",
                 "github.com/karpathy/micrograd", "cs.nju.edu.cn/wujx", "colah.github.io"):
         assert re.search(rf'href="https?://[^"]*{re.escape(url)}', html), f"no link to {url}"
+
+
+def test_html_tables_get_numbered_captions_within_their_chapter():
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    from book_support import pages
+    from bplib.plotting import html_table
+
+    def table(caption=None):
+        return nodes.raw("", html_table(["n"], [("1",)], caption=caption).data, format="html")
+
+    doctree = nodes.section()
+    doctree += [table("first"), table(), table("second"), nodes.raw("", "<table></table>")]
+    app = SimpleNamespace(env=SimpleNamespace(toc_secnumbers={"chapters/02-x": {"": (2,)}}))
+    pages._number_tables(app, doctree, "chapters/02-x")
+    captions = [re.search(r"<caption>(.*?)</caption>", raw.astext()) for raw in doctree.children]
+    assert [c and re.sub(r"<[^>]+>", "", c.group(1)) for c in captions] == \
+        ["Table 2.1 first", None, "Table 2.2 second", None]
