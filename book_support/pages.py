@@ -81,8 +81,10 @@ def _introduce_assignment(app, doctree):
         if k:
             intro += nodes.Text(", or " if k == len(links) - 1 else ", ")
         intro += nodes.reference(text=label, refuri=url)
-    intro += nodes.Text(". Answer in the cells that say raise NotImplementedError(), run the "
-                        "tests under them, and hand in the notebook as your course asks.")
+    intro += nodes.Text(". Answer in the cells that say ")
+    intro += nodes.literal(text="raise NotImplementedError()")
+    intro += nodes.Text(", run the tests under them, and hand in the notebook as your "
+                        "course asks.")
     note += intro
     section.insert(1, note)
 

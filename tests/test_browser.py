@@ -77,9 +77,9 @@ const background = el => { for (let e = el; e; e = e.parentElement) {
 """
 
 WIDGET_TEXT_CONTRAST = """() => {""" + CONTRAST + """
-  // Every visible element of a widget that holds text of its own.
-  const texts = Array.from(document.querySelectorAll('.jupyter-widgets *')).filter(el =>
-      el.offsetParent !== null && Array.from(el.childNodes).some(
+  // Every visible element of a widget or a table that holds text of its own.
+  const texts = Array.from(document.querySelectorAll('.jupyter-widgets *, .bp-table *'))
+    .filter(el => el.offsetParent !== null && Array.from(el.childNodes).some(
           n => n.nodeType === 3 && n.textContent.trim()));
   return texts.map(el => [el.textContent.trim().slice(0, 40),
       contrast(getComputedStyle(el).color, background(el))]);
@@ -268,7 +268,7 @@ def test_chapters_are_numbered_and_followed_by_their_assignment(browser, site, w
     assert captions and all(text.startswith("Fig. 2.") for text in captions), captions
     assert captions[0].startswith("Fig. 2.1")
     weights = page.evaluate("""() => Array.from(document.querySelectorAll('.pasted-text'))
-        .map(g => [getComputedStyle(g).fontWeight, getComputedStyle(g.parentElement).fontWeight])""")
+        .map(g => [g, g.parentElement].map(e => getComputedStyle(e).fontWeight))""")
     assert weights and all(glued == around for glued, around in weights), \
         "glued numbers stand out from the sentence around them"
     following = page.locator("a.right-next")
