@@ -4,8 +4,15 @@ Every frame is computed in advance and put in an ``ipywidgets.Stack``; the slide
 ``index`` is linked to the Stack's ``selected_index`` with ``jslink``, a link that lives in
 the browser. The saved widget state therefore contains everything the page needs, so the
 slider responds in the built HTML as it does in JupyterLab.
+
+A figure frame is an ``<img>`` with alt text, drawn at FRAME_DPI and shown at the size a
+static figure of the same width is shown (96 CSS pixels per inch). The alt text comes
+from the drawing function, which may return ``(figure, alt)``, or from an ``alt``
+function given to the slider; otherwise it names the slider's value.
 """
 
+import base64
+import html
 import io
 import math
 import numbers
@@ -17,8 +24,10 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 MAX_FRAMES = 60      # keeps a chapter page small: every frame is stored in the page
-FRAME_DPI = 80
+FRAME_DPI = 160      # sharp on 2x screens; shown at 96 px per inch like static figures
+CSS_DPI = 96
 FRAME_COLOURS = 64   # a palette this size keeps plots intact at a third of the bytes
+SLIDER_MAX_WIDTH = "40em"
 
 
 def autograding():
@@ -47,16 +56,28 @@ def _labels(values, fmt, description):
     return labels
 
 
-def _frame(content):
-    """One frame: a matplotlib Figure becomes a PNG image, a string becomes HTML."""
+def _start_index(values, start, description):
+    """Where the slider starts: at ``start``, which must be one of the values."""
+    if start is None:
+        return 0
+    matches = [k for k, value in enumerate(values) if value == start]
+    if not matches:
+        raise ValueError(f"slider '{description}': start {start!r} is not one of its values")
+    return matches[0]
+
+
+def _frame(content, alt):
+    """One frame: a matplotlib Figure becomes an image with alt text, a string HTML."""
+    if isinstance(content, tuple) and len(content) == 2 and isinstance(content[1], str):
+        content, alt = content
     if isinstance(content, Figure):
-        return widgets.Image(value=_png(content), format="png")
+        return widgets.HTML(_img(content, alt))
     if isinstance(content, str):
         return widgets.HTML(content)
     if isinstance(content, widgets.Widget):
         return content
-    raise TypeError("a frame must be a matplotlib Figure, an HTML string or a widget, "
-                    f"not {type(content).__name__}")
+    raise TypeError("a frame must be a matplotlib Figure (or a pair of a Figure and its alt "
+                    f"text), an HTML string or a widget, not {type(content).__name__}")
 
 
 def _png(figure):
@@ -67,21 +88,32 @@ def _png(figure):
     image = Image.open(rendered).convert("RGB").quantize(colors=FRAME_COLOURS)
     png = io.BytesIO()
     image.save(png, format="png", optimize=True)
-    return png.getvalue()
+    return png.getvalue(), image.size
 
 
-def _draw(draw, *args, described):
+def _img(figure, alt):
+    png, (width, height) = _png(figure)
+    scale = CSS_DPI / FRAME_DPI
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img class="bp-frame" src="data:image/png;base64,{data}" '
+            f'width="{round(width * scale)}" height="{round(height * scale)}" '
+            f'alt="{html.escape(alt, quote=True)}">')
+
+
+def _draw(draw, args, alt, described):
     try:
-        return _frame(draw(*args))
+        return _frame(draw(*args), alt(*args) if alt else f"Figure for {described}")
     except Exception as error:
         raise RuntimeError(f"drawing the frame for {described} failed: {error}") from error
 
 
-def _slider(description, values, fmt):
+def _slider(description, values, fmt, start):
     labels = _labels(values, fmt, description)
-    return widgets.SelectionSlider(options=list(zip(labels, values)), description=description,
-                                   style={"description_width": "initial"},
-                                   layout=widgets.Layout(width="30em"), continuous_update=True)
+    return widgets.SelectionSlider(
+        options=list(zip(labels, values)), index=_start_index(values, start, description),
+        description=description, style={"description_width": "initial"},
+        layout=widgets.Layout(width="100%", max_width=SLIDER_MAX_WIDTH),
+        continuous_update=True)
 
 
 def _not_drawn(*sliders):
@@ -89,24 +121,30 @@ def _not_drawn(*sliders):
     return widgets.VBox([*sliders, note])
 
 
-def frame_slider(draw, values, description, *, fmt="{}"):
-    """A slider over ``values`` showing ``draw(value)``: all frames drawn now, none later."""
+def frame_slider(draw, values, description, *, fmt="{}", start=None, alt=None):
+    """A slider over ``values`` showing ``draw(value)``: all frames drawn now, none later.
+
+    ``start`` is the value shown first (the first value by default); ``alt(value)``, if
+    given, describes a figure frame for readers who cannot see it.
+    """
     values = _checked_values(values, description)
-    slider = _slider(description, values, fmt)
+    slider = _slider(description, values, fmt, start)
     if autograding():
         return _not_drawn(slider)
-    frames = [_draw(draw, value, described=f"{description} = {value!r}") for value in values]
-    stack = widgets.Stack(frames, selected_index=0)
+    frames = [_draw(draw, (value,), alt, f"{description} = {label}")
+              for value, (label, _) in zip(values, slider.options)]
+    stack = widgets.Stack(frames, selected_index=slider.index)
     widgets.jslink((slider, "index"), (stack, "selected_index"))
     return widgets.VBox([slider, stack])
 
 
-def frame_grid(draw, values_a, values_b, descriptions, *, fmts=("{}", "{}")):
+def frame_grid(draw, values_a, values_b, descriptions, *, fmts=("{}", "{}"),
+               starts=(None, None), alt=None):
     """Two sliders showing ``draw(a, b)`` for every pair of values.
 
     A link can copy a value but not compute ``a * len(values_b) + b``, so the grid is a
     Stack of Stacks: the first slider picks a row, the second picks the same column in
-    every row.
+    every row. ``starts`` and ``alt(a, b)`` work as ``start`` and ``alt`` of frame_slider.
     """
     name_a, name_b = descriptions
     values_a = _checked_values(values_a, name_a)
@@ -115,17 +153,17 @@ def frame_grid(draw, values_a, values_b, descriptions, *, fmts=("{}", "{}")):
         raise ValueError(f"sliders '{name_a}' x '{name_b}': {len(values_a)} x {len(values_b)} "
                          f"frames is too many; every pair is a stored frame, so use at most "
                          f"{MAX_FRAMES} in all")
-    slider_a = _slider(name_a, values_a, fmts[0])
-    slider_b = _slider(name_b, values_b, fmts[1])
+    slider_a = _slider(name_a, values_a, fmts[0], starts[0])
+    slider_b = _slider(name_b, values_b, fmts[1], starts[1])
     if autograding():
         return _not_drawn(slider_a, slider_b)
     rows = []
-    for a in values_a:
-        frames = [_draw(draw, a, b, described=f"{name_a} = {a!r}, {name_b} = {b!r}")
-                  for b in values_b]
-        row = widgets.Stack(frames, selected_index=0)
+    for a, (label_a, _) in zip(values_a, slider_a.options):
+        frames = [_draw(draw, (a, b), alt, f"{name_a} = {label_a}, {name_b} = {label_b}")
+                  for b, (label_b, _) in zip(values_b, slider_b.options)]
+        row = widgets.Stack(frames, selected_index=slider_b.index)
         widgets.jslink((slider_b, "index"), (row, "selected_index"))
         rows.append(row)
-    grid = widgets.Stack(rows, selected_index=0)
+    grid = widgets.Stack(rows, selected_index=slider_a.index)
     widgets.jslink((slider_a, "index"), (grid, "selected_index"))
     return widgets.VBox([slider_a, slider_b, grid])

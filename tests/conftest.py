@@ -2,6 +2,7 @@
 the lines a student must never see (with a scan for them in built files)."""
 
 import html
+import os
 import re
 import subprocess
 import sys
@@ -76,7 +77,13 @@ def leaks_in(paths, secrets):
 
 @pytest.fixture(scope="session")
 def book_html(tmp_path_factory):
-    """The whole book, built from clean (no cache) with -W --keep-going."""
+    """The whole book, built from clean (no cache) with -W --keep-going.
+
+    BOOK_HTML=_build/html reuses a build already made, to rerun the browser tests quickly
+    while working on them; a full run (`make test`) always builds afresh.
+    """
+    if os.environ.get("BOOK_HTML"):
+        return Path(os.environ["BOOK_HTML"]).resolve()
     if not (REPO / "_build" / "vendor" / ".copied").exists():
         pytest.fail("the book's JavaScript is not installed: run the tests with `make test`")
     out = tmp_path_factory.mktemp("book")

@@ -1,5 +1,6 @@
 """The book builds from clean, fails loudly, and shows students nothing secret."""
 
+import gzip
 import re
 import subprocess
 import textwrap
@@ -9,7 +10,11 @@ import yaml
 
 from conftest import BIN, MIN_SECRET_LENGTH, REPO, all_secret_lines, leaks_in
 
-MAX_PAGE_BYTES = 3_000_000
+# Issue 8's goal is 3 MB transferred per chapter page; the fonts (about 0.3 MB) and the
+# frames in view come on top of what this counts. tools/first_paint.py measures it all.
+MAX_FIRST_LOAD_BYTES = 2_500_000
+MAX_FRAME_BYTES = 80_000
+COMPRESSIBLE = (".html", ".js", ".css", ".svg")
 
 
 def toc_files():
@@ -50,14 +55,28 @@ def test_student_exercise_pages_are_not_executed(book_html):
         assert "cell_output" not in html, f"{page} was executed"
 
 
+def sent_bytes(path):
+    """What a web server sends for a file: gzipped if it is text."""
+    data = path.read_bytes()
+    return len(gzip.compress(data, 6)) if path.suffix in COMPRESSIBLE else len(data)
+
+
 def test_chapter_pages_stay_small(book_html, chapter_pages):
     for name in chapter_pages:
         page = book_html / name
-        images = re.findall(r'src="([^"]+\.(?:png|svg|jpg))"', page.read_text())
-        weight = page.stat().st_size + sum(
-            (page.parent / src).stat().st_size for src in images if not src.startswith("http"))
-        print(f"{name}: {weight / 1e6:.2f} MB (page and its images)")
-        assert weight <= MAX_PAGE_BYTES, f"{name} weighs {weight / 1e6:.1f} MB"
+        html = page.read_text()
+        loaded = set(re.findall(r'<script[^>]*\ssrc="([^"]+)"', html))
+        loaded |= set(re.findall(r'<link rel="stylesheet"[^>]*href="([^"]+)"', html))
+        loaded |= set(re.findall(r'<img[^>]*\ssrc="([^"]+)"', html))
+        weight = sent_bytes(page) + sum(sent_bytes(page.parent / src.split("?")[0])
+                                        for src in loaded if not src.startswith("http"))
+        frames = re.findall(r'src=\\"([^"\\]+\.png)\\"', html)
+        print(f"{name}: {weight / 1e6:.2f} MB on first load (gzip), {len(frames)} frames")
+        assert weight <= MAX_FIRST_LOAD_BYTES, f"{name} weighs {weight / 1e6:.1f} MB"
+        assert "data:image" not in html, f"{name} carries an image inside the page"
+        assert frames, f"{name}: no slider frame files"
+        for frame in frames:
+            assert (page.parent / frame).stat().st_size <= MAX_FRAME_BYTES, frame
 
 
 def test_pages_load_their_javascript_from_the_book(book_html):
@@ -73,7 +92,7 @@ def test_a_failing_notebook_fails_the_build(tmp_path):
     config = (REPO / "_config.yml").read_text()
     config = config.replace("book_support/", f"{REPO}/book_support/")
     config = config.replace("_build/vendor", f"{REPO}/_build/vendor")
-    config = config.replace("book_support.offline: ./", f"book_support.offline: {REPO}")
+    config = re.sub(r"(book_support\.\w+): \./", rf"\1: {REPO}", config)
     config = re.sub(r"bibtex_bibfiles:\n  - references.bib", "bibtex_bibfiles:\n  - "
                     f"{REPO}/references.bib", config)
     (book / "_config.yml").write_text(config)
@@ -114,3 +133,48 @@ def test_chapters_offer_launch_and_notebook_download(book_html, chapter_pages):
         notebook = re.search(r'href="([^"]+\.ipynb)"', html)
         assert notebook, f"{name} offers no .ipynb download"
         assert ((book_html / name).parent / notebook.group(1)).is_file()
+
+
+def test_assignments_follow_their_chapter_and_are_titled_so(book_html):
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    chapters = toc["parts"][0]
+    assert chapters.get("numbered"), "the chapters are not numbered"
+    for n, chapter in enumerate(chapters["chapters"], start=1):
+        name = chapter["file"].split("/")[-1]
+        assert name.startswith(f"{n:02d}-"), f"{name} is not chapter {n}"
+        assert chapter["sections"] == [{"file": f"exercises/{name}/{name}",
+                                        "title": f"Assignment {n}"}]
+        html = (book_html / f"exercises/{name}/{name}.html").read_text()
+        assert re.search(rf"<h1>Assignment {n}: ", html), f"{name}: not titled Assignment {n}"
+        assert "bp-assignment-note" in html
+
+
+def test_bibliography_labels_match_author_year_citations(book_html):
+    html = (book_html / "bibliography.html").read_text()
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>([^<]+)<', html)
+    assert labels, "no bibliography labels found"
+    assert all(re.fullmatch(r"[^\d]+ \d{4}", label) for label in labels), labels
+    assert {"Rumelhart et al. 1986", "Olah 2015", "Khanafer 2021"} <= set(labels)
+    for url in ("medium.com/geekculture", "neuralnetworksanddeeplearning.com",
+                "github.com/karpathy/micrograd", "cs.nju.edu.cn/wujx", "colah.github.io"):
+        assert re.search(rf'href="https?://[^"]*{re.escape(url)}', html), f"no link to {url}"
+
+
+def test_html_tables_get_numbered_captions_within_their_chapter():
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    from book_support import pages
+    from bplib.plotting import html_table
+
+    def table(caption=None):
+        return nodes.raw("", html_table(["n"], [("1",)], caption=caption).data, format="html")
+
+    doctree = nodes.section()
+    doctree += [table("first"), table(), table("second"), nodes.raw("", "<table></table>")]
+    app = SimpleNamespace(env=SimpleNamespace(toc_secnumbers={"chapters/02-x": {"": (2,)}}))
+    pages._number_tables(app, doctree, "chapters/02-x")
+    captions = [re.search(r"<caption>(.*?)</caption>", raw.astext()) for raw in doctree.children]
+    assert [c and re.sub(r"<[^>]+>", "", c.group(1)) for c in captions] == \
+        ["Table 2.1 first", None, "Table 2.2 second", None]

@@ -2,7 +2,9 @@
 
 Every chapter page: it loads, its math is typeset, every slider changes what is shown,
 nothing is requested from outside the book, no local file is missing, and the console
-stays free of errors.
+stays free of errors. Then the book as its readers see it, on a 390 px phone and a
+1366 px screen, in light and dark mode: the menu button works, nothing scrolls sideways,
+widget text is legible, sliders have accessible names and values, chapters are numbered.
 """
 
 import functools
@@ -57,12 +59,58 @@ def browser():
         browser.close()
 
 
+PHONE, DESKTOP = 390, 1366
+READERS = [(PHONE, "light"), (PHONE, "dark"), (DESKTOP, "light"), (DESKTOP, "dark")]
+
+# WCAG 2 contrast of two CSS colours, and the background an element is seen on.
+CONTRAST = """
+const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => v / 255).map(
+    v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const contrast = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05); };
+const background = el => { for (let e = el; e; e = e.parentElement) {
+    const c = getComputedStyle(e).backgroundColor; const v = rgb(c);
+    if (v.length === 3 || (v.length === 4 && v[3] > 0.5)) return c; }
+  return getComputedStyle(document.body).backgroundColor; };
+"""
+
+WIDGET_TEXT_CONTRAST = """() => {""" + CONTRAST + """
+  // Every visible element of a widget or a table that holds text of its own.
+  const texts = Array.from(document.querySelectorAll('.jupyter-widgets *, .bp-table *'))
+    .filter(el => el.offsetParent !== null && Array.from(el.childNodes).some(
+          n => n.nodeType === 3 && n.textContent.trim()));
+  return texts.map(el => [el.textContent.trim().slice(0, 40),
+      contrast(getComputedStyle(el).color, background(el))]);
+}"""
+
+HANDLE_CONTRAST = """handle => {""" + CONTRAST + """
+  return contrast(getComputedStyle(handle).backgroundColor, background(handle.closest(
+      '.widget-slider').parentElement));
+}"""
+
+SIDEWAYS = """() => {
+  // What sticks out of the viewport, other than inside a box that scrolls by itself.
+  const scrolls = el => { for (let e = el.parentElement; e; e = e.parentElement) {
+      const o = getComputedStyle(e).overflowX; if (o === 'auto' || o === 'scroll') return true; }
+    return false; };
+  const out = Array.from(document.querySelectorAll('.bd-article *')).filter(el =>
+      el.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(el));
+  return {width: document.documentElement.scrollWidth, viewport: window.innerWidth,
+          out: out.slice(0, 5).map(el => el.tagName + '.' + el.className)};
+}"""
+
+
 class Visit:
     """One page, with everything it asked for and everything it complained about."""
 
-    def __init__(self, browser, site, path):
+    def __init__(self, browser, site, path, width=1280, mode="light"):
         self.site = site
-        self.page = browser.new_page()
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
+        # the theme reads the reader's choice of mode from localStorage before it paints
+        self.page.add_init_script(f"localStorage.setItem('mode', '{mode}');"
+                                  f"localStorage.setItem('theme', '{mode}');")
         self.requests, self.failures, self.errors = [], [], []
         self.bytes = 0
         self.page.on("request", lambda request: self.requests.append(request.url))
@@ -71,6 +119,10 @@ class Visit:
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(site + path, wait_until="networkidle")
+        # the widget manager renders after the page has loaded: wait for every view
+        self.page.wait_for_function(
+            "document.querySelectorAll('.widget-vbox').length >= document.querySelectorAll("
+            "'script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
         self.page.wait_for_timeout(500)
 
     def _response(self, response):
@@ -122,3 +174,112 @@ def test_chapter_pages(browser, site, chapter_pages):
             assert handle.evaluate(SHOWN) == before, f"{path}: slider {i + 1} does not go back"
         visit.check_clean()
         print(f"{path}: {visit.bytes / 1e6:.2f} MB transferred, shared scripts included")
+
+
+def book_pages(book_html):
+    return sorted(str(page.relative_to(book_html)) for page in book_html.rglob("*.html")
+                  if page.parent.name in ("chapters", "exercises") or
+                  page.parent.parent.name == "exercises" or page.name == "intro.html")
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_nothing_scrolls_sideways_and_every_readout_is_in_view(browser, site, book_html,
+                                                                width, mode):
+    for path in book_pages(book_html):
+        visit = Visit(browser, site, path, width, mode)
+        assert visit.page.evaluate("document.documentElement.dataset.theme") == mode
+        sideways = visit.page.evaluate(SIDEWAYS)
+        assert sideways["width"] <= sideways["viewport"], f"{path} scrolls sideways: {sideways}"
+        assert sideways["out"] == [], f"{path}: cut off at the edge: {sideways['out']}"
+        for readout in visit.page.locator(".widget-readout").all():
+            readout.scroll_into_view_if_needed()
+            box = readout.bounding_box()
+            assert box and 0 <= box["x"] and box["x"] + box["width"] <= width, \
+                f"{path}: a slider's readout is outside the viewport: {box}"
+        visit.check_clean()
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_the_visible_menu_button_opens_and_closes_the_contents(browser, site, width, mode):
+    visit = Visit(browser, site, "chapters/02-chain-rule-graphs.html", width, mode)
+    page = visit.page
+    buttons = page.locator(".primary-toggle")
+    assert buttons.count() == 1, "a second (hidden) menu button would take the handler"
+    assert buttons.first.is_visible()
+    sidebar = page.locator("#pst-primary-sidebar")
+    links = page.locator(".bd-docs-nav a.reference", has_text="Assignment 2")
+    if width == PHONE:
+        assert not sidebar.is_visible()
+        buttons.first.click()
+        modal = page.locator("#pst-primary-sidebar-modal")
+        page.wait_for_timeout(500)
+        assert modal.evaluate("dialog => dialog.open"), "the menu did not open"
+        assert links.first.is_visible(), "the open menu does not show the contents"
+    else:
+        assert sidebar.is_visible() and links.first.is_visible()
+        buttons.first.click()
+        page.wait_for_timeout(800)
+        assert not sidebar.is_visible(), "the menu button did not collapse the sidebar"
+        buttons.first.click()
+        page.wait_for_timeout(800)
+        assert sidebar.is_visible(), "the menu button did not bring the sidebar back"
+    visit.check_clean()
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_widget_text_is_legible_and_sliders_are_accessible(browser, site, chapter_pages,
+                                                          width, mode):
+    for path in chapter_pages:
+        visit = Visit(browser, site, path, width, mode)
+        page = visit.page
+        texts = page.evaluate(WIDGET_TEXT_CONTRAST)
+        assert texts, f"{path}: no widget text found"
+        faint = [(text, round(ratio, 2)) for text, ratio in texts if ratio < 4.5]
+        assert faint == [], f"{path} ({mode}): widget text below 4.5:1 contrast: {faint}"
+        for slider in page.locator(".widget-slider").all():
+            label = slider.locator(".widget-label").inner_text().strip()
+            handle = slider.locator("[role=slider]")
+            readout = slider.locator(".widget-readout")
+            assert handle.get_attribute("aria-label") == label
+            assert readout.get_attribute("contenteditable") != "true", "the readout is editable"
+            assert handle.evaluate(HANDLE_CONTRAST) >= 3, f"{path}: a faint slider handle"
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for key in ("End", "Home"):
+                page.keyboard.press(key)
+                page.wait_for_timeout(200)
+                shown = readout.inner_text().strip()
+                assert handle.get_attribute("aria-valuetext") == shown, \
+                    f"{path}: slider '{label}' says {handle.get_attribute('aria-valuetext')!r} " \
+                    f"while showing {shown!r}"
+        frames = page.locator(".widget-subarea img")
+        assert frames.count() > 0, f"{path}: no figure frame"
+        for k in range(frames.count()):
+            alt = frames.nth(k).get_attribute("alt") or ""
+            assert len(alt.strip()) > 10, f"{path}: a frame image without alt text"
+        visit.check_clean()
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_chapters_are_numbered_and_followed_by_their_assignment(browser, site, width):
+    visit = Visit(browser, site, "chapters/02-chain-rule-graphs.html", width)
+    page = visit.page
+    captions = page.locator("figcaption .caption-number").all_inner_texts()
+    assert captions and all(text.startswith("Fig. 2.") for text in captions), captions
+    assert captions[0].startswith("Fig. 2.1")
+    weights = page.evaluate("""() => Array.from(document.querySelectorAll('.pasted-text'))
+        .map(g => [g, g.parentElement].map(e => getComputedStyle(e).fontWeight))""")
+    assert weights and all(glued == around for glued, around in weights), \
+        "glued numbers stand out from the sentence around them"
+    following = page.locator("a.right-next")
+    assert "Assignment 2" in following.inner_text()
+    following.click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("exercises/02-chain-rule-graphs/02-chain-rule-graphs.html")
+    assert page.locator("h1").first.inner_text().startswith("Assignment 2")
+    note = page.locator(".bp-assignment-note")
+    assert note.is_visible() and "chapter 2" in note.inner_text()
+    download = note.locator("a[href*='_sources/']")
+    assert download.count() == 1 and download.get_attribute("href").endswith(".ipynb")
+    assert page.request.get(download.evaluate("a => a.href")).ok
+    visit.check_clean()

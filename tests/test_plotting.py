@@ -173,6 +173,6 @@ def test_html_table_has_every_cell_and_rejects_ragged_rows():
     from bplib.plotting import html_table
     table = html_table(["a", "b"], [(1, 2), (3, 4)], caption="two rows").data
     assert table.count("<tr>") == 3 and "<caption>two rows</caption>" in table
-    assert [cell in table for cell in ("<td>1</td>", "<td>4</td>", "<th>b</th>")] == [True] * 3
+    assert [cell in table for cell in ('num">1</td>', 'num">4</td>', 'num">b</th>')] == [True] * 3
     with pytest.raises(ValueError, match="every row needs 2 cells"):
         html_table(["a", "b"], [(1, 2, 3)])

@@ -1,6 +1,8 @@
 """The kernel-free sliders: frames precomputed, linked in the browser, cheap when grading."""
 
+import base64
 import io
+import re
 
 import ipywidgets as widgets
 import ipywidgets.widgets.widget as widget_module
@@ -15,6 +17,14 @@ def line_figure(slope):
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, slope])
     return fig
+
+
+def frame_image(frame):
+    """The PNG bytes, the size in CSS pixels and the alt text of a figure frame."""
+    img = re.fullmatch(r'<img class="bp-frame" src="data:image/png;base64,([^"]+)" '
+                       r'width="(\d+)" height="(\d+)" alt="([^"]*)">', frame.value)
+    assert img, f"not a figure frame: {frame.value[:80]}"
+    return base64.b64decode(img.group(1)), int(img.group(2)), int(img.group(3)), img.group(4)
 
 
 def links_between(source, target):
@@ -32,8 +42,7 @@ def test_frame_slider_has_one_frame_per_value_linked_in_the_browser():
     box = bw.frame_slider(line_figure, [1, 2, 3], "slope")
     slider, stack = box.children
     assert isinstance(stack, widgets.Stack)
-    assert [frame.format for frame in stack.children] == ["png"] * 3
-    assert all(bytes(frame.value).startswith(b"\x89PNG") for frame in stack.children)
+    assert all(frame_image(frame)[0].startswith(b"\x89PNG") for frame in stack.children)
     assert [label for label, _ in slider.options] == ["1", "2", "3"]
     assert links_between(slider, stack), "the slider is not jslinked to the frames"
     assert not plt.get_fignums(), "frame figures were left open"
@@ -41,7 +50,7 @@ def test_frame_slider_has_one_frame_per_value_linked_in_the_browser():
 
 def test_frames_differ_for_different_values():
     stack = bw.frame_slider(line_figure, [1, 5], "slope").children[1]
-    assert stack.children[0].value != stack.children[1].value
+    assert frame_image(stack.children[0])[0] != frame_image(stack.children[1])[0]
 
 
 def test_html_frames_and_formatted_labels():
@@ -104,5 +113,45 @@ def test_a_frame_of_the_wrong_type_is_explained():
 
 def test_figure_frames_are_small_palette_pngs():
     stack = bw.frame_slider(line_figure, [1], "slope").children[1]
-    image = Image.open(io.BytesIO(bytes(stack.children[0].value)))
+    image = Image.open(io.BytesIO(frame_image(stack.children[0])[0]))
     assert image.mode == "P" and len(image.getcolors()) <= bw.FRAME_COLOURS
+
+
+def test_figure_frames_are_sharp_and_shown_at_the_size_of_a_static_figure():
+    """2 x 1.5 inches (plus the tight bounding box's padding) at FRAME_DPI pixels per inch,
+    shown at 96 CSS pixels per inch as a static SVG figure is."""
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1])
+    ax.axis("off")
+    fig.subplots_adjust(0, 0, 1, 1)
+    png, width, height, _ = frame_image(bw.frame_slider(lambda v: fig, [1], "v").children[1]
+                                        .children[0])
+    assert bw.FRAME_DPI >= 160
+    pixels = Image.open(io.BytesIO(png)).size
+    assert pixels[0] >= 2 * bw.FRAME_DPI and pixels[1] >= 1.5 * bw.FRAME_DPI
+    assert (width, height) == tuple(round(n * 96 / bw.FRAME_DPI) for n in pixels)
+
+
+def test_frames_carry_alt_text_from_the_drawing_or_the_slider():
+    by_pair = bw.frame_slider(lambda v: (line_figure(v), f"a line of slope {v}"), [1, 2],
+                              "slope").children[1]
+    assert [frame_image(f)[3] for f in by_pair.children] == ["a line of slope 1",
+                                                             "a line of slope 2"]
+    by_function = bw.frame_grid(lambda a, b: line_figure(a * b), [1, 2], [3], ("a", "b"),
+                                alt=lambda a, b: f"slope {a} times {b} & more").children[2]
+    assert frame_image(by_function.children[1].children[0])[3] == "slope 2 times 3 &amp; more"
+    default = bw.frame_slider(line_figure, [0.5], "rate", fmt="{:.0%}").children[1]
+    assert frame_image(default.children[0])[3] == "Figure for rate = 50%"
+
+
+def test_sliders_start_where_asked_and_fill_their_column():
+    box = bw.frame_slider(lambda v: f"<b>{v}</b>", [1, 2, 3], "v", start=2)
+    slider, stack = box.children
+    assert slider.index == stack.selected_index == 1
+    assert slider.layout.width == "100%" and slider.layout.max_width
+    a, b, grid = bw.frame_grid(lambda a, b: "x", [1, 2], [3, 4, 5], ("a", "b"),
+                               starts=(2, 5)).children
+    assert (a.index, grid.selected_index) == (1, 1)
+    assert b.index == 2 and all(row.selected_index == 2 for row in grid.children)
+    with pytest.raises(ValueError, match="start 7 is not one of its values"):
+        bw.frame_slider(lambda v: "x", [1, 2], "v", start=7)

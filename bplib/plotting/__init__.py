@@ -7,14 +7,14 @@ write ``plotting.draw_graph(...)``. Each function draws only what it is given an
 a Figure; nothing here computes what a student is asked to compute.
 """
 
-from ._common import FIGSIZE, PALETTE, html_table
+from ._common import FIGSIZE, PALETTE, TEXT_PALETTE, html_table, sci
 from .graph import draw_graph, plot_bill_gradients, plot_path_costs, plot_sigmoid_layer
 from .neuron import (draw_zhou_network, plot_error_curves, plot_loop_costs, plot_predictions,
                      plot_weight_tangent)
 from .telephone import (draw_threaded_line, line_html, plot_gradient_speedup,
                         plot_line_error, plot_message_counts)
 
-__all__ = ["FIGSIZE", "PALETTE", "html_table", "draw_graph", "draw_threaded_line", "line_html",
+__all__ = ["FIGSIZE", "PALETTE", "TEXT_PALETTE", "html_table", "sci", "draw_graph", "draw_threaded_line", "line_html",
            "plot_bill_gradients", "plot_gradient_speedup", "plot_line_error",
            "plot_message_counts", "plot_path_costs", "plot_sigmoid_layer",
            "draw_zhou_network", "plot_error_curves", "plot_loop_costs", "plot_predictions",

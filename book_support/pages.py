@@ -1,0 +1,151 @@
+"""A Sphinx extension for the book as its readers see it.
+
+- Assignment pages (the nbgrader releases under exercises/, shown unexecuted) are titled
+  "Assignment n" and open with a note on what the page is and how to run it.
+- Tables drawn by ``bplib.plotting.html_table`` get numbered captions ("Table 2.1").
+- First paint comes before the widgets: the widget state moves from <head> to the end of
+  the article (the widget scripts are deferred in _config.yml), and each slider frame
+  image becomes a file of its own that the browser fetches only when the frame is shown.
+"""
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+ASSIGNMENT = re.compile(r"exercises/(\d+)-[^/]+/[^/]+$")
+FRAME_DATA = re.compile(r'src=\\"data:image/png;base64,([A-Za-z0-9+/=]+)\\"')
+
+
+def _assignment_number(docname):
+    match = ASSIGNMENT.match(docname)
+    return int(match.group(1)) if match else None
+
+
+def _launch_links(app, docname):
+    """(label, url) for the notebook's download, the JupyterHub and Binder."""
+    options = app.config.html_theme_options
+    launch = options.get("launch_buttons", {})
+    repo = options.get("repository_url", "").rstrip("/")
+    branch = options.get("repository_branch", "main")
+    path = f"{docname}.ipynb"
+    links = [("download the notebook", "../" * docname.count("/") + f"_sources/{path}")]
+    if launch.get("jupyterhub_url") and repo:
+        links.append(("open it on the course's JupyterHub",
+                      f"{launch['jupyterhub_url'].rstrip('/')}/hub/user-redirect/git-pull?"
+                      f"repo={repo}&urlpath=lab/tree/{repo.split('/')[-1]}/{path}"
+                      f"&branch={branch}"))
+    if launch.get("binderhub_url") and repo:
+        org_repo = "/".join(repo.split("/")[-2:])
+        links.append(("run it on Binder", f"{launch['binderhub_url'].rstrip('/')}/v2/gh/"
+                                          f"{org_repo}/{branch}?urlpath=lab/tree/{path}"))
+    return links
+
+
+def _introduce_assignment(app, doctree):
+    """Title the page "Assignment n: ..." and say what it is, before the title is read."""
+    docname = app.env.docname
+    number = _assignment_number(docname)
+    if number is None:
+        return
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None or not isinstance(section[0], nodes.title):
+        return
+    title = section[0]
+    text = re.sub(r"^\s*(Exercise|Assignment)\s+\d+\s*[:.]?\s*", "", title.astext())
+    title.children = [nodes.Text(f"Assignment {number}: {text}")]
+    chapter = next((name for name in app.env.found_docs
+                    if re.match(rf"chapters/0*{number}-", name)), None)
+    note = nodes.admonition(classes=["note", "bp-assignment-note"])
+    note += nodes.title(text="What this page is")
+    intro = nodes.paragraph()
+    intro += nodes.Text(f"Assignment {number} is a graded Jupyter notebook that goes with ")
+    if chapter:
+        ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget=f"/{chapter}",
+                                    refexplicit=True, refwarn=True)
+        ref += nodes.inline(text=f"chapter {number}")
+        intro += ref
+    else:
+        intro += nodes.Text(f"chapter {number}")
+    intro += nodes.Text(". This page shows it as students receive it, not run: its code cells "
+                        "have no output yet, and its sliders appear only once you run the "
+                        "notebook, so where it speaks of \"the slider below\", the slider "
+                        "shows up under that cell when you run it. To work on it, ")
+    links = _launch_links(app, docname)
+    for k, (label, url) in enumerate(links):
+        if k:
+            intro += nodes.Text(", or " if k == len(links) - 1 else ", ")
+        intro += nodes.reference(text=label, refuri=url)
+    intro += nodes.Text(". Answer in the cells that say ")
+    intro += nodes.literal(text="raise NotImplementedError()")
+    intro += nodes.Text(", run the tests under them, and hand in the notebook as your "
+                        "course asks.")
+    note += intro
+    section.insert(1, note)
+
+
+def _number_tables(app, doctree, docname):
+    """Number the captions of html_table's tables: "Table 2.1", "Table 2.2", ..."""
+    chapter = app.env.toc_secnumbers.get(docname, {}).get("")
+    prefix = f"{'.'.join(map(str, chapter))}." if chapter else ""
+    count = 0
+    for raw in doctree.findall(nodes.raw):
+        if 'class="table bp-table"><caption>' not in raw.astext():
+            continue
+        count += 1
+        label = f'<span class="caption-number">Table {prefix}{count} </span>'
+        text = raw.astext().replace("<caption>", f"<caption>{label}", 1)
+        raw.children = [nodes.Text(text)]
+
+
+def _state_after_content(app, pagename, templatename, context, doctree):
+    """Move the inline widget state from <head> to the end of the article, so the text
+    comes first; the (deferred) widget manager reads it once the page is parsed."""
+    scripts = context.get("script_files", [])
+    states = [s for s in scripts if getattr(s, "attributes", {}).get("type") == WIDGET_STATE]
+    if not states:
+        return
+    context["script_files"] = [s for s in scripts if s not in states]
+    context["body"] = context.get("body", "") + "".join(
+        f'<script type="{WIDGET_STATE}">{s.attributes["body"]}</script>' for s in states)
+
+
+def _frames_to_files(html_page, images):
+    """Write every frame image of the page's widget state to _images/frames/ and refer to it
+    there: the page shrinks to its text, and only frames shown are fetched."""
+    text = html_page.read_text(encoding="utf-8")
+    depth = len(html_page.relative_to(images.parent.parent).parts) - 1
+
+    def to_file(match):
+        png = base64.b64decode(match.group(1))
+        name = f"{hashlib.sha256(png).hexdigest()[:20]}.png"
+        (images / name).write_bytes(png)
+        return f'loading=\\"lazy\\" src=\\"{"../" * depth}_images/frames/{name}\\"'
+
+    text = FRAME_DATA.sub(to_file, text)
+    html_page.write_text(text, encoding="utf-8")
+
+
+def _rewrite_pages(app, exception):
+    if exception or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    images = out / "_images" / "frames"
+    images.mkdir(parents=True, exist_ok=True)
+    for html_page in out.rglob("*.html"):
+        _frames_to_files(html_page, images)
+
+
+def setup(app):
+    app.connect("doctree-read", _introduce_assignment, priority=400)
+    app.connect("doctree-resolved", _number_tables)
+    app.connect("html-page-context", _state_after_content, priority=950)
+    app.connect("build-finished", _rewrite_pages)
+    app.add_css_file("book.css")
+    app.add_js_file("book.js", defer="defer")
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

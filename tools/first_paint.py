@@ -1,0 +1,95 @@
+"""First paint and page weight of the built book on a slow connection (a benchmark, not a test).
+
+Serves the built book on 127.0.0.1 with gzip (as any real web server would), opens every
+page in headless Chromium with an empty cache under Chromium's network emulation of slow
+4G (1.6 Mbps down, 750 kbps up, 150 ms round trip), and prints for each page the time of
+first contentful paint, the time the widgets were ready, and the bytes transferred.
+
+    .venv/bin/python tools/first_paint.py [BOOK_HTML_FOLDER]    # default: _build/html
+
+Goals (issue 8): first paint <= 3 s on every page, <= 3 MB transferred per chapter page.
+"""
+
+import functools
+import gzip
+import http.server
+import sys
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
+           "uploadThroughput": 750e3 / 8}
+COMPRESSIBLE = (".html", ".js", ".css", ".svg", ".json", ".map", ".txt", ".ttf", ".eot")
+GOAL_PAINT_S, GOAL_BYTES = 3.0, 3_000_000
+
+
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, gzipped when the browser accepts it (fonts and images as they are)."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if (path.suffix not in COMPRESSIBLE or not path.is_file()
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), compresslevel=6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return None
+
+
+def measure(browser, url):
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", SLOW_4G)
+    transferred = []
+    cdp.on("Network.loadingFinished", lambda event: transferred.append(event["encodedDataLength"]))
+    page.goto(url, wait_until="load", timeout=180_000)
+    page.wait_for_load_state("networkidle", timeout=180_000)
+    paint = page.evaluate("""() => {
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      return fcp ? fcp.startTime / 1000 : null; }""")
+    load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd / 1000")
+    context.close()
+    return paint, load, sum(transferred)
+
+
+def main(folder):
+    pages = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html")
+                   if p.parent.name in ("chapters", "exercises") or p.parent.parent.name ==
+                   "exercises" or p.name in ("intro.html", "bibliography.html"))
+    handler = functools.partial(GzipHandler, directory=folder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{server.server_port}/"
+    print(f"slow 4G (1.6 Mbps, 150 ms), empty cache, gzip; goals: first paint <= "
+          f"{GOAL_PAINT_S} s, <= {GOAL_BYTES / 1e6:.0f} MB per chapter page")
+    print(f"{'page':48} {'first paint':>11} {'load':>7} {'transferred':>12}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for name in pages:
+            paint, load, size = measure(browser, site + name)
+            over = paint is None or paint > GOAL_PAINT_S or (
+                name.startswith("chapters/") and size > GOAL_BYTES)
+            print(f"{name:48} {paint or float('nan'):10.2f}s {load:6.2f}s "
+                  f"{size / 1e6:9.2f} MB{'  over a goal' if over else ''}")
+        browser.close()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve())
