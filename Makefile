@@ -10,12 +10,13 @@ BUILD := _build
 VENDOR := $(BUILD)/vendor
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup book serve test clean
+.PHONY: help setup book serve test clean bench
 
 help:
 	@echo "make book   build the book (sets up .venv and the JavaScript first)"
 	@echo "make test   the whole test suite (same set-up, plus headless Chromium)"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
+	@echo "make bench  time chapter 5's network against numpy, PyTorch and scikit-learn"
 	@echo "make clean  remove builds, caches and grading data (keeps .venv and node_modules)"
 
 # Python: the pinned requirements, bplib installed from this folder (editable).
@@ -60,6 +61,13 @@ $(CHROMIUM):
 
 test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest tests
+
+# Not part of `make test`: PyTorch goes into .venv for the benchmark alone. OPENBLAS_CORETYPE
+# and OPENBLAS_L2_SIZE, where this machine sets them, slow a current numpy down, so they are
+# unset for this one command (the tests keep them).
+bench: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_network.py
 
 clean:
 	rm -rf $(BUILD) autograded submitted feedback gradebook.db .pytest_cache
