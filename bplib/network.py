@@ -101,13 +101,6 @@ def _check_options(cost, hidden):
         raise ValueError(f"hidden must be one of {tuple(HIDDEN)}, got {hidden!r}")
 
 
-def _slope(hidden, a):
-    """The activation's derivative sigma'(z), written with its output a = sigma(z)."""
-    if hidden == "sigmoid":
-        return a * (1 - a)
-    return a > 0  # relu; a boolean array multiplies as 0 and 1
-
-
 def _forward(params, x, hidden):
     """`forward` without checks: the activations [x, a1, ..., aL]."""
     activate = HIDDEN[hidden]
@@ -135,7 +128,10 @@ def _backprop(params, activations, y, cost, hidden):
         db = delta.sum(axis=1, keepdims=True)  # BP3
         grads[layer] = (dW, db)
         if layer > 0:  # the input x needs no delta
-            delta = (params[layer][0].T @ delta) * _slope(hidden, a_prev)  # BP2
+            # sigma'(z) from the layer's output a: a (1 - a) for the sigmoid, 1 where a > 0
+            # for ReLU (a boolean array multiplies as 0 and 1).
+            slope = a_prev * (1 - a_prev) if hidden == "sigmoid" else a_prev > 0
+            delta = (params[layer][0].T @ delta) * slope  # BP2
     return grads
 
 
@@ -147,9 +143,9 @@ def forward(params, x, *, hidden="sigmoid"):
 
 
 def _cost(params, activations, y, cost):
-    output = activations[-1]
     if cost == "quadratic":
-        return float(np.sum((output - y) ** 2) / (2 * y.shape[1]))
+        error = (activations[-1] - y).ravel()
+        return float(error @ error) / (2 * y.shape[1])
     # ln a and ln(1 - a) from z itself: a rounds to 1.0 long before ln(1 - a) is -inf.
     W, b = params[-1]
     z = W @ activations[-2] + b
