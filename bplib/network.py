@@ -16,7 +16,9 @@ The public functions check their input and explain what is wrong; `train` checks
 then runs the unchecked `_forward` and `_backprop` in its inner loop.
 """
 
+import importlib.util
 import numbers
+from pathlib import Path
 
 import numpy as np
 
@@ -249,17 +251,28 @@ def accuracy(params, x, labels, *, hidden="sigmoid"):
     return float(np.mean(predict(params, x, hidden=hidden) == np.asarray(labels)))
 
 
+def _digits_file():
+    """(images, labels) from the CSV file scikit-learn ships, as its load_digits reads it.
+
+    Reading the file directly skips importing scikit-learn, which takes seconds.
+    """
+    package = importlib.util.find_spec("sklearn")
+    if package is None:
+        raise ImportError("the digits data set comes with scikit-learn: install scikit-learn")
+    path = Path(package.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    table = np.loadtxt(path, delimiter=",")
+    return table[:, :-1], table[:, -1].astype(int)
+
+
 def digits(test_fraction=0.25, rng=0):
     """scikit-learn's 1,797 handwritten digits, shuffled and split.
 
     Returns (x_train, labels_train, x_test, labels_test): x has one 8 x 8 image per column,
     64 pixels scaled from 0..16 to 0..1; labels are the digits 0-9.
     """
-    from sklearn.datasets import load_digits  # only the chapters that train need it
-
     if not (isinstance(test_fraction, numbers.Real) and 0 < test_fraction < 1):
         raise ValueError(f"test_fraction must lie between 0 and 1, got {test_fraction!r}")
-    images, labels = load_digits(return_X_y=True)
+    images, labels = _digits_file()
     order = _as_rng(rng).permutation(len(labels))
     n_test = round(test_fraction * len(labels))
     test, train = order[:n_test], order[n_test:]

@@ -233,6 +233,11 @@ def test_one_hot_predict_and_accuracy():
 
 
 def test_digits_split_and_standardize():
+    from sklearn.datasets import load_digits
+
+    images, labels = network._digits_file()
+    reference = load_digits()
+    assert np.array_equal(images, reference.data) and np.array_equal(labels, reference.target)
     x_train, labels_train, x_test, labels_test = network.digits(test_fraction=0.25, rng=0)
     assert x_train.shape[0] == x_test.shape[0] == 64
     assert x_train.shape[1] + x_test.shape[1] == 1797 == len(labels_train) + len(labels_test)

@@ -61,7 +61,7 @@ def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
 
 
 def plot_layer_gradients(norms_by_setup, title=None):
-    """Gradient size ‖∂C/∂b^l‖ (log scale) against the layer l, one line per setup."""
+    """The size of the error, ||delta^l|| = ||dC/db^l|| (log scale), against the layer l."""
     if not norms_by_setup:
         raise ValueError("give at least one setup to plot")
     fig, ax = new_figure()
@@ -70,7 +70,8 @@ def plot_layer_gradients(norms_by_setup, title=None):
         ax.plot(layers, norms, color=colour, linestyle=style, marker=marker, label=label)
     ax.set_yscale("log")
     ax.set_xticks(layers)
-    ax.set(xlabel="layer l (1 = first hidden layer)", ylabel="‖δ^l‖ = ‖∂C/∂b^l‖")
+    ax.set(xlabel="hidden layer l (1 = first)",
+           ylabel=r"size of the error, $\Vert\delta^l\Vert$")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if title:
