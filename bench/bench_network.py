@@ -24,7 +24,7 @@ from bplib import network  # noqa: E402
 SIZES = [64, 64, 10]
 BATCH = 32
 LEARNING_RATE = 0.5
-REPEATS = 15
+REPEATS = 40
 
 
 def lean_epoch(params, x, y, rng):

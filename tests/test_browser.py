@@ -122,3 +122,13 @@ def test_chapter_pages(browser, site, chapter_pages):
             assert handle.evaluate(SHOWN) == before, f"{path}: slider {i + 1} does not go back"
         visit.check_clean()
         print(f"{path}: {visit.bytes / 1e6:.2f} MB transferred, shared scripts included")
+
+
+def test_appendix_pages_are_clean(browser, site):
+    notation = Visit(browser, site, "appendix/notation.html")
+    assert notation.page.locator("mjx-container").count() > 0, "notation: no typeset math"
+    assert notation.page.locator("mjx-merror").count() == 0, "notation: a formula failed"
+    notation.check_clean()
+    glossary = Visit(browser, site, "appendix/glossary.html")
+    assert "反向传播" in glossary.page.inner_text("main")
+    glossary.check_clean()
