@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CHROMIUM := /usr/bin/chromium
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public release collect grade feedback grades
+.PHONY: help setup book wheel serve test clean public bench release collect grade feedback grades
 
 include book.mk
 
@@ -14,6 +14,7 @@ help:
 	@echo "make book   build the book (sets up .venv and the JavaScript first)"
 	@echo "make test   the whole test suite (same set-up, plus headless Chromium)"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
+	@echo "make bench  time chapter 5's network against numpy, PyTorch and scikit-learn"
 	@echo "make public write _public/, the edition for students and readers (no answers)"
 	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
 	@echo
@@ -38,6 +39,13 @@ test: setup $(CHROMIUM) $(INITDB)
 # The public edition: everything students and readers may see, and nothing else.
 public: book
 	$(BIN)/python tools/public.py
+
+# Not part of `make test`: PyTorch goes into .venv for the benchmark alone. OPENBLAS_CORETYPE
+# and OPENBLAS_L2_SIZE, where this machine sets them, slow a current numpy down, so they are
+# unset for this one command (the tests keep them).
+bench: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_network.py
 
 clean:
 	rm -rf _public $(BUILD) .pytest_cache

@@ -1,16 +1,24 @@
-"""A small sigmoid network and two ways to get its gradient.
+"""A small network, its backpropagation, and a mini-batch trainer.
 
-Chapter 1 uses it as a black box to time backpropagation against finite differences;
-chapter 5 derives `backprop` line by line.
+Chapter 1 uses `backprop` as a black box to time it against finite differences; chapter 5
+derives it line by line (Nielsen's BP1-BP4) and trains the network on handwritten digits.
 
 Conventions (Nielsen, *Neural Networks and Deep Learning*, ch. 2): ``params`` is a list
 of ``(W, b)`` pairs, one per layer, with ``W`` of shape ``(n_out, n_in)`` and ``b`` of
 shape ``(n_out, 1)``; a batch ``x`` has one example per column, shape ``(n_in, batch)``,
-and ``y`` has shape ``(n_out, batch)``. Every layer applies the sigmoid, and the cost is
-the quadratic cost ``C = sum((a_L - y)**2) / (2 * batch)``.
+and ``y`` has shape ``(n_out, batch)``. The output layer applies the sigmoid; the hidden
+layers apply the sigmoid (the default) or, with ``hidden="relu"``, max(z, 0). The cost is
+a mean over the batch: the quadratic cost ``C = sum((a_L - y)**2) / (2 * batch)`` (the
+default) or, with ``cost="cross-entropy"``, Nielsen's cross-entropy
+``C = -sum(y ln a_L + (1 - y) ln(1 - a_L)) / batch``.
+
+The public functions check their input and explain what is wrong; `train` checks once and
+then runs the unchecked `_forward` and `_backprop` in its inner loop.
 """
 
+import importlib.util
 import numbers
+from pathlib import Path
 
 import numpy as np
 
@@ -79,34 +87,87 @@ def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def forward(params, x):
-    """The activations [x, a1, ..., aL], with a_l = sigmoid(W_l a_(l-1) + b_l)."""
-    _check_params(params)
-    activations = [_check_batch("x", x, params[0][0].shape[1])]
-    for W, b in params:
-        activations.append(sigmoid(W @ activations[-1] + b))
+def relu(z):
+    """The rectified linear unit max(z, 0)."""
+    return np.maximum(z, 0.0)
+
+
+HIDDEN = {"sigmoid": sigmoid, "relu": relu}
+COSTS = ("quadratic", "cross-entropy")
+
+
+def _check_options(cost, hidden):
+    if cost not in COSTS:
+        raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
+    if hidden not in HIDDEN:
+        raise ValueError(f"hidden must be one of {tuple(HIDDEN)}, got {hidden!r}")
+
+
+def _forward(params, x, hidden):
+    """`forward` without checks: the activations [x, a1, ..., aL]."""
+    activate = HIDDEN[hidden]
+    activations = [x]
+    for W, b in params[:-1]:
+        activations.append(activate(W @ activations[-1] + b))  # a = sigma(W a_prev + b)
+    W, b = params[-1]
+    activations.append(sigmoid(W @ activations[-1] + b))
     return activations
 
 
-def loss(params, x, y):
-    """The quadratic cost C = sum((a_L - y)^2) / (2 * batch)."""
-    output = forward(params, x)[-1]
-    y = _check_batch("y", y, output.shape[0], output.shape[1])
-    return float(np.sum((output - y) ** 2) / (2 * y.shape[1]))
-
-
-def backprop(params, x, y):
-    """The gradient [(dC/dW, dC/db), ...] of `loss` in one backward pass: Nielsen's BP1-BP4."""
-    activations = forward(params, x)
+def _backprop(params, activations, y, cost, hidden):
+    """`backprop` without checks, from the activations of `_forward`."""
     output = activations[-1]
-    y = _check_batch("y", y, output.shape[0], output.shape[1])
-    # BP1; the 1/batch comes from the cost being a mean over the batch.
-    delta = (output - y) * output * (1 - output) / y.shape[1]
-    grads = []
-    for (W, b), a_prev in zip(reversed(params), reversed(activations[:-1])):
-        grads.append((delta @ a_prev.T, delta.sum(axis=1, keepdims=True)))  # BP4, BP3
-        delta = (W.T @ delta) * a_prev * (1 - a_prev)  # BP2; the last one, for x, goes unused
-    return grads[::-1]
+    batch = y.shape[1]
+    # The 1/batch in every delta comes from the cost being a mean over the batch.
+    if cost == "quadratic":
+        delta = (output - y) * output * (1 - output) / batch  # BP1
+    else:
+        delta = (output - y) / batch  # BP1 for cross-entropy: sigma'(z) cancels
+    grads = [None] * len(params)
+    for layer in range(len(params) - 1, -1, -1):
+        a_prev = activations[layer]
+        dW = delta @ a_prev.T  # BP4
+        db = delta.sum(axis=1, keepdims=True)  # BP3
+        grads[layer] = (dW, db)
+        if layer > 0:  # the input x needs no delta
+            # sigma'(z) from the layer's output a: a (1 - a) for the sigmoid, 1 where a > 0
+            # for ReLU (a boolean array multiplies as 0 and 1).
+            slope = a_prev * (1 - a_prev) if hidden == "sigmoid" else a_prev > 0
+            delta = (params[layer][0].T @ delta) * slope  # BP2
+    return grads
+
+
+def forward(params, x, *, hidden="sigmoid"):
+    """The activations [x, a1, ..., aL], with a_l = sigma(W_l a_(l-1) + b_l)."""
+    _check_params(params)
+    _check_options("quadratic", hidden)
+    return _forward(params, _check_batch("x", x, params[0][0].shape[1]), hidden)
+
+
+def _cost(params, activations, y, cost):
+    if cost == "quadratic":
+        error = (activations[-1] - y).ravel()
+        return float(error @ error) / (2 * y.shape[1])
+    # ln a and ln(1 - a) from z itself: a rounds to 1.0 long before ln(1 - a) is -inf.
+    W, b = params[-1]
+    z = W @ activations[-2] + b
+    return float(np.sum(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)) / y.shape[1])
+
+
+def loss(params, x, y, *, cost="quadratic", hidden="sigmoid"):
+    """The cost, a mean over the batch: quadratic or cross-entropy (see the module doc)."""
+    _check_options(cost, hidden)
+    activations = forward(params, x, hidden=hidden)
+    y = _check_batch("y", y, activations[-1].shape[0], activations[-1].shape[1])
+    return _cost(params, activations, y, cost)
+
+
+def backprop(params, x, y, *, cost="quadratic", hidden="sigmoid"):
+    """The gradient [(dC/dW, dC/db), ...] of `loss` in one backward pass: Nielsen's BP1-BP4."""
+    _check_options(cost, hidden)
+    activations = forward(params, x, hidden=hidden)
+    y = _check_batch("y", y, activations[-1].shape[0], activations[-1].shape[1])
+    return _backprop(params, activations, y, cost, hidden)
 
 
 def numerical_gradient(params, x, y, h=1e-6):
@@ -134,3 +195,154 @@ def numerical_gradient(params, x, y, h=1e-6):
             layer_grads.append(grad)
         grads.append(tuple(layer_grads))
     return grads, loss_calls
+
+
+def central_differences(params, x, y, h=1e-5, *, cost="quadratic", hidden="sigmoid"):
+    """(C(p + h) - C(p - h)) / 2h for every parameter: 2 N cost evaluations, error ~ h^2."""
+    if not (isinstance(h, numbers.Real) and np.isfinite(h) and h > 0):
+        raise ValueError(f"h must be a small positive number, got {h!r}")
+    loss(params, x, y, cost=cost, hidden=hidden)  # checks everything once
+    grads = []
+    for W, b in params:
+        layer_grads = []
+        for array in (W, b):
+            grad = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                saved = array[index]
+                array[index] = saved + h
+                up = loss(params, x, y, cost=cost, hidden=hidden)
+                array[index] = saved - h
+                down = loss(params, x, y, cost=cost, hidden=hidden)
+                array[index] = saved
+                grad[index] = (up - down) / (2 * h)
+            layer_grads.append(grad)
+        grads.append(tuple(layer_grads))
+    return grads
+
+
+def relative_error(grads, other):
+    """|g - g'| / max(|g| + |g'|, tiny) over all entries, one number for two gradients."""
+    flat = [np.concatenate([array.ravel() for pair in g for array in pair])
+            for g in (grads, other)]
+    if flat[0].shape != flat[1].shape:
+        raise ValueError("the two gradients have different shapes")
+    size = np.linalg.norm(flat[0]) + np.linalg.norm(flat[1])
+    return float(np.linalg.norm(flat[0] - flat[1]) / max(size, np.finfo(float).tiny))
+
+
+def one_hot(labels, n_classes=10):
+    """Targets of shape (n_classes, batch): column i is 1 in row labels[i], else 0."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or (
+            labels.size and (labels.min() < 0 or labels.max() >= n_classes)):
+        raise ValueError(f"labels must be a 1-D array of whole numbers 0..{n_classes - 1}")
+    targets = np.zeros((n_classes, labels.size))
+    targets[labels, np.arange(labels.size)] = 1.0
+    return targets
+
+
+def predict(params, x, *, hidden="sigmoid"):
+    """The class of each column of x: the index of the largest output."""
+    return forward(params, x, hidden=hidden)[-1].argmax(axis=0)
+
+
+def accuracy(params, x, labels, *, hidden="sigmoid"):
+    """The fraction of the columns of x whose predicted class is the label."""
+    return float(np.mean(predict(params, x, hidden=hidden) == np.asarray(labels)))
+
+
+def _digits_file():
+    """(images, labels) from the CSV file scikit-learn ships, as its load_digits reads it.
+
+    Reading the file directly skips importing scikit-learn, which takes seconds.
+    """
+    package = importlib.util.find_spec("sklearn")
+    if package is None:
+        raise ImportError("the digits data set comes with scikit-learn: install scikit-learn")
+    path = Path(package.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    table = np.loadtxt(path, delimiter=",")
+    return table[:, :-1], table[:, -1].astype(int)
+
+
+def digits(test_fraction=0.25, rng=0):
+    """scikit-learn's 1,797 handwritten digits, shuffled and split.
+
+    Returns (x_train, labels_train, x_test, labels_test): x has one 8 x 8 image per column,
+    64 pixels scaled from 0..16 to 0..1; labels are the digits 0-9.
+    """
+    if not (isinstance(test_fraction, numbers.Real) and 0 < test_fraction < 1):
+        raise ValueError(f"test_fraction must lie between 0 and 1, got {test_fraction!r}")
+    images, labels = _digits_file()
+    order = _as_rng(rng).permutation(len(labels))
+    n_test = round(test_fraction * len(labels))
+    test, train = order[:n_test], order[n_test:]
+    x = images.T / 16.0
+    return x[:, train], labels[train], x[:, test], labels[test]
+
+
+def standardize(x_train, *others):
+    """Shift and scale every pixel (row) by the training set's mean and spread.
+
+    Returns the standardized x_train followed by each of `others` scaled the same way.
+    Pixels that hardly vary (the image borders) would blow up, so the spread gets + 0.1.
+    """
+    mean = x_train.mean(axis=1, keepdims=True)
+    spread = x_train.std(axis=1, keepdims=True) + 0.1
+    return tuple((x - mean) / spread for x in (x_train, *others))
+
+
+def _positive(name, value, integral):
+    kind = numbers.Integral if integral else numbers.Real
+    if not (isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
+            and value > 0):
+        raise ValueError(f"{name} must be a positive {'whole ' if integral else ''}number, "
+                         f"got {value!r}")
+
+
+def train(params, x, y, *, epochs, batch_size, learning_rate, rng=None, cost="quadratic",
+          hidden="sigmoid", x_test=None, labels_test=None):
+    """Mini-batch stochastic gradient descent: returns (trained params, history).
+
+    Each epoch shuffles the training columns (with `rng`), cuts them into mini-batches of
+    `batch_size` and takes one step W := W - learning_rate * dC/dW per mini-batch. The
+    params passed in are left unchanged. history["loss"] holds each epoch's training cost,
+    the mean over its mini-batches as they were met; with a test set, history["test_accuracy"]
+    holds the test accuracy after each epoch.
+    """
+    _check_params(params)
+    _check_options(cost, hidden)
+    x = _check_batch("x", x, params[0][0].shape[1])
+    y = _check_batch("y", y, params[-1][0].shape[0], x.shape[1])
+    _positive("epochs", epochs, integral=True)
+    _positive("batch_size", batch_size, integral=True)
+    _positive("learning_rate", learning_rate, integral=False)
+    testing = x_test is not None or labels_test is not None
+    if testing:
+        x_test = _check_batch("x_test", x_test, x.shape[0])
+        labels_test = np.asarray(labels_test)
+        if labels_test.shape != (x_test.shape[1],):
+            raise ValueError(f"labels_test expected shape ({x_test.shape[1]},), "
+                             f"got {labels_test.shape}")
+    rng = _as_rng(rng)
+    params = [(W.astype(float), b.astype(float)) for W, b in params]  # copies
+    history = {"loss": [], **({"test_accuracy": []} if testing else {})}
+    n = x.shape[1]
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        # Column-major copies make every mini-batch a contiguous block of memory.
+        shuffled_x, shuffled_y = np.asfortranarray(x[:, order]), np.asfortranarray(y[:, order])
+        total = 0.0
+        for start in range(0, n, batch_size):
+            xb = shuffled_x[:, start:start + batch_size]
+            yb = shuffled_y[:, start:start + batch_size]
+            activations = _forward(params, xb, hidden)
+            total += _cost(params, activations, yb, cost) * yb.shape[1]
+            for (W, b), (dW, db) in zip(params, _backprop(params, activations, yb, cost,
+                                                          hidden)):
+                W -= learning_rate * dW
+                b -= learning_rate * db
+        history["loss"].append(total / n)
+        if testing:
+            predicted = _forward(params, x_test, hidden)[-1].argmax(axis=0)
+            history["test_accuracy"].append(float(np.mean(predicted == labels_test)))
+    return params, history

@@ -283,3 +283,11 @@ def test_chapters_are_numbered_and_followed_by_their_assignment(browser, site, w
     assert download.count() == 1 and download.get_attribute("href").endswith(".ipynb")
     assert page.request.get(download.evaluate("a => a.href")).ok
     visit.check_clean()
+def test_appendix_pages_are_clean(browser, site):
+    notation = Visit(browser, site, "appendix/notation.html")
+    assert notation.page.locator("mjx-container").count() > 0, "notation: no typeset math"
+    assert notation.page.locator("mjx-merror").count() == 0, "notation: a formula failed"
+    notation.check_clean()
+    glossary = Visit(browser, site, "appendix/glossary.html")
+    assert "反向传播" in glossary.page.inner_text("main")
+    glossary.check_clean()

@@ -106,6 +106,39 @@ WRONG_ANSWERS = {
             "    return -(y_hat - y) / slope * slope\n"
         ),
         "neuron-eta-answer": "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
+    "05-full-algorithm": {
+        "full-backward-pass": (
+            "def backward_pass(params, activations, y):\n"
+            "    m = y.shape[1]\n"
+            "    out = activations[-1]\n"
+            "    delta = (out - y) * out * (1 - out) / m\n"
+            "    grads = []\n"
+            "    for layer in range(len(params) - 1, -1, -1):\n"
+            "        a_prev = activations[layer]\n"
+            "        grads.insert(0, (delta @ a_prev.T, delta.sum(axis=1, keepdims=True)))\n"
+            "        # BP2 without the slope sigma'(z) of the layer below\n"
+            "        delta = params[layer][0].T @ delta\n"
+            "    return grads\n"
+        ),
+        "full-sgd-epoch": (
+            "def sgd_epoch(params, x, y, batch_size, learning_rate, rng):\n"
+            "    rng.permutation(x.shape[1])  # drawn, but the columns are taken in order\n"
+            "    for start in range(0, x.shape[1], batch_size):\n"
+            "        cols = slice(start, start + batch_size)\n"
+            "        grads = network.backprop(params, x[:, cols], y[:, cols],\n"
+            "                                 cost='cross-entropy')\n"
+            "        params = [(W - learning_rate * dW, b - learning_rate * db)\n"
+            "                  for (W, b), (dW, db) in zip(params, grads)]\n"
+            "    return params\n"
+        ),
+        "full-train-digits": (
+            "def train_digits(run_epoch=sgd_epoch):\n"
+            "    # trains with sgd_epoch, whatever run_epoch it is given\n"
+            "    params, _ = training_run(sgd_epoch, learning_rate=1.0, epochs=30,\n"
+            "                             hidden_units=64)\n"
+            "    return params\n"
+        ),
+        "full-smallest-rate": "smallest_good_rate = 1.0  # the best accuracy, not the smallest\n",
     },
 }
 

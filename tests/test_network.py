@@ -164,3 +164,144 @@ def test_bad_params_are_rejected():
 def test_other_bad_input_is_rejected(call):
     with pytest.raises(ValueError):
         call()
+
+
+# Chapter 5's additions: the cross-entropy cost, ReLU hidden layers, the trainer.
+
+def autograd_cost(params, x, y, cost, hidden):
+    """Both costs and both hidden activations, written again in autograd.numpy."""
+    a = x
+    for layer, (W, b) in enumerate(params):
+        z = anp.dot(W, a) + b
+        if layer == len(params) - 1 or hidden == "sigmoid":
+            a = 1 / (1 + anp.exp(-z))
+        else:
+            a = anp.maximum(z, 0.0)
+    if cost == "quadratic":
+        return anp.sum((a - y) ** 2) / (2 * x.shape[1])
+    return -anp.sum(y * anp.log(a) + (1 - y) * anp.log(1 - a)) / x.shape[1]
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu"])
+@pytest.mark.parametrize("seed", range(6))
+def test_costs_and_activations_match_autograd(cost, hidden, seed):
+    rng = np.random.default_rng(100 + seed)
+    sizes = [int(n) for n in rng.integers(1, 7, size=int(rng.integers(2, 6)))]
+    params, x, y = random_problem(sizes, batch=int(rng.integers(1, 9)), seed=seed)
+    options = {"cost": cost, "hidden": hidden}
+    assert loss(params, x, y, **options) == pytest.approx(
+        autograd_cost(params, x, y, cost, hidden), rel=1e-10)
+    expected = grad(autograd_cost)(params, x, y, cost, hidden)
+    assert_grads_close(backprop(params, x, y, **options), expected, atol=1e-12)
+    fd = network.central_differences(params, x, y, **options)
+    assert_grads_close(fd, expected, atol=1e-7)
+    assert network.relative_error(backprop(params, x, y, **options), fd) < 1e-6
+
+
+def test_cross_entropy_is_finite_when_the_output_saturates():
+    W, b = np.array([[40.0]]), np.array([[0.0]])
+    x, y = np.array([[1.0, -1.0]]), np.array([[0.0, 1.0]])  # sigma(40) rounds to 1.0
+    # ln(1 + e^40) is 40 to double precision, for each of the two examples.
+    assert loss([(W, b)], x, y, cost="cross-entropy") == pytest.approx(40.0)
+    ((dW, db),) = backprop([(W, b)], x, y, cost="cross-entropy")
+    assert np.all(np.isfinite(dW)) and dW[0, 0] == pytest.approx(1.0)
+
+
+def test_relative_error_one_number_for_all_layers():
+    a = [(np.array([[3.0]]), np.array([[4.0]]))]
+    b = [(np.array([[3.0]]), np.array([[4.0 + 1e-3]]))]
+    assert network.relative_error(a, a) == 0.0
+    assert network.relative_error(a, b) == pytest.approx(1e-3 / (5 + np.hypot(3, 4 + 1e-3)))
+    zero = [(np.zeros((1, 1)), np.zeros((1, 1)))]
+    assert network.relative_error(zero, zero) == 0.0
+    with pytest.raises(ValueError, match="different shapes"):
+        network.relative_error(a, [(np.ones((1, 2)), np.ones((1, 1)))])
+
+
+def test_one_hot_predict_and_accuracy():
+    targets = network.one_hot(np.array([2, 0, 1]), n_classes=3)
+    np.testing.assert_array_equal(targets, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
+    # A single layer that copies its input: the class is the row of the largest entry.
+    identity = [(np.eye(3) * 50, np.zeros((3, 1)))]
+    x = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    assert network.predict(identity, x).tolist() == [0, 2, 1]
+    assert network.accuracy(identity, x, np.array([0, 2, 2])) == pytest.approx(2 / 3)
+    for bad in (np.array([0, 3]), np.array([0.5]), np.array([[1]])):
+        with pytest.raises(ValueError, match="labels must be"):
+            network.one_hot(bad, n_classes=3)
+
+
+def test_digits_split_and_standardize():
+    from sklearn.datasets import load_digits
+
+    images, labels = network._digits_file()
+    reference = load_digits()
+    assert np.array_equal(images, reference.data) and np.array_equal(labels, reference.target)
+    x_train, labels_train, x_test, labels_test = network.digits(test_fraction=0.25, rng=0)
+    assert x_train.shape[0] == x_test.shape[0] == 64
+    assert x_train.shape[1] + x_test.shape[1] == 1797 == len(labels_train) + len(labels_test)
+    assert x_test.shape[1] == round(0.25 * 1797)
+    assert 0 <= x_train.min() and x_train.max() <= 1 and set(labels_test) == set(range(10))
+    again = network.digits(test_fraction=0.25, rng=0)
+    assert np.array_equal(again[0], x_train) and np.array_equal(again[3], labels_test)
+    scaled_train, scaled_test = network.standardize(x_train, x_test)
+    busy = x_train.std(axis=1) > 0.2
+    np.testing.assert_allclose(scaled_train.mean(axis=1), 0, atol=1e-12)
+    assert np.all(scaled_train.std(axis=1)[busy] > 0.6)
+    assert scaled_test.shape == x_test.shape
+    with pytest.raises(ValueError, match="test_fraction"):
+        network.digits(test_fraction=1.0)
+
+
+def test_one_epoch_is_plain_minibatch_sgd():
+    """train, written out step by step: the same shuffle, batches and updates."""
+    params, x, y = random_problem([3, 4, 2], batch=10, seed=3)
+    trained, history = network.train(params, x, y, epochs=1, batch_size=4,
+                                     learning_rate=0.7, rng=5, cost="cross-entropy")
+    order = np.random.default_rng(5).permutation(10)
+    expected = [(W.copy(), b.copy()) for W, b in params]
+    costs = []
+    for batch in (order[:4], order[4:8], order[8:]):
+        costs.append(loss(expected, x[:, batch], y[:, batch], cost="cross-entropy")
+                     * len(batch))
+        step = grad(autograd_cost)(expected, x[:, batch], y[:, batch], "cross-entropy",
+                                   "sigmoid")
+        expected = [(W - 0.7 * dW, b - 0.7 * db) for (W, b), (dW, db) in zip(expected, step)]
+    assert_grads_close(trained, expected, atol=1e-12)
+    assert history == {"loss": [pytest.approx(sum(costs) / 10)]}
+    original = random_problem([3, 4, 2], batch=10, seed=3)[0]
+    for (W, b), (W0, b0) in zip(params, original):  # the caller's params are untouched
+        assert np.array_equal(W, W0) and np.array_equal(b, b0)
+
+
+def test_training_on_digits_learns():
+    x_train, labels_train, x_test, labels_test = network.digits(rng=1)
+    x_train, x_test = network.standardize(x_train, x_test)
+    params = init_params([64, 32, 10], rng=0)
+    _, history = network.train(params, x_train, network.one_hot(labels_train), epochs=8,
+                               batch_size=32, learning_rate=1.0, rng=0, cost="cross-entropy",
+                               x_test=x_test, labels_test=labels_test)
+    assert len(history["loss"]) == len(history["test_accuracy"]) == 8
+    assert history["loss"][-1] < history["loss"][0] / 2
+    # Guessing gets 10%; a network that learned anything gets far more.
+    assert history["test_accuracy"][-1] > 0.9
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"epochs": 0}, "epochs must be a positive whole number"),
+    ({"epochs": 2.0}, "epochs must be a positive whole number"),
+    ({"batch_size": True}, "batch_size must be a positive whole number"),
+    ({"learning_rate": -0.1}, "learning_rate must be a positive number"),
+    ({"learning_rate": float("nan")}, "learning_rate must be a positive number"),
+    ({"cost": "hinge"}, "cost must be one of"),
+    ({"hidden": "tanh"}, "hidden must be one of"),
+    ({"x_test": np.ones((2, 4)), "labels_test": np.zeros(3)},
+     r"labels_test expected shape \(4,\), got \(3,\)"),
+    ({"x_test": np.ones((3, 4))}, r"x_test expected shape \(2, batch\)"),
+])
+def test_train_rejects_bad_input(options, message):
+    params, x, y = random_problem([2, 3], batch=5, seed=0)
+    arguments = {"epochs": 1, "batch_size": 2, "learning_rate": 0.1, **options}
+    with pytest.raises(ValueError, match=message):
+        network.train(params, x, y, **arguments)

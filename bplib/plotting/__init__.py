@@ -11,6 +11,8 @@ from ._common import FIGSIZE, PALETTE, TEXT_PALETTE, html_table, sci
 from .graph import draw_graph, plot_bill_gradients, plot_path_costs, plot_sigmoid_layer
 from .neuron import (draw_zhou_network, plot_error_curves, plot_loop_costs, plot_predictions,
                      plot_weight_tangent)
+from .network import (plot_batch_costs, plot_digit_grid, plot_layer_gradients,
+                      plot_learning_curves, plot_slowdown)
 from .telephone import (draw_threaded_line, line_html, plot_gradient_speedup,
                         plot_line_error, plot_message_counts)
 
@@ -18,4 +20,6 @@ __all__ = ["FIGSIZE", "PALETTE", "TEXT_PALETTE", "html_table", "sci", "draw_grap
            "plot_bill_gradients", "plot_gradient_speedup", "plot_line_error",
            "plot_message_counts", "plot_path_costs", "plot_sigmoid_layer",
            "draw_zhou_network", "plot_error_curves", "plot_loop_costs", "plot_predictions",
-           "plot_weight_tangent"]
+           "plot_weight_tangent",
+           "plot_batch_costs", "plot_digit_grid", "plot_layer_gradients",
+           "plot_learning_curves", "plot_slowdown"]
