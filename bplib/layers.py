@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from .graph import Value
+from .graph import Value, topological_order
 
 
 def _check_batch(name, array, n_rows=None):
@@ -103,7 +103,12 @@ class Linear(Layer):
         return self.W.T @ upstream
 
     def jvp(self, tangent):
+        """d out / d x times a tangent: forward mode, one example or a batch of tangents."""
         return self.W @ tangent
+
+    def vjp(self, upstream):
+        """upstream times d out / d x, the input part of backward alone (no checks, no dW)."""
+        return self.W.T @ upstream
 
     def jacobian(self):
         """d out / d x for one example: the matrix W itself."""
@@ -119,6 +124,9 @@ class _Elementwise(Layer):
 
     def jvp(self, tangent):
         return self._slope() * tangent
+
+    def vjp(self, upstream):
+        return self._slope() * upstream
 
     def jacobian(self):
         slope = self._slope()
@@ -268,9 +276,16 @@ class Sequential:
         return upstream
 
     def jvp(self, tangent):
+        """Forward mode: push d x^1 through every layer's Jacobian."""
         for layer in self.layers:
             tangent = layer.jvp(tangent)
         return tangent
+
+    def vjp(self, upstream):
+        """Reverse mode for the input alone: backward without the parameters' gradients."""
+        for layer in reversed(self.layers):
+            upstream = layer.vjp(upstream)
+        return upstream
 
     def linears(self):
         return [layer for layer in self.layers if isinstance(layer, Linear)]
@@ -292,9 +307,16 @@ def explicit_jacobian_gradient(net, x, upstream):
     return (np.asarray(upstream, dtype=float).T @ product).T
 
 
+def input_gradient(net, x, upstream):
+    """upstream^T d out / d x by vector-Jacobian products alone: what backward does for
+    the input, without the parameters' gradients (for a like-for-like comparison)."""
+    net.forward(x)
+    return net.vjp(upstream)
+
+
 def jacobian_by_sweeps(net, x, mode):
     """(the whole Jacobian d out / d x at one example x, the number of sweeps) by forward
-    mode (one jvp per input: a column each) or reverse mode (one backward per output: a row)."""
+    mode (one jvp per input: a column each) or reverse mode (one vjp per output: a row)."""
     x = _check_batch("x", x)
     if x.shape[1] != 1:
         raise ValueError("x must be one example, one column")
@@ -303,51 +325,52 @@ def jacobian_by_sweeps(net, x, mode):
         columns = [net.jvp(unit) for unit in np.eye(x.shape[0])[:, :, None]]
         return np.hstack(columns), len(columns)
     if mode == "reverse":
-        rows = [net.backward(unit).T for unit in np.eye(n_out)[:, :, None]]
+        rows = [net.vjp(unit).T for unit in np.eye(n_out)[:, :, None]]
         return np.vstack(rows), len(rows)
     raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
 
 
 def checkpointed_gradient(net, loss, x, y, every):
     """One forward and backward pass that keeps only every `every`-th layer's input
-    (a checkpoint, Chen et al. 2016) and recomputes each segment's stored values just
-    before its backward pass. Returns (dz/dx, a dict of measured costs): the most bytes
-    held at any time (checkpoints plus what the layers keep) and the layer forwards
-    computed (the plain pass computes each layer once)."""
+    (a checkpoint, Chen et al. 2016) and recomputes a segment's stored values just before
+    its backward pass; the last segment keeps them, as its backward comes at once.
+    Returns (dz/dx, measured costs): the most bytes held at any time (checkpoints plus
+    what the layers keep) and how many layer forwards were computed a second time."""
     if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
         raise ValueError(f"every must be a whole number >= 1, got {every!r}")
     layers = net.layers
-    starts = list(range(0, len(layers), every))
     for layer in layers:  # whatever an earlier pass left behind is not ours to count
         layer.forget()
-    checkpoints, peak, forwards = {}, 0, 0
+    starts = list(range(0, len(layers), every))
+    checkpoints, peak, recomputed = {}, 0, 0
     held = lambda: sum(c.nbytes for c in checkpoints.values()) + net.stored_bytes()  # noqa: E731
     out = _check_batch("x", x)
     for start in starts:
         checkpoints[start] = out
         for layer in layers[start:start + every]:
             out = layer.forward(out)
-            forwards += 1
-            peak = max(peak, held())
-            layer.forget()
+            peak = max(peak, held() + out.nbytes)
+            if start != starts[-1]:
+                layer.forget()
     z = loss.forward(out, y)
     upstream = loss.backward()
     for start in reversed(starts):
         segment = layers[start:start + every]
         out = checkpoints.pop(start)
-        for layer in segment:  # the recomputation: this segment's stored values, again
-            out = layer.forward(out)
-            forwards += 1
-        peak = max(peak, held() + out.nbytes)
+        if start != starts[-1]:
+            for layer in segment:  # the recomputation: this segment's stored values, again
+                out = layer.forward(out)
+                recomputed += 1
+                peak = max(peak, held() + out.nbytes)
         for layer in reversed(segment):
             upstream = layer.backward(upstream)
             layer.forget()
-    return upstream, {"loss": z, "peak_bytes": peak, "layer_forwards": forwards}
+    return upstream, {"loss": z, "peak_bytes": peak, "recomputed": recomputed}
 
 
 def value_graph_gradients(params, x, y, activation="sigmoid"):
     """The same network built from chapter 2's scalar Values, one node per number:
-    (loss, [(dz/dW, dz/db), ...]) for bplib.network's quadratic cost."""
+    (loss, [(dz/dW, dz/db), ...], number of nodes) for bplib.network's quadratic cost."""
     x, y = _check_batch("x", x), _check_batch("y", y)
     weights = [[[Value(w) for w in row] for row in W] for W, _ in params]
     biases = [[Value(bias) for bias in b[:, 0]] for _, b in params]
@@ -362,4 +385,4 @@ def value_graph_gradients(params, x, y, activation="sigmoid"):
     z.backward()
     grads = [(np.array([[w.grad for w in row] for row in W]),
               np.array([[bias.grad] for bias in b])) for W, b in zip(weights, biases)]
-    return z.data, grads
+    return z.data, grads, len(topological_order(z))

@@ -113,8 +113,9 @@ def test_same_numbers_as_the_scalar_engine_of_chapter_2():
     net, loss = Sequential.from_params(params), SquaredError()
     z = loss.forward(net.forward(x), y)
     net.backward(loss.backward())
-    z_values, grads = layers.value_graph_gradients(params, x, y)
+    z_values, grads, n_nodes = layers.value_graph_gradients(params, x, y)
     assert np.isclose(z, z_values, rtol=1e-13)
+    assert n_nodes > 10 * len(net.layers)  # many scalar nodes where there are 4 layers
     for layer, (dW, db) in zip(net.linears(), grads):
         np.testing.assert_allclose(layer.dW, dW, rtol=1e-11, atol=1e-14)
         np.testing.assert_allclose(layer.db, db, rtol=1e-11, atol=1e-14)
@@ -151,6 +152,7 @@ def test_explicit_jacobians_give_the_vector_jacobian_product():
     net = Sequential([Linear.random(5, 6, rng), Tanh(), Linear.random(6, 4, rng), ReLU()])
     x, upstream = rng.normal(size=(5, 1)), rng.normal(size=(4, 1))
     explicit = layers.explicit_jacobian_gradient(net, x, upstream)
+    np.testing.assert_allclose(explicit, layers.input_gradient(net, x, upstream), rtol=1e-12)
     net.forward(x)
     np.testing.assert_allclose(explicit, net.backward(upstream), rtol=1e-12)
 
@@ -185,8 +187,8 @@ def test_checkpointing_gives_the_same_gradient_and_saves_memory(every):
     for layer, dW in zip(net.linears(), plain_dW):
         np.testing.assert_allclose(layer.dW, dW, rtol=1e-12)
     assert np.isclose(costs["loss"], plain_z)
-    # every layer is computed once forwards and once more in its segment's recomputation
-    assert costs["layer_forwards"] == 2 * len(chain)
+    # every segment but the last is computed a second time
+    assert costs["recomputed"] == len(chain) - (len(chain) - 1) % every - 1
     segments = -(-len(chain) // every)
     column = x[:, 0].nbytes * x.shape[1]
     # the checkpoints, plus one segment's stored values and output, at the most
@@ -236,3 +238,13 @@ def test_upstream_of_the_wrong_shape_is_refused():
 def test_figures_draw():
     fig = plotting.plot_checkpoint_costs([1, 2, 4], [10, 6, 8], [0, 32, 48], 64, mark=2)
     assert fig.axes
+
+
+def test_backward_step_and_gradient_norm_figures_draw():
+    fig = plotting.draw_backward_step(["Linear", "Tanh"], 2, [(2, 1), (3, 1), (3, 1)],
+                                      [1, 3], {1})
+    assert "reads $x^{3}$" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="step"):
+        plotting.draw_backward_step(["Linear"], 5, [(1, 1), (1, 1)], [1], {1})
+    fig = plotting.plot_gradient_norms([1e-3, 0.1, 1.0], "L = 1", reference=1e-3)
+    assert "L = 1" in fig.axes[0].get_title()

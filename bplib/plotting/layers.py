@@ -103,20 +103,24 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
     return fig
 
 
-def draw_backward_step(n_layers, step, shapes):
+def draw_backward_step(names, step, shapes, reads, with_params):
     """The chain x^1 -> f^1 -> ... -> x^(L+1) -> z during backward step `step`:
-    step 0 is the forward pass done; step s >= 1 runs layer L + 1 - s (the loss counts
-    as layer L + 1). Stored outputs that step reads, and the gradient it writes, are
-    highlighted; gradients written by earlier steps are drawn, later ones are not.
-    shapes[i] is the shape of x^(i+1)."""
+    step 0 is the forward pass done; step 1 is the loss, step s >= 2 runs f^(L+2-s).
+    The stored x^j that the step reads, and the gradient it writes, are highlighted;
+    gradients written by earlier steps are drawn, later ones are not. names[i] names
+    f^(i+1), shapes[i] is the shape of x^(i+1), reads[i] the j of the x^j that f^(i+1)
+    keeps, and with_params holds the numbers i of the layers f^i with parameters w^i."""
+    n_layers = len(names)
     if not 0 <= step <= n_layers + 1:
         raise ValueError(f"step must be between 0 and {n_layers + 1}, got {step}")
-    fig, ax = plt.subplots(figsize=(6.5, 2.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.5, 2.6), layout="constrained")
     plt.close(fig)
     ax.set_xlim(-0.6, n_layers + 1.6)
     ax.set_ylim(-1.5, 1.3)
     ax.axis("off")
-    running = n_layers + 1 - step if step else None  # index of the layer at work, 1-based
+    running = n_layers + 2 - step if step else None  # f^running works; the loss is L + 1
+    read = None if running is None else (
+        n_layers + 1 if running == n_layers + 1 else reads[running - 1])
 
     def box(x, y, text, face, edge="black", width=0.8):
         ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.28), width, 0.56,
@@ -125,12 +129,9 @@ def draw_backward_step(n_layers, step, shapes):
         ax.text(x, y, text, ha="center", va="center", fontsize=9)
 
     for i in range(n_layers + 1):  # x^1 .. x^(L+1), at x positions 0 .. L
-        reads = running is not None and i + 1 == running and running <= n_layers
-        reads = reads or (running == n_layers + 1 and i == n_layers)
-        face = PALETTE["highlight"] if reads else "white"
+        face = PALETTE["highlight"] if i + 1 == read else "white"
         box(i, 0.8, f"$x^{{{i + 1}}}$\n{shapes[i][0]}×{shapes[i][1]}", face)
-        written = step and i + 1 >= (running if running else n_layers + 2)
-        if written:
+        if running is not None and i + 1 >= running:
             writing = i + 1 == running
             box(i, -0.6, f"$\\partial z/\\partial x^{{{i + 1}}}$",
                 PALETTE["backward"] if writing else "#f3d1bd",
@@ -139,32 +140,38 @@ def draw_backward_step(n_layers, step, shapes):
     for i in range(n_layers + 1):
         ax.annotate("", xy=(i + 0.6, 0.8), xytext=(i + 0.4, 0.8),
                     arrowprops={"arrowstyle": "->", "color": PALETTE["forward"]})
-        label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$"
+        label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$ {names[i]}"
         ax.text(i + 0.5, 1.15, label, ha="center", fontsize=9, color=PALETTE["forward"])
     if running is None:
-        ax.set_title("forward done: every x^i is stored, no gradient yet", fontsize=9)
-    elif running == n_layers + 1:
-        ax.set_title(f"step {step}: the loss reads x^{n_layers + 1}, writes ∂z/∂x^{n_layers + 1}",
-                     fontsize=9)
+        ax.set_title("forward done: every $x^i$ is stored, no gradient yet", fontsize=9)
     else:
-        ax.set_title(f"step {step}: f^{running} reads x^{running} and ∂z/∂x^{running + 1}, "
-                     f"writes ∂z/∂w^{running}, ∂z/∂x^{running}", fontsize=9)
-        ax.add_patch(FancyBboxPatch((running - 0.5, -1.0), 1.0, 2.15, boxstyle="round,pad=0.02",
-                                    fill=False, edgecolor=PALETTE["highlight"], linestyle="--"))
+        ax.add_patch(FancyBboxPatch((running - 1.45, -1.0), 1.9, 2.15,
+                                    boxstyle="round,pad=0.02", fill=False,
+                                    edgecolor=PALETTE["highlight"], linestyle="--"))
+        if running == n_layers + 1:
+            ax.set_title(f"step {step}: the loss reads $x^{{{read}}}$, writes "
+                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=9)
+        else:
+            weights = (f"$\\partial z/\\partial w^{{{running}}}$, "
+                       if running in with_params else "")
+            ax.set_title(f"step {step}: $f^{{{running}}}$ reads $x^{{{read}}}$ and "
+                         f"$\\partial z/\\partial x^{{{running + 1}}}$, writes {weights}"
+                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=9)
     ax.text(-0.6, -1.35, "green: stored value read now;  dark orange: gradient written now",
             fontsize=8)
     return fig
 
 
-def plot_gradient_norms(norms, weight, reference=1.0):
-    """|dz/dx^i| for i = 1 .. L+1 on a log scale, as given, with a dotted line at reference."""
+def plot_gradient_norms(norms, label, reference=1.0):
+    """|dz/dx^i| for i = 1 .. L+1 on a log scale, as given, with a dotted line at reference;
+    label (e.g. "L = 6") starts the title."""
     fig, ax = new_figure()
     layer_numbers = np.arange(1, len(norms) + 1)
     ax.semilogy(layer_numbers, norms, "o-", color=PALETTE["backward"])
     ax.axhline(reference, color=PALETTE["neutral"], linestyle=":")
-    ax.set_ylim(1e-6, 1e3)
+    ax.set_ylim(1e-8, 10)
     ax.set_xticks(layer_numbers)
     ax.set_xlabel("i (x¹ is the input)")
     ax.set_ylabel("|∂z/∂xⁱ|")
-    ax.set_title(f"w = {weight:g}: |∂z/∂x¹| = {norms[0]:.3g}", fontsize=9)
+    ax.set_title(f"{label}: |∂z/∂x¹| = {norms[0]:.3g}", fontsize=9)
     return fig
