@@ -142,8 +142,9 @@ class Sigmoid(_Elementwise):
 
     def forward(self, x):
         x = _check_batch("Sigmoid input", x)
-        self.out = np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x) with no overflow
-        return self.out
+        out = np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x) with no overflow
+        self.out = out
+        return out
 
     def _slope(self):
         return None if self.out is None else self.out * (1 - self.out)
@@ -155,8 +156,9 @@ class Tanh(_Elementwise):
     kept = ("out",)
 
     def forward(self, x):
-        self.out = np.tanh(_check_batch("Tanh input", x))
-        return self.out
+        out = np.tanh(_check_batch("Tanh input", x))
+        self.out = out
+        return out
 
     def _slope(self):
         return None if self.out is None else 1 - self.out ** 2
