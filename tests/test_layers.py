@@ -235,9 +235,29 @@ def test_upstream_of_the_wrong_shape_is_refused():
         tanh.backward(np.full((2, 2), np.nan))
 
 
-def test_figures_draw():
-    fig = plotting.plot_checkpoint_costs([1, 2, 4], [10, 6, 8], [0, 32, 48], 64, mark=2)
-    assert fig.axes
+def test_figures_draw_labelled_and_closed():
+    import io
+
+    import matplotlib.pyplot as plt
+
+    figures = [
+        plotting.plot_checkpoint_costs([1, 2, 4], [10, 6, 8], [3, 2, 0], 4, mark=2),
+        plotting.plot_jacobian_costs([2, 4], [1e-4, 1e-3], [1e-5, 2e-5], [100, 900],
+                                     [50, 60]),
+        plotting.plot_sweep_costs([1, 2], [1e-3, 2e-3], [1e-3, 1e-3], [1, 2],
+                                  [1e-3, 1e-3], [1e-3, 2e-3], 8),
+        plotting.plot_stored_bytes([1, 2], [16, 64], [[1, 2], [4, 8]]),
+        plotting.plot_gradient_norms([1e-3, 1.0], "L = 1"),
+    ]
+    for fig in figures:
+        fig.savefig(io.BytesIO(), format="png")
+        assert all(ax.get_xlabel() for ax in fig.axes)
+        assert fig not in [plt.figure(number) for number in plt.get_fignums()]
+        for ax in fig.axes:
+            styles = [(line.get_linestyle(), line.get_marker()) for line in ax.get_lines()]
+            assert len(set(styles)) == len(styles), "series must differ by more than colour"
+    with pytest.raises(ValueError, match="equal length"):
+        plotting.plot_checkpoint_costs([1, 2], [1.0], [0, 0], 4)
 
 
 def test_backward_step_and_gradient_norm_figures_draw():

@@ -113,10 +113,10 @@ def draw_backward_step(names, step, shapes, reads, with_params):
     n_layers = len(names)
     if not 0 <= step <= n_layers + 1:
         raise ValueError(f"step must be between 0 and {n_layers + 1}, got {step}")
-    fig, ax = plt.subplots(figsize=(6.5, 2.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(5.2, 2.6), layout="constrained")
     plt.close(fig)
-    ax.set_xlim(-0.6, n_layers + 1.6)
-    ax.set_ylim(-1.5, 1.3)
+    ax.set_xlim(-0.5, n_layers + 1.5)
+    ax.set_ylim(-1.2, 1.55)
     ax.axis("off")
     running = n_layers + 2 - step if step else None  # f^running works; the loss is L + 1
     read = None if running is None else (
@@ -126,39 +126,40 @@ def draw_backward_step(names, step, shapes, reads, with_params):
         ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.28), width, 0.56,
                                     boxstyle="round,pad=0.04", facecolor=face,
                                     edgecolor=edge, linewidth=2 if edge != "black" else 1))
-        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+        ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
     for i in range(n_layers + 1):  # x^1 .. x^(L+1), at x positions 0 .. L
         face = PALETTE["highlight"] if i + 1 == read else "white"
         box(i, 0.8, f"$x^{{{i + 1}}}$\n{shapes[i][0]}×{shapes[i][1]}", face)
         if running is not None and i + 1 >= running:
             writing = i + 1 == running
-            box(i, -0.6, f"$\\partial z/\\partial x^{{{i + 1}}}$",
+            box(i, -0.45, f"$\\partial z/\\partial x^{{{i + 1}}}$",
                 PALETTE["backward"] if writing else "#f3d1bd",
                 edge=PALETTE["backward"] if writing else "black")
     box(n_layers + 1, 0.8, "$z$", "white")
     for i in range(n_layers + 1):
         ax.annotate("", xy=(i + 0.6, 0.8), xytext=(i + 0.4, 0.8),
                     arrowprops={"arrowstyle": "->", "color": PALETTE["forward"]})
-        label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$ {names[i]}"
-        ax.text(i + 0.5, 1.15, label, ha="center", fontsize=9, color=PALETTE["forward"])
+        label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$\n{names[i]}"
+        ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=9,
+                color=PALETTE["forward"])
     if running is None:
-        ax.set_title("forward done: every $x^i$ is stored, no gradient yet", fontsize=9)
+        ax.set_title("forward done: every $x^i$ is stored, no gradient yet", fontsize=10)
     else:
-        ax.add_patch(FancyBboxPatch((running - 1.45, -1.0), 1.9, 2.15,
+        ax.add_patch(FancyBboxPatch((running - 1.45, -0.8), 1.9, 1.9,
                                     boxstyle="round,pad=0.02", fill=False,
                                     edgecolor=PALETTE["highlight"], linestyle="--"))
         if running == n_layers + 1:
             ax.set_title(f"step {step}: the loss reads $x^{{{read}}}$, writes "
-                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=9)
+                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
         else:
             weights = (f"$\\partial z/\\partial w^{{{running}}}$, "
                        if running in with_params else "")
             ax.set_title(f"step {step}: $f^{{{running}}}$ reads $x^{{{read}}}$ and "
                          f"$\\partial z/\\partial x^{{{running + 1}}}$, writes {weights}"
-                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=9)
-    ax.text(-0.6, -1.35, "green: stored value read now;  dark orange: gradient written now",
-            fontsize=8)
+                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
+    ax.text(-0.5, -1.1, "green: stored value read now\ndark orange: gradient written now",
+            fontsize=9)
     return fig
 
 
