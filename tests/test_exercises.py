@@ -139,6 +139,48 @@ WRONG_ANSWERS = {
             "    return params\n"
         ),
         "full-smallest-rate": "smallest_good_rate = 1.0  # the best accuracy, not the smallest\n",
+    "03-composite": {
+        "composite-linear": (
+            "class LinearLayer:\n"
+            "    def __init__(self, W, b):\n"
+            "        self.W, self.b = W, b\n"
+            "        self.x = None\n"
+            "    def forward(self, x):\n"
+            "        if np.ndim(x) != 2 or np.shape(x)[0] != self.W.shape[1]:\n"
+            "            raise ValueError('x should have shape (n_in, batch)')\n"
+            "        self.x = np.array(x, dtype=float)\n"
+            "        return self.W @ self.x + self.b\n"
+            "    def backward(self, upstream_grad):\n"
+            "        if self.x is None:\n"
+            "            raise RuntimeError('call forward() first')\n"
+            "        self.grad_W = upstream_grad @ self.x.T\n"
+            "        # the mean over the batch, where b's gradient is the sum\n"
+            "        self.grad_b = upstream_grad.mean(axis=1, keepdims=True)\n"
+            "        return self.W.T @ upstream_grad\n"
+        ),
+        "composite-backward-through": (
+            "def backward_through(chain, upstream_grad):\n"
+            "    gradients = [upstream_grad]\n"
+            "    # forgets that the last layer comes first; fine while all layers commute\n"
+            "    for f in chain:\n"
+            "        gradients.insert(0, f.backward(gradients[0]))\n"
+            "    return gradients\n"
+        ),
+        "composite-gradient-check": (
+            "def gradient_check(layer, x, h=1e-5, seed=0):\n"
+            "    x = np.array(x, dtype=float)\n"
+            "    out = layer.forward(x)\n"
+            "    u = np.random.default_rng(seed).normal(size=out.shape)\n"
+            "    analytic = layer.backward(u)\n"
+            "    base = np.sum(u * layer.forward(x))\n"
+            "    numeric = np.empty_like(x)\n"
+            "    for k in np.ndindex(x.shape):  # one-sided differences\n"
+            "        shifted = x.copy()\n"
+            "        shifted[k] += h\n"
+            "        numeric[k] = (np.sum(u * layer.forward(shifted)) - base) / h\n"
+            "    return float(np.max(np.abs(analytic - numeric)))\n"
+        ),
+        "composite-blocks-needed": "blocks_needed = 10  # (1/2)^L < 1e-3 from the slope bound\n",
     },
 }
 
