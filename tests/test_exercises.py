@@ -106,6 +106,7 @@ WRONG_ANSWERS = {
             "    return -(y_hat - y) / slope * slope\n"
         ),
         "neuron-eta-answer": "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
+    },
     "05-full-algorithm": {
         "full-backward-pass": (
             "def backward_pass(params, activations, y):\n"
@@ -139,6 +140,7 @@ WRONG_ANSWERS = {
             "    return params\n"
         ),
         "full-smallest-rate": "smallest_good_rate = 1.0  # the best accuracy, not the smallest\n",
+    },
     "03-composite": {
         "composite-linear": (
             "class LinearLayer:\n"
