@@ -141,7 +141,19 @@ def _rewrite_pages(app, exception):
         _frames_to_files(html_page, images)
 
 
+def _unique_solution_ids(app, doctree, docname):
+    """sphinx-exercise 1.2.1 gives every solution's body the same id, "solution-content":
+    two solutions on a page would repeat it. Number them instead (nothing links to it)."""
+    count = 0
+    for section in doctree.findall(nodes.section):
+        if "solution-content" in section["ids"]:
+            count += 1
+            section["ids"] = [f"solution-content-{count}" if i == "solution-content" else i
+                              for i in section["ids"]]
+
+
 def setup(app):
+    app.connect("doctree-resolved", _unique_solution_ids)
     app.connect("doctree-read", _introduce_assignment, priority=400)
     app.connect("doctree-resolved", _number_tables)
     app.connect("html-page-context", _state_after_content, priority=950)

@@ -125,11 +125,15 @@ def test_the_leak_scan_can_see_code_in_built_pages(book_html):
         assert found == visible, f"{page.name}: the scan misses {sorted(visible - found)[:3]}"
 
 
-def test_chapters_offer_launch_and_notebook_download(book_html, chapter_pages):
+def test_chapters_offer_a_notebook_download_and_no_placeholder_button(book_html,
+                                                                      chapter_pages):
+    """The course's own book comes from a private repository: no launch button, no
+    repository link (the public edition's buttons are tested in test_public.py)."""
     for name in chapter_pages:
         html = (book_html / name).read_text()
-        for service in ("mybinder.org", "colab.research.google.com", "hub/user-redirect"):
-            assert service in html, f"{name} has no {service} launch button"
+        for service in ("mybinder.org", "colab.research.google.com", "hub/user-redirect",
+                        "example.edu", "github.com/backprop-course"):
+            assert service not in html, f"{name} has a button or link to {service}"
         notebook = re.search(r'href="([^"]+\.ipynb)"', html)
         assert notebook, f"{name} offers no .ipynb download"
         assert ((book_html / name).parent / notebook.group(1)).is_file()
@@ -178,3 +182,12 @@ def test_html_tables_get_numbered_captions_within_their_chapter():
     captions = [re.search(r"<caption>(.*?)</caption>", raw.astext()) for raw in doctree.children]
     assert [c and re.sub(r"<[^>]+>", "", c.group(1)) for c in captions] == \
         ["Table 2.1 first", None, "Table 2.2 second", None]
+
+
+def test_no_page_repeats_an_id(book_html):
+    """Duplicate ids break in-page links and screen readers (sphinx-exercise repeated
+    "solution-content" on every page with two solutions)."""
+    for page in sorted(book_html.rglob("*.html")):
+        ids = re.findall(r'\sid="([^"]+)"', page.read_text(encoding="utf-8"))
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        assert repeated == [], f"{page.relative_to(book_html)} repeats ids {repeated}"

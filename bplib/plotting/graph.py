@@ -26,7 +26,7 @@ def plot_sigmoid_layer(xs, outputs, slopes, x0, out0, slope0):
     ax.set_ylabel("output or slope")
     ax.set_title(f"x = {x0:+.1f}: forward gives {out0:.3f}, backward gives {slope0:.3f}",
                  fontsize=9)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     return fig
 
 
@@ -45,15 +45,15 @@ def plot_bill_gradients(gradients, friends, share, limit=None, reference=None):
     plt.close(fig)  # as in new_figure: the caller displays it
     bars = ax.bar([name.replace("_", "\n") for name in names], values,
                   color=PALETTE["backward"], edgecolor="black")
-    ax.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
+    ax.bar_label(bars, fmt="%.2f", fontsize=9, padding=2)
     ax.axhline(0, color="black", linewidth=0.8)
     if reference is not None:
         ax.axhline(reference, color=PALETTE["neutral"], linestyle=":", label=f"{reference:g}")
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=9)
     ax.set_ylim(-top, top)
     ax.set_xlabel("input of the bill")
     ax.set_ylabel("∂ share/∂ input")
-    ax.tick_params(axis="x", labelsize=8)
+    ax.tick_params(axis="x", labelsize=9)
     ax.set_title(f"{count_noun(friends, 'friend')}: share {share:.2f}, "
                  f"∂ share/∂ friends = {gradients['friends']:.3f}", fontsize=9)
     return fig
@@ -182,7 +182,7 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
         if edge_labels:
             (tail_x, tail_y), head = points[-1], (x1 - half_width, y1 + offset["in", i])
             ax.text((tail_x + head[0]) / 2, (tail_y + head[1]) / 2, f"{local_grads[i]:.3g}",
-                    ha="center", va="center", fontsize=8, color="black", zorder=2,
+                    ha="center", va="center", fontsize=9, color="black", zorder=2,
                     bbox=dict(boxstyle="round,pad=0.15", facecolor="#FFF3C4",
                               edgecolor=PALETTE["neutral"], linewidth=0.6))
     for node in lines:
@@ -205,7 +205,7 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
     if edge_labels:
         caption.append("on each arrow: its local derivative ∂head/∂tail")
     caption = ("\n" if width < 8 else "      ").join(caption)
-    ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
+    ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=9)
     return fig
 
 
@@ -227,5 +227,5 @@ def plot_path_costs(table):
     ax.set_ylabel("count (log scale)")
     ax.set_title("Summing over paths doubles with each diamond; backward grows by a few edges",
                  fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig

@@ -32,7 +32,7 @@ def plot_jacobian_costs(widths, explicit_seconds, backward_seconds, explicit_byt
         ax.set_ylabel(label)
     time_ax.set_title("time, best of several runs", fontsize=9)
     memory_ax.set_title("peak memory, tracemalloc", fontsize=9)
-    time_ax.legend(fontsize=8)
+    time_ax.legend(fontsize=9)
     return fig
 
 
@@ -53,7 +53,7 @@ def plot_sweep_costs(ns, forward_in, reverse_in, ms, forward_out, reverse_out, f
         ax.set_ylim(bottom=0)
     axes[0].set_title(f"m = {fixed} outputs", fontsize=9)
     axes[1].set_title(f"n = {fixed} inputs", fontsize=9)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=9)
     return fig
 
 
@@ -70,7 +70,7 @@ def plot_stored_bytes(depths, batches, stored_kb):
     ax.set_xlabel("depth L (hidden layers)")
     ax.set_ylabel("kept for backward (kB)")
     ax.set_title("stored bytes ∝ L × batch", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -85,7 +85,7 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
             (compute_ax, recomputed, PALETTE["backward"], "recomputed layer forwards")):
         colours = [PALETTE["highlight"] if k == mark else colour for k in spacings]
         bars = ax.bar(positions, heights, color=colours, edgecolor="black")
-        ax.bar_label(bars, fmt="%.0f", fontsize=8, padding=2)
+        ax.bar_label(bars, fmt="%.0f", fontsize=9, padding=2)
         ax.set_xticks(positions, [str(k) for k in spacings])
         ax.set_xlabel("checkpoint every k layers")
         ax.set_ylabel(label)
@@ -95,7 +95,7 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
     if top is not None:
         memory_ax.set_ylim(0, top[0])
         compute_ax.set_ylim(0, top[1])
-    memory_ax.legend(fontsize=8, loc="upper center")
+    memory_ax.legend(fontsize=9, loc="upper center")
     title = f"{n_layers} layers" if mark is None else (
         f"{n_layers} layers, k = {mark}: {peak_kb[list(spacings).index(mark)]:.0f} kB, "
         f"{recomputed[list(spacings).index(mark)]:.0f} recomputed")

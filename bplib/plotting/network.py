@@ -37,7 +37,7 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
     accuracy_ax.set(xlabel="epoch", ylabel="test accuracy", ylim=accuracy_range)
     accuracy_ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     if len(histories) > 1:
-        accuracy_ax.legend(fontsize=8, loc="lower right")
+        accuracy_ax.legend(fontsize=9, loc="lower right")
     for ax in (loss_ax, accuracy_ax):
         ax.grid(alpha=0.3)
     if title:
@@ -73,7 +73,7 @@ def plot_layer_gradients(norms_by_setup, title=None):
     ax.set(xlabel="hidden layer l (1 = first)",
            ylabel=r"size of the error, $\Vert\delta^l\Vert$")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
     return fig
@@ -93,7 +93,7 @@ def plot_batch_costs(batch_sizes, batched_seconds, one_at_a_time_seconds):
     ax.set_yscale("log")
     ax.set(xlabel="batch size m", ylabel="μs per example (gradient)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -105,7 +105,7 @@ def plot_slowdown(outputs, target, title=None):
         ax.plot(np.arange(len(values)), values, color=colour, linestyle=style, label=label)
     ax.set(xlabel="gradient-descent step", ylabel="output a")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
     return fig

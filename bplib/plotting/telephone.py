@@ -59,13 +59,13 @@ def draw_threaded_line(groups, players, direction="forward"):
         label = "J" if node == "judge" else node.replace("speaker ", "S").replace("player ", "")
         ax.scatter([x], [y], s=500, color="white", edgecolors="black", zorder=3,
                    marker="s" if node == "judge" else "o")
-        ax.text(x, y, label, ha="center", va="center", fontsize=7, zorder=4)
+        ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=4)
     ax.set_xticks(range(players + 2),
                   ["speakers"] + [f"position {k}" for k in range(1, players + 1)] + ["judge"],
-                  fontsize=8)
+                  fontsize=9)
     ax.set_yticks([])
     ax.set_xlabel("S g: speaker of group g;  g.k: player at position k of group g;  J: judge",
-                  fontsize=8)
+                  fontsize=9)
     ax.set_xlim(-0.5, players + 1.5)
     ax.set_ylim(-0.6, groups - 0.4)
     for side in ("top", "right", "left"):
@@ -96,13 +96,13 @@ def plot_message_counts(groups_values, players, forward_counts, backward_counts,
         ax.axvline(highlight, color=PALETTE["highlight"], linestyle=":")
         for counts in (forward_counts, backward_counts):
             ax.annotate(f"{counts[at]:,}", (highlight, counts[at]), textcoords="offset points",
-                        xytext=(-6, 6), ha="right", fontsize=8)
+                        xytext=(-6, 6), ha="right", fontsize=9)
     ax.set_yscale("log")
     ax.set_xlabel("number of groups")
     ax.set_ylabel("messages per training sentence")
     ax.set_title(f"Messages needed to train a threaded line of {count_noun(players, 'player')} "
                  "per group", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -121,7 +121,7 @@ def plot_gradient_speedup(table):
     ax.set_xlabel("number of parameters N")
     ax.set_ylabel("speed-up (times faster)")
     ax.set_title("Backpropagation against finite differences: the gap grows with N", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -150,6 +150,6 @@ def plot_line_error(rates, predicted, simulated, mark=None, mark_in_title=False)
     ax.set_xlabel("player 2's error rate")
     ax.set_ylabel("letter error at the end of the line")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig
 
