@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from autograd import grad
 
-from bplib import network, neuron
+from bplib import layers, network, neuron
 
 SHAPES = [(1, 1, 1), (3, 4, 1), (2, 5, 3), (4, 2, 2), (6, 3, 4)]
 COSTS = ["squared", "cross-entropy"]
@@ -90,6 +90,24 @@ def test_forward_and_gradients_match_the_vectorized_layers(shape):
         layer_grads = network.backprop(params, x.reshape(-1, 1), y.reshape(-1, 1))
         expected = neuron.from_layers([(dW, db) for dW, db in layer_grads])
         assert_close_nets(neuron.gradients(net, x, y), as_tuple(expected))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("cost, loss", [("squared", layers.SquaredError),
+                                        ("cross-entropy", layers.BinaryCrossEntropy)])
+def test_gradients_match_chapter_3s_layers(shape, cost, loss):
+    """The loops over neurons give what chapter 3's Sequential.backward gives for the same
+    net as Linear and Sigmoid layers (thresholds = minus biases)."""
+    for seed in range(3):
+        net, x, y = random_problem(shape, seed)
+        model, judge = layers.Sequential.from_params(neuron.to_layers(net)), loss()
+        prediction = model.forward(x.reshape(-1, 1))
+        np.testing.assert_allclose(prediction[:, 0], neuron.forward(net, x)["y_hat"],
+                                   rtol=1e-12)
+        judge.forward(prediction, y.reshape(-1, 1))
+        model.backward(judge.backward())
+        expected = neuron.from_layers([(layer.dW, layer.db) for layer in model.linears()])
+        assert_close_nets(neuron.gradients(net, x, y, cost), as_tuple(expected))
 
 
 def test_output_terms_are_minus_nielsens_output_error():
