@@ -19,7 +19,7 @@ help:
 	@echo "make clean  remove builds, caches and grading data (keeps .venv and node_modules)"
 
 # Python: the pinned requirements, bplib installed from this folder (editable).
-$(BIN)/.installed: requirements.txt constraints.txt bplib/pyproject.toml
+$(BIN)/.installed: requirements.txt constraints.txt bplib/pyproject.toml grading/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@

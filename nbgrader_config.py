@@ -3,7 +3,10 @@
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
+
+from grading.judge import JudgeChecks, ScanFeedback
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -28,5 +31,20 @@ c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
-# The first two are GenerateFeedback's defaults, kept in their order.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+# The first two are GenerateFeedback's defaults, kept in their order. ScanFeedback (grading/)
+# comes last: a page that would still show a hidden-test or solution line is not written,
+# and generate_feedback fails.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests,
+                                    ScanFeedback]
+
+# --- Hidden checks are judged by the grader, not in the student's kernel (grading/judge.py).
+# JudgeChecks runs right after the notebook is executed and before the grades are saved; it
+# is inserted after whichever execution step the pipeline has (the sandbox may replace it).
+_pipeline = list(c.Autograde.autograde_preprocessors
+                 if "autograde_preprocessors" in c.Autograde
+                 else Autograde.class_traits()["autograde_preprocessors"].default())
+_executes = [i for i, step in enumerate(_pipeline)
+             if isinstance(step, type) and issubclass(step, Execute)]
+if JudgeChecks not in _pipeline:
+    _pipeline.insert(_executes[0] + 1, JudgeChecks)
+c.Autograde.autograde_preprocessors = _pipeline
