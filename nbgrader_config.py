@@ -4,9 +4,9 @@ import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
 
-from grading.judge import JudgeChecks, ScanFeedback
+from grading.judge import JudgeChecks, RestoreMetadata, ScanFeedback
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -48,3 +48,11 @@ _executes = [i for i, step in enumerate(_pipeline)
 if JudgeChecks not in _pipeline:
     _pipeline.insert(_executes[0] + 1, JudgeChecks)
 c.Autograde.autograde_preprocessors = _pipeline
+# Tampered cell metadata (a test cell made an answer cell, a grade flag removed) is put back
+# from solutions/ before nbgrader's own OverwriteCells checks the cells.
+_sanitize = list(c.Autograde.sanitize_preprocessors
+                 if "sanitize_preprocessors" in c.Autograde
+                 else Autograde.class_traits()["sanitize_preprocessors"].default())
+if RestoreMetadata not in _sanitize:
+    _sanitize.insert(_sanitize.index(OverwriteCells), RestoreMetadata)
+c.Autograde.sanitize_preprocessors = _sanitize

@@ -209,6 +209,45 @@ class JudgeChecks(NbGraderPreprocessor):
         return nb, resources
 
 
+class RestoreMetadata(NbGraderPreprocessor):
+    """Before nbgrader's OverwriteCells: give every cell whose grade_id the instructor's
+    notebook knows the nbgrader metadata it has there (grade, solution, locked, points).
+
+    OverwriteCells restores points and sources but not the flags: a test cell turned into
+    an answer cell, or a grade flag removed, would otherwise stop the whole submission
+    ("inconsistent checksums") or escape grading. Unknown grade_ids lose their metadata.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(parent=self)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".",
+                                            info["assignment"])) / f"{info['notebook']}.ipynb"
+        known = {nbgrader_meta(cell)["grade_id"]: cell
+                 for cell in nbformat.read(source, as_version=4).cells
+                 if nbgrader_meta(cell).get("grade_id")}
+        for cell in nb.cells:
+            grade_id = nbgrader_meta(cell).get("grade_id")
+            if grade_id is None:
+                continue
+            if grade_id not in known:
+                del cell.metadata["nbgrader"]
+                continue
+            restored = dict(known[grade_id].metadata["nbgrader"])
+            if "checksum" in nbgrader_meta(cell):
+                restored["checksum"] = nbgrader_meta(cell)["checksum"]
+            cell.metadata["nbgrader"] = restored
+            if cell.cell_type != known[grade_id].cell_type:
+                cell.cell_type = known[grade_id].cell_type
+                cell.source = known[grade_id].source if restored.get("locked") else ""
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+                else:
+                    cell.pop("outputs", None)
+                    cell.pop("execution_count", None)
+        return nb, resources
+
+
 class ScanFeedback(NbGraderPreprocessor):
     """Last step of generate_feedback: refuse a page that shows a hidden-test or solution
     line of any assignment, or a region marker (the whole notebook's text is scanned,
