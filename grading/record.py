@@ -8,8 +8,6 @@ So nothing in the student's process decides a hidden check: whatever the student
 there can only change the values sent, and a value is judged like any other answer.
 """
 
-import numbers
-
 import numpy as np
 
 MIME = "application/vnd.bp-course.check+json"
