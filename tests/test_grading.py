@@ -471,7 +471,10 @@ def test_feedback_of_test_cells_is_only_the_graders(batch):
     assert "CheckFailed" in page
     page = html_text(batch["root"] / "feedback" / "patch-numpy" / ASSIGNMENT
                      / f"{ASSIGNMENT}.html")
-    assert "not accurate enough for a smooth function" in page
+    # The first failed check of each wrong task is named (the wrong central_gradient
+    # calls f three times per input).
+    assert "wrong for the chapter's line of two players" in page
+    assert "f should be called exactly twice per input" in page
 
 
 def test_feedback_refuses_a_page_with_a_secret(batch):
