@@ -10,7 +10,7 @@ REQUIREMENTS ?= requirements.txt
 WHEELS ?= $(BUILD)/html/wheels
 
 # Python: the pinned requirements, bplib installed from this folder (editable).
-$(BIN)/.installed: $(REQUIREMENTS) constraints.txt bplib/pyproject.toml
+$(BIN)/.installed: $(REQUIREMENTS) constraints.txt bplib/pyproject.toml $(wildcard grading/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
 	@touch $@

@@ -3,7 +3,10 @@
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
+
+from grading.judge import JudgeChecks, RestoreMetadata, ScanFeedback
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -35,8 +38,31 @@ c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
-# The first two are GenerateFeedback's defaults, kept in their order.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+# The first two are GenerateFeedback's defaults, kept in their order. ScanFeedback (grading/)
+# comes last: a page that would still show a hidden-test or solution line is not written,
+# and generate_feedback fails.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests,
+                                    ScanFeedback]
+
+# --- Hidden checks are judged by the grader, not in the student's kernel (grading/judge.py).
+# JudgeChecks runs right after the notebook is executed and before the grades are saved; it
+# is inserted after whichever execution step the pipeline has (the sandbox may replace it).
+_pipeline = list(c.Autograde.autograde_preprocessors
+                 if "autograde_preprocessors" in c.Autograde
+                 else Autograde.class_traits()["autograde_preprocessors"].default())
+_executes = [i for i, step in enumerate(_pipeline)
+             if isinstance(step, type) and issubclass(step, Execute)]
+if JudgeChecks not in _pipeline:
+    _pipeline.insert(_executes[0] + 1, JudgeChecks)
+c.Autograde.autograde_preprocessors = _pipeline
+# Tampered cell metadata (a test cell made an answer cell, a grade flag removed) is put back
+# from solutions/ before nbgrader's own OverwriteCells checks the cells.
+_sanitize = list(c.Autograde.sanitize_preprocessors
+                 if "sanitize_preprocessors" in c.Autograde
+                 else Autograde.class_traits()["sanitize_preprocessors"].default())
+if RestoreMetadata not in _sanitize:
+    _sanitize.insert(_sanitize.index(OverwriteCells), RestoreMetadata)
+c.Autograde.sanitize_preprocessors = _sanitize
 
 # `make collect` (nbgrader zip_collect): an LMS's zip of submissions whose files are named
 # <student id>_<notebook>.ipynb, e.g. alice_01-telephone.ipynb, anywhere inside the zip.

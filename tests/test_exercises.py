@@ -25,11 +25,18 @@ ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                      if folder.is_dir() and any(folder.glob("*.ipynb")))
 
 # Plausible wrong answers that pass the visible tests but not the hidden ones (answer
-# grade_id -> the student's code). Their test cells must score zero, and the tracebacks of
-# failed hidden tests are what the feedback leak scan needs to see.
+# grade_id -> the student's code, or a list of such codes: student "wrong-k" hands in the
+# k-th wrong answer of every entry that has one, and the solution elsewhere). Their test
+# cells must score zero, and the failed hidden checks are what the feedback leak scan
+# needs to see.
 WRONG_ANSWERS = {
     "01-telephone": {
-        "telephone-max-second-rate": "max_second_rate = 0.25  # read off the wrong axis\n",
+        "telephone-max-second-rate": [
+            "max_second_rate = 0.25  # read off the wrong axis\n",
+            "max_second_rate = 0.15  # the additive model: 0.1 + r <= 0.25\n",
+            "max_second_rate = 0.167  # 1/6 rounded: the line then loses 25.03%\n",
+            "max_second_rate = 0.18  # the first slider step above 25%\n",
+        ],
         "telephone-forward-count": (
             "def forward_count(groups, players):\n"
             "    if players == 1:\n"
@@ -38,10 +45,10 @@ WRONG_ANSWERS = {
             "    return round(groups * (1 + 2 * groups + groups**2 * (players - 2.0)))\n"
         ),
     },
-    # bill_gradients is left right on purpose: it uses this wrong DivLayer and still earns
-    # its points, because the share's backward pass starts from an upstream gradient of 1.
+    # bill_gradients is left right on purpose: it uses the wrong DivLayers and still earns
+    # its points, because its hidden test gives it a correct division node.
     "02-chain-rule-graphs": {
-        "graphs-div-layer": (
+        "graphs-div-layer": [(
             "class DivLayer:\n"
             "    def __init__(self):\n"
             "        self.x = self.y = None\n"
@@ -53,7 +60,20 @@ WRONG_ANSWERS = {
             "            raise RuntimeError('call forward() first')\n"
             "        # the upstream gradient is forgotten in dy\n"
             "        return upstream_grad / self.y, -self.x / self.y ** 2\n"
-        ),
+        ), (
+            "class DivLayer:\n"
+            "    def __init__(self):\n"
+            "        self.x = self.y = None\n"
+            "    def forward(self, x, y):\n"
+            "        self.x, self.y = x, y\n"
+            "        return x / y\n"
+            "    def backward(self, upstream_grad):\n"
+            "        if self.x is None:\n"
+            "            raise RuntimeError('call forward() first')\n"
+            "        # a sign slip in dy: it fails the visible test too, and must cost Task 1\n"
+            "        # only, not bill_gradients and the slider question built on it\n"
+            "        return upstream_grad / self.y, upstream_grad * self.x / self.y ** 2\n"
+        )],
         "graphs-sigmoid-layer": (
             "class SigmoidLayer:\n"
             "    def __init__(self):\n"
@@ -67,7 +87,10 @@ WRONG_ANSWERS = {
             "        out = 1 / (1 + np.exp(-self.x))\n"
             "        return upstream_grad * out * (1 - out)\n"
         ),
-        "graphs-friends-needed": "friends_needed = 4  # the last group still above -1\n",
+        "graphs-friends-needed": [
+            "friends_needed = 4  # the last group still above -1\n",
+            "friends_needed = 6  # one past the answer\n",
+        ],
         "graphs-path-sum-gradient": (
             "def path_sum_gradient(local, source, sink):\n"
             "    edges_out = [(head, d) for (tail, head), d in local.items() if tail == source]\n"
@@ -186,7 +209,40 @@ WRONG_ANSWERS = {
     },
 }
 
-STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit", "wrong"]
+# Right answers given as numpy scalars: every typed check must accept them (full marks).
+NUMPY_SCALAR_ANSWERS = {
+    "01-telephone": {
+        "telephone-line-error": (
+            "def line_error(error_rates):\n"
+            "    rates = np.asarray(error_rates, dtype=float)\n"
+            "    if np.any((rates < 0) | (rates > 1)):\n"
+            "        raise ValueError('an error rate must lie in [0, 1]')\n"
+            "    return 1 - np.prod(1 - rates)  # an np.float64\n"
+        ),
+        "telephone-max-second-rate": "max_second_rate = np.float32(0.16)\n",
+        "telephone-backward-count": (
+            "def backward_count(groups, players):\n"
+            "    return np.int64(groups) * (2 + (players - 1) * groups)\n"
+        ),
+    },
+    "02-chain-rule-graphs": {
+        "graphs-friends-needed": (
+            "slopes = np.array([bill_gradients(**basket, friends=n)[1]['friends']\n"
+            "                   for n in group_sizes])\n"
+            "friends_needed = np.argmax(slopes > -1) + 1  # an np.int64\n"
+        ),
+        "graphs-path-sum-gradient": (
+            "def path_sum_gradient(local, source, sink):\n"
+            "    if source == sink:\n"
+            "        return np.float64(1.0)\n"
+            "    return np.sum([d * path_sum_gradient(local, head, sink)\n"
+            "                   for (tail, head), d in local.items() if tail == source])\n"
+        ),
+    },
+}
+
+STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit",
+            "numpy-scalars"]
 
 pytestmark = pytest.mark.slow
 
@@ -225,6 +281,19 @@ def comparable(path):
     return {"metadata": notebook.metadata, "cells": cells}
 
 
+def wrong_sets(assignment):
+    """[{grade_id: code}, ...]: for student wrong-k, the k-th wrong answer of every entry."""
+    entries = {grade_id: codes if isinstance(codes, list) else [codes]
+               for grade_id, codes in WRONG_ANSWERS.get(assignment, {}).items()}
+    count = max((len(codes) for codes in entries.values()), default=0)
+    return [{grade_id: codes[k] for grade_id, codes in entries.items() if k < len(codes)}
+            for k in range(count)]
+
+
+def students(assignment):
+    return STUDENTS + [f"wrong-{k + 1}" for k in range(len(wrong_sets(assignment)))]
+
+
 def submissions(source, release, assignment):
     """The notebooks each student hands in, built from the release as a student would."""
     answers = {nbgrader_meta(cell)["grade_id"]: without_markers(cell.source)
@@ -255,7 +324,8 @@ def submissions(source, release, assignment):
         "deleted-test": deleted_test,
         "syntax-error": syntax_error,
         "kernel-exit": kernel_exit,
-        "wrong": answered(WRONG_ANSWERS.get(assignment, {})),
+        "numpy-scalars": answered(NUMPY_SCALAR_ANSWERS.get(assignment, {})),
+        **{f"wrong-{k + 1}": answered(wrong) for k, wrong in enumerate(wrong_sets(assignment))},
     }
 
 
@@ -295,7 +365,7 @@ def course(request, tmp_path_factory):
 
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in STUDENTS:
+        for student in students(assignment):
             try:
                 submission = gradebook.find_submission(assignment, student)
                 scores[student] = (submission.score, submission.max_score)
@@ -306,8 +376,9 @@ def course(request, tmp_path_factory):
         "assignment": assignment, "root": course, "sources": sources,
         "release_dir": release_dir, "scores": scores, "batch": batch, "feedback": feedback,
         "full_marks": sum(total_points(nbformat.read(path, as_version=4)) for path in sources),
+        "students": students(assignment),
         "seconds": {"alone": seconds_alone,
-                    "batch_per_submission": seconds_batch / (len(STUDENTS) - 1)},
+                    "batch_per_submission": seconds_batch / (len(students(assignment)) - 1)},
     }
 
 
@@ -370,22 +441,31 @@ def test_kernel_exit_fails_alone(course):
     # (exit code 1), and every other student in the same batch is still graded.
     assert course["scores"]["kernel-exit"] in (None, (0, course["full_marks"]))
     assert course["batch"].returncode == 1, course["batch"].stderr
-    for student in ("untouched", "deleted-test", "syntax-error", "wrong"):
+    for student in course["students"]:
+        if student in ("perfect", "kernel-exit"):
+            continue
         assert course["scores"][student] is not None, student
         assert (course["root"] / "autograded" / student / course["assignment"]).is_dir()
 
 
+def test_numpy_scalars_pass_every_typed_check(course):
+    assert NUMPY_SCALAR_ANSWERS.get(course["assignment"]), "list numpy-scalar answers"
+    assert course["scores"]["numpy-scalars"] == (course["full_marks"], course["full_marks"])
+
+
 def test_wrong_answers_lose_exactly_their_points(course):
-    wrong = WRONG_ANSWERS.get(course["assignment"], {})
     # The feedback leak scan also needs them: failed hidden tests are where leaks happen.
-    assert wrong, f"list plausible wrong answers for {course['assignment']} in WRONG_ANSWERS"
-    lost = 0
-    for source in course["sources"]:
-        for cell in nbformat.read(source, as_version=4).cells:
-            if nbgrader_meta(cell).get("grade_id", "").removesuffix("-tests") in wrong:
-                lost += nbgrader_meta(cell).get("points", 0) if is_test_cell(cell) else 0
-    assert lost > 0, "WRONG_ANSWERS names answer cells without a '<id>-tests' cell"
-    assert course["scores"]["wrong"] == (course["full_marks"] - lost, course["full_marks"])
+    wrong_sets_here = wrong_sets(course["assignment"])
+    assert wrong_sets_here, f"list plausible wrong answers for {course['assignment']}"
+    for k, wrong in enumerate(wrong_sets_here):
+        lost = 0
+        for source in course["sources"]:
+            for cell in nbformat.read(source, as_version=4).cells:
+                if nbgrader_meta(cell).get("grade_id", "").removesuffix("-tests") in wrong:
+                    lost += nbgrader_meta(cell).get("points", 0) if is_test_cell(cell) else 0
+        assert lost > 0, "WRONG_ANSWERS names answer cells without a '<id>-tests' cell"
+        assert course["scores"][f"wrong-{k + 1}"] == (
+            course["full_marks"] - lost, course["full_marks"]), sorted(wrong)
 
 
 def test_release_shows_no_solution_and_no_hidden_test(course):
@@ -410,7 +490,7 @@ def test_feedback_shows_no_hidden_test_and_no_solution(course):
             if is_test_cell(cell)
             for line in cell.source.splitlines()
             if len(line.strip()) >= MIN_SECRET_LENGTH and "###" not in line)
-        for student in STUDENTS:
+        for student in course["students"]:
             page = course["root"] / "feedback" / student / course["assignment"] / (
                 source.stem + ".html")
             if student == "kernel-exit":

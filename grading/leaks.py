@@ -1,0 +1,72 @@
+"""The lines a student must never see, and a scan for them.
+
+Used by the tests (the release, the book, the feedback) and by the grader (feedback pages,
+outputs of graded notebooks): one definition of a secret for both.
+"""
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+
+MARKER = r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)"
+# Shorter lines (`return x`) occur in any code; as secrets they would only raise false alarms.
+MIN_SECRET_LENGTH = 12
+
+
+def secret_lines(notebook):
+    """{"SOLUTION": lines, "HIDDEN TESTS": lines}: lines that occur only inside such regions.
+
+    A line that also occurs outside every region (an import, say) is no secret.
+    """
+    inside = {"SOLUTION": set(), "HIDDEN TESTS": set()}
+    outside = set()
+    for cell in notebook.cells:
+        region = None
+        for line in cell.source.splitlines():
+            marker = re.search(MARKER, line)
+            if marker:
+                region = marker.group(2) if marker.group(1) == "BEGIN" else None
+            elif region:
+                inside[region].add(line.strip())
+            else:
+                outside.add(line.strip())
+    return {kind: {line for line in lines - outside if len(line) >= MIN_SECRET_LENGTH}
+            for kind, lines in inside.items()}
+
+
+def all_secret_lines(solutions):
+    """Every secret line of every instructor notebook in the folders under `solutions`."""
+    secrets = set()
+    for source in sorted(Path(solutions).glob("*/*.ipynb")):
+        for lines in secret_lines(nbformat.read(source, as_version=4)).values():
+            secrets |= lines
+    return secrets
+
+
+def html_text(path):
+    """The text a reader sees in an HTML page: syntax-highlighting tags split code into
+    pieces, so they are removed before looking for a line of code."""
+    page = Path(path).read_text(encoding="utf-8", errors="replace")
+    page = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def leaks_in_text(text, secrets):
+    """The secret lines and region markers found in a text."""
+    found = {secret for secret in secrets if secret in text}
+    return found | {marker.group(0) for marker in re.finditer(MARKER, text)}
+
+
+def leaks_in(paths, secrets):
+    """(file, line) for every secret line or region marker found in the files."""
+    found = []
+    for path in paths:
+        path = Path(path)
+        texts = [path.read_text(encoding="utf-8", errors="replace")]
+        if path.suffix == ".html":
+            texts.append(html_text(path))
+        for text in texts:
+            found += [(str(path), leak) for leak in leaks_in_text(text, secrets)]
+    return sorted(set(found))

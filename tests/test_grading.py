@@ -1,0 +1,492 @@
+"""Grading a class that tries to cheat: the student's kernel computes, the grader judges.
+
+One batch of adversarial submissions of Assignment 1 goes through `nbgrader autograde` and
+`nbgrader generate_feedback` with the course's own nbgrader_config.py, in a copy of the
+course. Each submission must get exactly the score it deserves, the honest ones graded
+before, between and after them full marks, and no feedback page may show a hidden-test or
+solution line. The kernel sandbox (time, memory, files, processes) has its own tests in
+test_sandbox.py; here the kernel may do anything a Python process can do to itself.
+The first tests check the judge's pieces directly, in this process.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import nbformat
+import numpy as np
+import pytest
+from nbgrader.api import Gradebook, MissingEntry
+
+from conftest import BIN, REPO, all_secret_lines, html_text, leaks_in, secret_lines
+from grading import judge, record
+
+ASSIGNMENT = "01-telephone"
+FULL = 10
+
+# --- the judge's pieces ------------------------------------------------------------------
+
+
+class Liar:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+class LyingFloat(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+def test_plain_accepts_numpy_and_refuses_objects():
+    assert record.plain((np.float32(0.5), np.int64(3), np.bool_(True))) == [0.5, 3, True]
+    assert record.plain({"a": np.arange(3)}) == {"a": [0, 1, 2]}
+    assert type(record.plain(np.int64(7))) is int
+    for value in (Liar(), LyingFloat(0.28), [1.0, Liar()], {1: 2.0},
+                  np.array([Liar()], dtype=object)):
+        with pytest.raises(record.Unsupported):
+            record.plain(value)
+
+
+def test_same_is_exact_for_ints_and_tolerant_for_floats():
+    assert judge.same(3, 3, 1e-9, 1e-12) and not judge.same(3.0, 3, 1e-9, 1e-12)
+    assert judge.same(3, 3.0, 1e-9, 1e-12)  # an int is a right float answer
+    assert not judge.same(True, 1, 1e-9, 1e-12) and not judge.same(1, True, 1e-9, 1e-12)
+    assert judge.same(0.1 + 0.2, 0.3, 1e-9, 1e-12)
+    assert not judge.same(0.3001, 0.3, 1e-9, 1e-12)
+    assert not judge.same([1.0], [1.0, 2.0], 1e-9, 1e-12)
+    assert not judge.same({"a": 1.0}, {"a": 1.0, "b": 2.0}, 1e-9, 1e-12)
+    assert not judge.same("1.0", 1.0, 1e-9, 1e-12)
+    assert judge.same(float("nan"), float("nan"), 0, 0)
+
+
+def record_output(data):
+    return nbformat.v4.new_output("display_data", data={record.MIME: data})
+
+
+def test_verdict_trusts_only_values_in_their_places():
+    checks = [{"answers": [1.0], "message": "first", "rtol": 0, "atol": 0},
+              {"answers": [[2, 3]], "message": "second", "rtol": 0, "atol": 0}]
+    good = [record_output({"value": 1.0}), record_output({"value": [2, 3]})]
+    assert judge.verdict(good, checks, set()) is None
+    assert judge.verdict(good[:1], checks, set()).startswith("second")
+    assert judge.verdict(good + good[:1], checks, set()) is not None  # an extra record
+    assert judge.verdict([good[1], good[0]], checks, set()) == "first"
+    forged = [record_output({"value": 1.0, "passed": True}), good[1]]
+    assert judge.verdict(forged, checks, set()) == "first"
+    unsupported = [record_output({"unsupported": "a Liar"}), good[1]]
+    assert "a Liar" in judge.verdict(unsupported, checks, set())
+    stopped = [nbformat.v4.new_output("error", ename="ValueError", evalue="secret line here",
+                                      traceback=[])]
+    assert "withheld" in judge.verdict(stopped, checks, {"secret line here"})
+
+
+def test_accepted_answers_of_the_window_question():
+    """Exactly the slider's grid value and 1/6 pass; the additive model's 0.15 fails."""
+    checks, _ = judge.reference(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (window,) = checks["telephone-max-second-rate-tests"]
+    for answer, right in [(0.16, True), (1 / 6, True), (float(np.float32(0.16)), True),
+                          (1 - 0.75 / 0.9, True), (0.15, False), (0.167, False),
+                          (0.17, False), (0.18, False), (0.25, False), (0.1666, False)]:
+        passed = judge.verdict([record_output({"value": answer})], [window], set()) is None
+        assert passed == right, answer
+
+
+def test_the_kernel_side_of_grading_holds_no_answer():
+    """The kernel imports grading.record, so nothing in grading/ may hold a solution or a
+    hidden test line (imports aside)."""
+    secrets = {line for line in all_secret_lines() if not line.startswith(("import ", "from "))}
+    assert secrets
+    assert leaks_in(sorted((REPO / "grading").rglob("*.py")), secrets) == []
+
+
+def test_every_test_cell_has_a_hidden_check():
+    for source in sorted((REPO / "solutions").glob("*/*.ipynb")):
+        checks, _ = judge.reference(source)
+        notebook = nbformat.read(source, as_version=4)
+        test_ids = {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
+                    if judge.is_test_cell(cell)}
+        assert test_ids and set(checks) == test_ids, source.name
+
+
+# --- the adversarial batch ---------------------------------------------------------------
+
+WRONG = {
+    "telephone-line-error": (
+        "def line_error(error_rates):\n"
+        "    for rate in error_rates:\n"
+        "        if not 0 <= rate <= 1:\n"
+        "            raise ValueError('not a rate')\n"
+        "    return float(sum(error_rates))  # the additive model\n"
+    ),
+    "telephone-max-second-rate": "max_second_rate = 0.15\n",
+    "telephone-backward-count": (
+        "def backward_count(groups, players):\n"
+        "    return 2 * groups + (players - 1) * groups  # one edge per player\n"
+    ),
+    "telephone-forward-count": (
+        "def forward_count(groups, players):\n"
+        "    return groups * backward_count(groups, players)\n"
+    ),
+    "telephone-central-gradient": (
+        "def central_gradient(f, x, h=1e-5):\n"
+        "    x = np.asarray(x, dtype=float)\n"
+        "    gradient = np.empty_like(x)\n"
+        "    for i in range(x.size):\n"
+        "        nudge = np.zeros_like(x)\n"
+        "        nudge[i] = h\n"
+        "        gradient[i] = (f(x + nudge) - f(x)) / h  # forward differences\n"
+        "        f(x)\n"
+        "    return gradient\n"
+    ),
+}
+POINTS = {"telephone-line-error": 3, "telephone-max-second-rate": 1,
+          "telephone-backward-count": 1, "telephone-forward-count": 2,
+          "telephone-central-gradient": 3}
+
+PATCH_NUMPY = """\
+np.isclose = lambda *args, **kwargs: True
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+"""
+PATCH_BPLIB = """\
+telephone.threaded_line = lambda groups, players: (groups, players)
+telephone.backward_messages = lambda line: backward_count(*line)
+telephone.forward_messages = lambda line: forward_count(*line)
+"""
+LIARS = """\
+class Anything:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __bool__(self): return True
+    def __float__(self): return 0.28
+    def __le__(self, other): return True
+    def __ge__(self, other): return True
+    __hash__ = object.__hash__
+
+
+def line_error(error_rates):
+    return Anything()
+
+
+max_second_rate = Anything()
+"""
+LYING_NUMBERS = """\
+class Sneaky(float):
+    def __eq__(self, other): return True
+    __hash__ = float.__hash__
+
+
+class SneakyInt(int):
+    def __eq__(self, other): return True
+    __hash__ = int.__hash__
+
+
+def line_error(error_rates):
+    for rate in error_rates:
+        if not 0 <= rate <= 1:
+            raise ValueError('not a rate')
+    return Sneaky(0.0)
+
+
+def forward_count(groups, players):
+    return SneakyInt(0)
+"""
+INPUT_TRANSFORMER = """\
+def no_checks(lines):
+    return ["pass\\n"] if any("check(" in line for line in lines) else lines
+
+
+get_ipython().input_transformers_post.append(no_checks)
+"""
+EXCEPTION_HANDLER = """\
+get_ipython().set_custom_exc((Exception,), lambda shell, *args, **kwargs: None)
+"""
+PRINT_SOURCES = """\
+get_ipython().run_line_magic("xmode", "Verbose")
+seen_cells = []
+
+
+def show_cells(info):
+    seen_cells.append(info.raw_cell)
+    print("\\n".join(seen_cells))
+
+
+get_ipython().events.register("pre_run_cell", show_cells)
+"""
+FAKE_SUCCESS = """\
+from IPython.display import display
+import grading.record
+
+print("All tests " + "passed: 10/10")
+
+
+def fake_check(value, *args, **kwargs):
+    for _ in range(3):
+        display({grading.record.MIME: {"value": 0.28, "passed": True}}, raw=True)
+    print("check " + "passed!")
+
+
+grading.record.check = fake_check
+"""
+HARD_CODED = {
+    "telephone-line-error": (
+        "def line_error(error_rates):\n"
+        "    if any(not 0 <= rate <= 1 for rate in error_rates):\n"
+        "        raise ValueError('not a rate')\n"
+        "    return 0.28 if list(error_rates) == [0.1, 0.2] else 0.0\n"
+    ),
+    "telephone-backward-count": (
+        "def backward_count(groups, players):\n"
+        "    return {(1, 2): 3, (2, 3): 12}.get((groups, players), 0)\n"
+    ),
+    "telephone-forward-count": (
+        "def forward_count(groups, players):\n"
+        "    return {(1, 2): 3, (2, 3): 18}.get((groups, players), 0)\n"
+    ),
+    "telephone-central-gradient": (
+        "def central_gradient(f, x, h=1e-5):\n"
+        "    for _ in range(2 * len(x)):\n"
+        "        f(np.array(x, dtype=float))\n"
+        "    return np.array([-4.0, -5.0, -1.0])[:len(x)]\n"
+    ),
+}
+PATCH_BUILTINS = """\
+import builtins
+
+builtins.abs = lambda value: 0
+builtins.round = lambda value, digits=None: 0
+"""
+NO_DISPLAY = """\
+import IPython.display
+
+IPython.display.display = lambda *args, **kwargs: None
+"""
+HISTORY = """\
+print("\\n".join(In))
+"""
+
+
+def lost(*grade_ids):
+    return FULL - sum(POINTS[grade_id] for grade_id in grade_ids)
+
+
+def without_markers(source):
+    return "\n".join(line for line in source.splitlines()
+                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
+
+
+def meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def build(release, answers, answer_changes=None, before=None, after=None, change=None):
+    """A submission: the release with the answers (some replaced), code put before or
+    after an answer cell ({grade_id: code}), and any other change (a function)."""
+    notebook = nbformat.from_dict(release)
+    for cell in notebook.cells:
+        grade_id = meta(cell).get("grade_id")
+        if meta(cell).get("solution"):
+            cell.source = (answer_changes or {}).get(grade_id, answers[grade_id])
+            cell.source = (before or {}).get(grade_id, "") + cell.source
+            cell.source += "\n" + (after or {}).get(grade_id, "")
+    if change:
+        change(notebook)
+    return notebook
+
+
+def graded_test_cells(notebook):
+    return [cell for cell in notebook.cells if meta(cell).get("grade")
+            and not meta(cell).get("solution")]
+
+
+def delete_test_cells(notebook):
+    tests = graded_test_cells(notebook)
+    notebook.cells = [cell for cell in notebook.cells if cell not in tests]
+
+
+def empty_test_cells(notebook):
+    for cell in graded_test_cells(notebook):
+        cell.source = "pass"
+
+
+def tamper_points(notebook):
+    first, second = graded_test_cells(notebook)[:2]
+    first.metadata["nbgrader"]["points"] = 100
+    second.metadata["nbgrader"]["grade"] = False
+
+
+def make_test_cell_an_answer(notebook):
+    cell = graded_test_cells(notebook)[0]
+    cell.metadata["nbgrader"]["solution"] = True
+    cell.source = "pass"
+
+
+FIRST, LAST = "telephone-line-error", "telephone-central-gradient"
+ALL_WRONG = dict(WRONG)
+
+# name -> (how the submission is built, the score it deserves; None: not graded at all)
+CASES = {
+    "00-honest-first": ({}, FULL),
+    "patch-numpy": ({"before": {FIRST: PATCH_NUMPY},
+                     "answer_changes": {k: WRONG[k] for k in (FIRST, LAST)}},
+                    lost(FIRST, LAST)),
+    "patch-bplib": ({"before": {"telephone-backward-count": PATCH_BPLIB},
+                     "answer_changes": {k: WRONG[k] for k in ("telephone-backward-count",
+                                                              "telephone-forward-count")}},
+                    lost("telephone-backward-count", "telephone-forward-count")),
+    "lying-objects": ({"answer_changes": {FIRST: LIARS, "telephone-max-second-rate": ""}},
+                      lost(FIRST, "telephone-max-second-rate")),
+    "lying-numbers": ({"answer_changes": {FIRST: LYING_NUMBERS,
+                                          "telephone-forward-count": ""}},
+                      lost(FIRST, "telephone-forward-count")),
+    "input-transformer": ({"before": {FIRST: INPUT_TRANSFORMER},
+                           "answer_changes": ALL_WRONG}, 0),
+    "exception-handler": ({"before": {FIRST: EXCEPTION_HANDLER},
+                           "answer_changes": {k: WRONG[k] for k in (FIRST, LAST)}},
+                          lost(FIRST, LAST)),
+    "verbose-and-print-sources": ({"before": {FIRST: PRINT_SOURCES}}, FULL),
+    "fake-success-and-records": ({"before": {FIRST: FAKE_SUCCESS},
+                                  "answer_changes": ALL_WRONG}, 0),
+    "hard-coded-visible-answers": ({"answer_changes": HARD_CODED},
+                                   lost(*HARD_CODED)),
+    "m-honest-middle": ({}, FULL),
+    "sys-exit-after-answer": ({"after": {FIRST: "import sys\nsys.exit(0)"}}, FULL),
+    "os-exit": ({"after": {LAST: "import os\nos._exit(0)"}}, None),
+    "segfault": ({"after": {LAST: "import ctypes\nctypes.string_at(0)"}}, None),
+    "metadata-points": ({"change": tamper_points}, FULL),
+    "metadata-test-cell-as-answer": ({"change": make_test_cell_an_answer,
+                                      "answer_changes": {FIRST: WRONG[FIRST]}}, lost(FIRST)),
+    "deleted-test-cells": ({"change": delete_test_cells,
+                            "answer_changes": {FIRST: WRONG[FIRST]}}, lost(FIRST)),
+    "emptied-test-cells": ({"change": empty_test_cells,
+                            "answer_changes": {LAST: WRONG[LAST]}}, lost(LAST)),
+    "patch-builtins": ({"before": {FIRST: PATCH_BUILTINS},
+                        "answer_changes": {"telephone-forward-count":
+                                           WRONG["telephone-forward-count"]}},
+                       lost("telephone-forward-count")),
+    "suppressed-display": ({"before": {FIRST: NO_DISPLAY}}, 0),
+    "print-history": ({"after": {LAST: HISTORY}}, FULL),
+    "zz-honest-last": ({}, FULL),
+}
+
+
+def nbgrader(course, *args):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    course = tmp_path_factory.mktemp("adversarial")
+    shutil.copytree(REPO / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    assert nbgrader(course, "generate_assignment", ASSIGNMENT, "--force").returncode == 0
+    name = f"{ASSIGNMENT}.ipynb"
+    source = nbformat.read(course / "solutions" / ASSIGNMENT / name, as_version=4)
+    release = nbformat.read(course / "exercises" / ASSIGNMENT / name, as_version=4)
+    answers = {meta(cell)["grade_id"]: without_markers(cell.source)
+               for cell in source.cells if meta(cell).get("solution")}
+    for student, (how, _) in CASES.items():
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(build(release, answers, **how), folder / name)
+
+    # One honest submission alone first: what grading one submission costs.
+    start = time.perf_counter()
+    alone = nbgrader(course, "autograde", ASSIGNMENT, "--student", "00-honest-first")
+    seconds_alone = time.perf_counter() - start
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    start = time.perf_counter()
+    graded = nbgrader(course, "autograde", ASSIGNMENT)
+    seconds_batch = time.perf_counter() - start
+    feedback = nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in CASES:
+            try:
+                submission = gradebook.find_submission(ASSIGNMENT, student)
+                scores[student] = (submission.score, submission.max_score)
+            except MissingEntry:
+                scores[student] = None
+    return {"root": course, "source": source, "scores": scores, "autograde": graded,
+            "feedback": feedback, "seconds_alone": seconds_alone,
+            "seconds_batch": seconds_batch}
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_at_least_twenty_submissions():
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("student", list(CASES))
+def test_each_submission_gets_what_it_deserves(batch, student):
+    deserved = CASES[student][1]
+    got = batch["scores"][student]
+    if deserved is None:  # the kernel died: no grade, or zero
+        assert got in (None, (0, FULL)), batch["autograde"].stderr[-3000:]
+    else:
+        assert got == (deserved, FULL), batch["autograde"].stderr[-3000:]
+
+
+def test_the_batch_completes(batch, record_property):
+    # Kernels that died make autograde exit 1; everyone else is graded.
+    assert batch["autograde"].returncode in (0, 1)
+    graded = [student for student, score in batch["scores"].items() if score is not None]
+    assert len(graded) >= len(CASES) - 2
+    honest = len(CASES) - 1  # the first honest one was graded alone before the batch
+    print(f"\nautograde: {batch['seconds_alone']:.1f} s for one honest submission alone, "
+          f"{batch['seconds_batch'] / honest:.1f} s per submission in the batch of {honest}")
+    record_property("autograde_seconds_alone", batch["seconds_alone"])
+    record_property("autograde_seconds_per_submission", batch["seconds_batch"] / honest)
+
+
+def test_feedback_pages_hold_no_secret(batch):
+    assert batch["feedback"].returncode == 0, batch["feedback"].stderr[-3000:]
+    secrets = secret_lines(batch["source"])
+    pages = sorted((batch["root"] / "feedback").rglob("*.html"))
+    # Every graded submission has a page: all but the two whose kernels died.
+    assert len(pages) == len(CASES) - 2
+    for page in pages:
+        text = html_text(page)
+        leaked = sorted(line for line in secrets["HIDDEN TESTS"] if line in text)
+        assert not leaked, f"hidden tests in {page}: {leaked[:3]}"
+    assert leaks_in(pages, secrets["HIDDEN TESTS"]) == []
+
+
+def test_feedback_of_test_cells_is_only_the_graders(batch):
+    """What the student's code printed in a test cell is gone; a failed check shows the
+    check's message."""
+    page = html_text(batch["root"] / "feedback" / "fake-success-and-records" / ASSIGNMENT
+                     / f"{ASSIGNMENT}.html")
+    assert "check passed!" not in page  # printed in every test cell, by the fake check()
+    assert "CheckFailed" in page
+    page = html_text(batch["root"] / "feedback" / "patch-numpy" / ASSIGNMENT
+                     / f"{ASSIGNMENT}.html")
+    # The first failed check of each wrong task is named (the wrong central_gradient
+    # calls f three times per input).
+    assert "wrong for the chapter's line of two players" in page
+    assert "f should be called exactly twice per input" in page
+
+
+def test_feedback_refuses_a_page_with_a_secret(batch):
+    """A feedback page that would show a hidden-test line is not written: the command fails."""
+    course = batch["root"]
+    autograded = course / "autograded" / "zz-honest-last" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = nbformat.read(autograded, as_version=4)
+    hidden = sorted(secret_lines(batch["source"])["HIDDEN TESTS"])[0]
+    notebook.cells[0].source += "\n" + hidden
+    nbformat.write(notebook, autograded)
+    result = nbgrader(course, "generate_feedback", ASSIGNMENT, "--student", "zz-honest-last",
+                      "--force")
+    assert result.returncode != 0
+    page = course / "feedback" / "zz-honest-last" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert not page.exists() or hidden not in html_text(page)
