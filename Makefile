@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 BUILD := _build
 VENDOR := $(BUILD)/vendor
 CHROMIUM := /usr/bin/chromium
+BWRAP := /usr/bin/bwrap
 
 .PHONY: help setup book serve test clean
 
@@ -58,7 +59,11 @@ serve:
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: setup $(CHROMIUM)
+# The grading sandbox runs each student kernel in bubblewrap (grading/sandbox.py).
+$(BWRAP):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
+
+test: setup $(CHROMIUM) $(BWRAP)
 	$(BIN)/python -m pytest tests
 
 clean:

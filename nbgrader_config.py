@@ -3,7 +3,7 @@
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -30,3 +30,21 @@ c.OverwriteCells.add_missing_cells = True
 # Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
 # The first two are GenerateFeedback's defaults, kept in their order.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+
+# ---- Grading sandbox (grading/sandbox.py; the README's "Grading sandbox" says what it does) ----
+# Each student's kernel runs as its own uid in bubblewrap: no network, no course folder, limits.
+import sys  # noqa: E402
+
+from nbgrader.converters import Autograde  # noqa: E402
+
+sys.path.insert(0, c.CourseDirectory.root)
+from grading.sandbox import SandboxedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute if step is Execute else step
+    for step in c.Autograde.get("autograde_preprocessors",
+                                Autograde.autograde_preprocessors.default())]
+# Per notebook, however many cells it has (Execute.timeout above bounds one cell).
+c.SandboxedKernelManager.wall_seconds = 600
+c.SandboxedKernelManager.memory_mb = 2048
+c.SandboxedKernelManager.max_processes = 64
