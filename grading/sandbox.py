@@ -15,18 +15,18 @@ notebook it:
   the kernel's working directory; /tmp is another small tmpfs; the copy is throw-away;
 - starts the kernel with bubblewrap (`bwrap`) in new mount, network, pid, ipc and uts
   namespaces: the file system holds only read-only binds of /usr (and the /lib, /bin
-  links), a few /etc files, the venv, the base Python it was made from and the `bplib`
-  source folder the venv installs in editable mode; never the course folder itself
-  (solutions/, gradebook.db, submitted/, autograded/), nor the instructor's home;
+  links), a few /etc files, the venv, the base Python it was made from and the source
+  folders of `bplib` and `grading` (installed in editable mode); never the course folder
+  itself (solutions/, gradebook.db, submitted/, autograded/), nor the instructor's home;
 - talks to the kernel over ZeroMQ `ipc` sockets in a private directory bound into the
   sandbox, since the kernel has no network, not even loopback to the host;
 - drops to the fresh uid with `setpriv` (no groups, no capabilities, no new privileges) and
   sets resource limits with `prlimit`: address space (memory), processes (fork storms),
   CPU seconds, file size and no core dumps;
-- kills the kernel when the whole notebook exceeds `wall_seconds` (nbgrader's
-  `Execute.timeout` only bounds one cell; a loop that ignores interrupts would otherwise
-  cost that timeout for every remaining cell); the submission then fails like a crashed
-  kernel: no score, and `nbgrader autograde` reports it and grades the others;
+- kills the kernel when the whole notebook exceeds `wall_seconds`: nbgrader's
+  `Execute.timeout` only bounds each cell, so many slow cells could otherwise cost that
+  timeout many times over. The submission then fails like a crashed kernel: no score, and
+  `nbgrader autograde` reports it and grades the others;
 - when the kernel ends, kills every process of its uid, then deletes its directories. The
   pid namespace does the same independently: when the sandbox's first process dies, the
   kernel kills everything left in it.
@@ -61,6 +61,8 @@ from traitlets import Bool, Integer, default
 # Far above any uid a system hands out, below the 32-bit limit: uids nobody else uses.
 UID_RANGE = (1_900_000_000, 2_000_000_000)
 HOME = "/home/student"
+# Course packages a student's kernel imports: bplib, and the check API of grading/.
+KERNEL_PACKAGES = ("bplib", "grading")
 # Environment the kernel keeps from the grader's (the rest may hold the instructor's secrets).
 KEPT_ENV = ("LANG", "LC_", "TZ", "NBGRADER_", "JPY_", "PYDEVD_")
 LOST = ("student code runs as {user}, in the submission's folder, with every file {user} "
@@ -133,11 +135,14 @@ def readable_copy(source, target):
 
 
 def environment_binds():
-    """Read-only binds (real paths) the kernel needs: the venv, its base Python, bplib."""
+    """Read-only binds (real paths) the kernel needs: the venv, its base Python, and the
+    source folders of the course's packages, which the venv installs in editable mode
+    (code only: the solutions stay in solutions/)."""
     paths = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]}
-    spec = importlib.util.find_spec("bplib")
-    if spec and spec.submodule_search_locations:
-        paths.update(spec.submodule_search_locations)
+    for package in KERNEL_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            paths.update(spec.submodule_search_locations)
     paths = sorted({os.path.realpath(path) for path in paths})
     # Anything under /usr is there already; a path inside another one needs no bind.
     return [path for path in paths if not path.startswith("/usr/")
@@ -245,7 +250,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
-        for name in ("ld.so.cache", "localtime", "alternatives", "ssl/openssl.cnf"):
+        for name in ("ld.so.cache", "localtime", "alternatives", "fonts"):
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         run = os.path.dirname(self.connection_file)
         binds = environment_binds()
@@ -260,9 +265,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         work = os.path.join(self._scratch, "work")
         for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
             args += ["--ro-bind", os.path.join(work, name), f"{HOME}/{name}"]
-        # Matplotlib's font list, so that each kernel does not rebuild it.
-        fonts = glob.glob(os.path.expanduser("~/.cache/matplotlib/fontlist-*.json"))
-        for path in fonts:
+        # Matplotlib's font list, so that each kernel does not spend seconds rebuilding it;
+        # matplotlib ignores a config folder it cannot write to.
+        args += ["--perms", "1777", "--dir", f"{HOME}/.matplotlib"]
+        for path in glob.glob(os.path.expanduser("~/.cache/matplotlib/fontlist-*.json")):
             args += ["--ro-bind", path, f"{HOME}/.matplotlib/{os.path.basename(path)}"]
         return args + ["--bind", run, run, "--chdir", HOME, "--"]
 
