@@ -63,7 +63,8 @@ UID_RANGE = (1_900_000_000, 2_000_000_000)
 HOME = "/home/student"
 # Course packages a student's kernel imports: bplib, and the check API of grading/.
 KERNEL_PACKAGES = ("bplib", "grading")
-# Environment the kernel keeps from the grader's (the rest may hold the instructor's secrets).
+# The grader's environment variables the kernel keeps (others may hold the instructor's
+# secrets).
 KEPT_ENV = ("LANG", "LC_", "TZ", "NBGRADER_", "JPY_", "PYDEVD_")
 LOST = ("student code runs as {user}, in the submission's folder, with every file {user} "
         "can read or write (solutions/, gradebook.db, other students' work) and with the "
@@ -79,8 +80,8 @@ def unavailable_reason():
         return "not running as root (a kernel cannot get its own uid)"
     if not shutil.which("bwrap"):
         return "bubblewrap is not installed (apt-get install bubblewrap)"
-    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid",
-                            "--", "true"], capture_output=True, text=True)
+    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-net",
+                            "--unshare-pid", "--", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         return f"bwrap cannot create namespaces here: {probe.stderr.strip()}"
     return None
@@ -125,13 +126,18 @@ def free_uid():
 
 
 def readable_copy(source, target):
-    """Copy a folder so that any uid can read it (and no one but root can change it)."""
-    shutil.copytree(source, target, symlinks=False)
-    for folder, dirs, files in os.walk(target):
+    """Copy a folder so that any uid can read it (and no one but root can change it).
+
+    Symbolic links are copied as links, never followed: a student's link to solutions/
+    must not bring the solutions along; inside the sandbox it points nowhere.
+    """
+    shutil.copytree(source, target, symlinks=True)
+    for folder, _, files in os.walk(target):
         os.chmod(folder, 0o755)
         for name in files:
             path = os.path.join(folder, name)
-            os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
 
 
 def environment_binds():
@@ -171,7 +177,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                            help="Wall-clock limit for a whole notebook; then it is killed.")
     disk_mb = Integer(64, config=True,
                       help="Size of the kernel's home and of its /tmp, and largest file.")
-    enabled = Bool(True, config=True, help="False runs kernels unisolated (with a warning).")
+    enabled = Bool(True, config=True,
+                   help="False runs kernels unisolated (with a warning).")
 
     _scratch = _uid = _timer = None
 
@@ -185,7 +192,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self._uid is not None
 
     async def _async_pre_start_kernel(self, **kw):
-        reason = unavailable_reason() if self.enabled else "SandboxedKernelManager.enabled=False"
+        reason = (unavailable_reason() if self.enabled
+                  else "SandboxedKernelManager.enabled=False")
         workdir = kw.get("cwd")
         if reason:
             self.log.warning("Grading sandbox OFF (%s): %s.", reason,
@@ -224,7 +232,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         kept = dict(env)
         if self.isolated:
             kept = {key: value for key, value in env.items() if key.startswith(KEPT_ENV)}
-        # One BLAS thread: threads count as processes, and grading runs one kernel at a time.
+        # One BLAS thread: threads count as processes, and grading runs one kernel at a
+        # time.
         kept.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         if self.isolated:
             kept.update(HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp",
@@ -235,7 +244,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _limits(self):
         mb = 1024 * 1024
         return ["prlimit", f"--as={self.memory_mb * mb}", f"--nproc={self.max_processes}",
-                f"--cpu={self.cpu_seconds}", f"--fsize={self.disk_mb * mb}", "--core=0", "--"]
+                f"--cpu={self.cpu_seconds}", f"--fsize={self.disk_mb * mb}", "--core=0",
+                "--"]
 
     def _setpriv(self):
         return ["setpriv", f"--reuid={self._uid}", f"--regid={self._uid}", "--clear-groups",
@@ -264,7 +274,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             args += ["--ro-bind", path, path]
         work = os.path.join(self._scratch, "work")
         for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
-            args += ["--ro-bind", os.path.join(work, name), f"{HOME}/{name}"]
+            path = os.path.join(work, name)
+            if os.path.islink(path):  # bwrap would follow it, as root
+                args += ["--symlink", os.readlink(path), f"{HOME}/{name}"]
+            else:
+                args += ["--ro-bind", path, f"{HOME}/{name}"]
         # Matplotlib's font list, so that each kernel does not spend seconds rebuilding it;
         # matplotlib ignores a config folder it cannot write to.
         args += ["--perms", "1777", "--dir", f"{HOME}/.matplotlib"]

@@ -82,6 +82,8 @@ def attacks(course, port):
     return {
         "m-read": probe("open(path, 'rb').read(1)", secrets),
         "m-write": probe("open(path, 'w').write('{}')", targets),
+        # Handed in next to the notebook: a link to the solutions (see batch()).
+        "m-link": probe("open(path, 'rb').read(1)", ["answers.ipynb", "answers/" + notebook]),
         # Double fork and setsid: the daemon leaves the kernel's session, waits until
         # grading is over, then rewrites its own graded notebook and the gradebook.
         "m-daemon": textwrap.dedent(f"""\
@@ -116,8 +118,9 @@ def attacks(course, port):
                 print("PROBE", type(error).__name__)
             print("PROBE children", children)
             """),
-        "m-network": probe("__import__('socket').create_connection(('127.0.0.1', int(path)), 2)",
-                           [str(port)]),
+        "m-network": probe(
+            "__import__('socket').create_connection(('127.0.0.1', int(path)), 2)",
+            [str(port)]),
     }
 
 
@@ -208,7 +211,11 @@ def batch(tmp_path_factory):
         if student == "m-slow-cells":
             for _ in range(WALL_SECONDS // CELL_SECONDS + 2):
                 notebook.cells.insert(1, nbformat.v4.new_code_cell(code))
-        submit(course, student, notebook)
+        path = submit(course, student, notebook)
+        if student == "m-link":
+            (path.parent / "answers.ipynb").symlink_to(
+                course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+            (path.parent / "answers").symlink_to(course / "solutions" / ASSIGNMENT)
         students.append(student)
 
     start = time.perf_counter()
@@ -262,6 +269,12 @@ def test_reading_solutions_gradebook_and_classmates_fails(batch):
     report = probe_report(batch, "m-read")
     assert report and all(outcome != "done" for outcome in report.values()), report
     assert batch["scores"]["m-read"] == (batch["full"], batch["full"])
+
+
+def test_links_to_solutions_lead_nowhere(batch):
+    report = probe_report(batch, "m-link")
+    assert report and all(outcome != "done" for outcome in report.values()), report
+    assert batch["scores"]["m-link"] == (batch["full"], batch["full"])
 
 
 def test_writing_to_classmates_and_gradebook_fails(batch):
@@ -324,7 +337,7 @@ def test_no_network(batch):
 def test_batch_completes_within_bounds(batch, record_property):
     # Each slow submission costs at most its wall-clock limit; the others at most one cell.
     n = len(batch["students"]) - 3  # the neighbours are graded apart
-    print(f"\nsandboxed batch of {n} (8 hostile): {batch['seconds']:.1f} s")
+    print(f"\nsandboxed batch of {n} (all hostile): {batch['seconds']:.1f} s")
     record_property("sandbox_batch_seconds", batch["seconds"])
     assert batch["seconds"] < 2 * WALL_SECONDS + n * (CELL_SECONDS + 30)
     assert all(batch["scores"][student] is not None for student in batch["students"]
