@@ -3,7 +3,7 @@
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -36,6 +36,7 @@ c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearH
 import sys  # noqa: E402
 
 from nbgrader.converters import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
 
 sys.path.insert(0, c.CourseDirectory.root)
 from grading.sandbox import SandboxedExecute  # noqa: E402
@@ -45,6 +46,6 @@ c.Autograde.autograde_preprocessors = [
     for step in c.Autograde.get("autograde_preprocessors",
                                 Autograde.autograde_preprocessors.default())]
 # Per notebook, however many cells it has (Execute.timeout above bounds one cell).
-c.SandboxedKernelManager.wall_seconds = 600
+c.SandboxedKernelManager.wall_seconds = 300
 c.SandboxedKernelManager.memory_mb = 2048
 c.SandboxedKernelManager.max_processes = 64
