@@ -33,8 +33,8 @@ notebook it:
 
 Without root, bubblewrap or namespaces (or with `BP_SANDBOX=off`), grading still works: the
 kernel runs as the instructor, in the notebook's folder, with the network, and a warning
-saying so is logged for every notebook. Only the resource limits and the wall-clock limit
-remain, and the cleanup kills just the kernel's process group.
+saying so is logged for every notebook. Only the memory, CPU, file-size and wall-clock
+limits remain (no process cap), and the cleanup kills just the kernel's process group.
 
 Check it: `python grading/sandbox.py` prints whether the sandbox is active here and why
 not if it is not.
@@ -68,7 +68,7 @@ KERNEL_PACKAGES = ("bplib", "grading")
 KEPT_ENV = ("LANG", "LC_", "TZ", "NBGRADER_", "JPY_", "PYDEVD_")
 LOST = ("student code runs as {user}, in the submission's folder, with every file {user} "
         "can read or write (solutions/, gradebook.db, other students' work) and with the "
-        "network; only the memory, process, CPU and wall-clock limits apply")
+        "network; only the memory, CPU and wall-clock limits apply")
 
 
 @functools.cache
@@ -243,9 +243,13 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def _limits(self):
         mb = 1024 * 1024
-        return ["prlimit", f"--as={self.memory_mb * mb}", f"--nproc={self.max_processes}",
-                f"--cpu={self.cpu_seconds}", f"--fsize={self.disk_mb * mb}", "--core=0",
-                "--"]
+        limits = ["prlimit", f"--as={self.memory_mb * mb}", f"--cpu={self.cpu_seconds}",
+                  f"--fsize={self.disk_mb * mb}", "--core=0"]
+        if self.isolated:
+            # RLIMIT_NPROC counts every process of the uid: the instructor's own uid has
+            # many, so the cap only means something for the kernel's own uid.
+            limits.append(f"--nproc={self.max_processes}")
+        return limits + ["--"]
 
     def _setpriv(self):
         return ["setpriv", f"--reuid={self._uid}", f"--regid={self._uid}", "--clear-groups",
