@@ -325,6 +325,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._scratch = self._uid = self._timer = None
 
+    # nbclient calls cleanup_resources() itself when the kernel has died, and
+    # AsyncKernelManager binds that name to the base method, not to this override.
+    cleanup_resources = _async_cleanup_resources
+
 
 class SandboxedExecute(Execute):
     """nbgrader's Execute step, with each notebook's kernel in a sandbox."""

@@ -8,6 +8,7 @@ connection to a port the test listens on. Each attack cell prints what it manage
 so the tests can tell "blocked" from "not tried".
 """
 
+import glob
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -192,6 +194,8 @@ def scores(course, students):
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     course, answered = new_course(tmp_path_factory, "sandbox")
+    scratch = os.path.join(tempfile.gettempdir(), "bp-sandbox-*")
+    scratch_before = set(glob.glob(scratch))
     listener = socket.create_server(("127.0.0.1", 0))
     listener.setblocking(False)
     port = listener.getsockname()[1]
@@ -229,6 +233,7 @@ def batch(tmp_path_factory):
     last = nbgrader(course, "autograde", ASSIGNMENT, "--student", "z-honest")
     assert last.returncode == 0, last.stderr
     time.sleep(10)  # longer than the daemon waits before it strikes
+    scratch_left = set(glob.glob(scratch)) - scratch_before
     try:
         connection = listener.accept()
     except BlockingIOError:
@@ -238,7 +243,8 @@ def batch(tmp_path_factory):
     full = max(score[1] for score in scores(course, ["a-honest"]).values())
     return {"course": course, "result": result, "seconds": seconds, "full": full,
             "scores": scores(course, students), "students": students,
-            "left": left_right_after, "connection": connection,
+            "left": left_right_after, "scratch_left": scratch_left,
+            "connection": connection,
             "victim_unchanged": hashlib.sha256(victim_file.read_bytes()).hexdigest()
             == victim_hash}
 
@@ -288,6 +294,7 @@ def test_writing_to_classmates_and_gradebook_fails(batch):
 def test_no_process_outlives_its_notebook(batch):
     assert batch["left"] == [], "sandbox processes survived grading"
     assert sandbox_processes() == []
+    assert batch["scratch_left"] == set(), "sandbox folders left behind"
     graded = batch["course"] / "autograded" / "m-daemon" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     # The daemon would have replaced the whole file with "PWNED".
     assert not graded.read_text().startswith("PWNED")
