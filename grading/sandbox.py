@@ -318,8 +318,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
-        if self._timer:
-            self._timer.cancel()
+        if self._timer is None:  # never started, or cleaned up already
+            return
+        self._timer.cancel()
         self._kill_everything()
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
