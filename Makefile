@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 CHROMIUM := /usr/bin/chromium
+BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
 .PHONY: help setup book wheel serve test clean public bench release collect grade feedback grades
@@ -33,7 +34,11 @@ $(CHROMIUM):
 $(INITDB):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 
-test: setup $(CHROMIUM) $(INITDB)
+# The grading sandbox runs each student kernel in bubblewrap (grading/sandbox.py).
+$(BWRAP):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
+
+test: setup $(CHROMIUM) $(BWRAP) $(INITDB)
 	$(BIN)/python -m pytest tests
 
 # The public edition: everything students and readers may see, and nothing else.

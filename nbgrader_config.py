@@ -70,3 +70,19 @@ c.Autograde.sanitize_preprocessors = _sanitize
 # student_id and file_id (it is matched against each extracted file's full path).
 c.FileNameCollectorPlugin.named_regexp = os.environ.get(
     "BPCOURSE_ZIP_REGEXP", r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>[^/_]+\.ipynb)$")
+
+# ---- Grading sandbox (grading/sandbox.py; the README's "Grading sandbox" says what it does) ----
+# Each student's kernel runs as its own uid in bubblewrap: no network, no course folder, limits.
+import sys  # noqa: E402
+
+sys.path.insert(0, c.CourseDirectory.root)
+from grading.sandbox import SandboxedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute if step is Execute else step
+    for step in c.Autograde.get("autograde_preprocessors",
+                                Autograde.autograde_preprocessors.default())]
+# Per notebook, however many cells it has (Execute.timeout above bounds one cell).
+c.SandboxedKernelManager.wall_seconds = 300
+c.SandboxedKernelManager.memory_mb = 2048
+c.SandboxedKernelManager.max_processes = 64

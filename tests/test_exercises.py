@@ -336,6 +336,7 @@ def course(request, tmp_path_factory):
     course = tmp_path_factory.mktemp(assignment)
     shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
     shutil.copy(REPO / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "grading", course / "grading")  # the config imports it
 
     generated = nbgrader(course, "generate_assignment", assignment, "--force")
     assert generated.returncode == 0, generated.stderr

@@ -1,0 +1,347 @@
+"""Each student kernel in a sandbox: `nbgrader autograde` runs a student's notebook in a
+kernel that can read its own working copy and the installed course environment, and
+nothing else.
+
+Design. nbgrader executes a notebook with nbclient, which starts the kernel through a
+jupyter_client kernel manager and keeps the executed notebook in memory: grades and the
+graded notebook are written by the grader's own process, never read back from the kernel's
+folder. So the sandbox is a kernel manager (`SandboxedKernelManager`), plugged into
+nbgrader's `Execute` step by `SandboxedExecute` (nbgrader_config.py swaps it in). For each
+notebook it:
+
+- picks a fresh numeric uid (no user account needed) that no process uses, so that every
+  process the kernel starts can be found and killed, daemons that left its session included;
+- copies the notebook's folder, read-only, into a size-capped private home (a tmpfs) that is
+  the kernel's working directory; /tmp is another small tmpfs; the copy is throw-away;
+- starts the kernel with bubblewrap (`bwrap`) in new mount, network, pid, ipc and uts
+  namespaces: the file system holds only read-only binds of /usr (and the /lib, /bin
+  links), a few /etc files, the venv, the base Python it was made from and the source
+  folders of `bplib` and `grading` (installed in editable mode); never the course folder
+  itself (solutions/, gradebook.db, submitted/, autograded/), nor the instructor's home;
+- talks to the kernel over ZeroMQ `ipc` sockets in a private directory bound into the
+  sandbox, since the kernel has no network, not even loopback to the host;
+- drops to the fresh uid with `setpriv` (no groups, no capabilities, no new privileges) and
+  sets resource limits with `prlimit`: address space (memory), processes (fork storms),
+  CPU seconds, file size and no core dumps;
+- kills the kernel when the whole notebook exceeds `wall_seconds`: nbgrader's
+  `Execute.timeout` only bounds each cell, so many slow cells could otherwise cost that
+  timeout many times over. The submission then fails like a crashed kernel: no score, and
+  `nbgrader autograde` reports it and grades the others;
+- when the kernel ends, kills every process of its uid, then deletes its directories. The
+  pid namespace does the same independently: when the sandbox's first process dies, the
+  kernel kills everything left in it.
+
+Without root, bubblewrap or namespaces (or with `BP_SANDBOX=off`), grading still works: the
+kernel runs as the instructor, in the notebook's folder, with the network, and a warning
+saying so is logged for every notebook. Only the memory, CPU, file-size and wall-clock
+limits remain (no process cap), and the cleanup kills just the kernel's process group.
+
+Check it: `python grading/sandbox.py` prints whether the sandbox is active here and why
+not if it is not.
+"""
+
+import functools
+import glob
+import importlib.util
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, default
+
+# Far above any uid a system hands out, below the 32-bit limit: uids nobody else uses.
+UID_RANGE = (1_900_000_000, 2_000_000_000)
+HOME = "/home/student"
+# Course packages a student's kernel imports: bplib, and the check API of grading/.
+KERNEL_PACKAGES = ("bplib", "grading")
+# The grader's environment variables the kernel keeps (others may hold the instructor's
+# secrets).
+KEPT_ENV = ("LANG", "LC_", "TZ", "NBGRADER_", "JPY_", "PYDEVD_")
+LOST = ("student code runs as {user}, in the submission's folder, with every file {user} "
+        "can read or write (solutions/, gradebook.db, other students' work) and with the "
+        "network; only the memory, CPU and wall-clock limits apply")
+
+
+@functools.cache
+def unavailable_reason():
+    """Why the kernel cannot be isolated here (None when it can)."""
+    if os.environ.get("BP_SANDBOX", "on").lower() in ("0", "off", "no", "false"):
+        return "BP_SANDBOX=off"
+    if os.geteuid() != 0:
+        return "not running as root (a kernel cannot get its own uid)"
+    if not shutil.which("bwrap"):
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-net",
+                            "--unshare-pid", "--", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"bwrap cannot create namespaces here: {probe.stderr.strip()}"
+    return None
+
+
+def uid_of_process(pid):
+    """The real uid of a process, or None if it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+    except OSError:
+        return None
+    if fields.get("State", "").strip().startswith("Z"):
+        return None
+    return int(fields["Uid"].split()[0])
+
+
+def processes_of(uid):
+    """Pids of the live processes whose real uid is `uid`."""
+    return [int(pid) for pid in os.listdir("/proc")
+            if pid.isdigit() and uid_of_process(pid) == uid]
+
+
+def kill_uid(uid, tries=50):
+    """Kill every process of `uid`: kill(-1) run as that uid reaches all of them at once,
+    forks in flight included; repeat until none is left."""
+    for _ in range(tries):
+        if not processes_of(uid):
+            return True
+        subprocess.run(["kill", "-KILL", "-1"], user=uid, group=uid,
+                       extra_groups=[], stderr=subprocess.DEVNULL)
+        time.sleep(0.02)
+    return not processes_of(uid)
+
+
+def free_uid():
+    """A uid in UID_RANGE that no process uses."""
+    while True:
+        uid = random.randrange(*UID_RANGE)
+        if not processes_of(uid):
+            return uid
+
+
+def readable_copy(source, target):
+    """Copy a folder so that any uid can read it (and no one but root can change it).
+
+    Symbolic links are copied as links, never followed: a student's link to solutions/
+    must not bring the solutions along; inside the sandbox it points nowhere.
+    """
+    shutil.copytree(source, target, symlinks=True)
+    for folder, _, files in os.walk(target):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+
+
+def environment_binds():
+    """Read-only binds (real paths) the kernel needs: the venv, its base Python, and the
+    source folders of the course's packages, which the venv installs in editable mode
+    (code only: the solutions stay in solutions/)."""
+    paths = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]}
+    for package in KERNEL_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            paths.update(spec.submodule_search_locations)
+    paths = sorted({os.path.realpath(path) for path in paths})
+    # Anything under /usr is there already; a path inside another one needs no bind.
+    return [path for path in paths if not path.startswith("/usr/")
+            and not any(path.startswith(other + "/") for other in paths)]
+
+
+def parents(paths):
+    """Every folder above the given paths except /, /tmp and /usr, shallowest first."""
+    found = set()
+    for path in paths:
+        folder = os.path.dirname(path)
+        while folder not in ("/", "/tmp", "/usr"):
+            found.add(folder)
+            folder = os.path.dirname(folder)
+    return sorted(found, key=lambda folder: (folder.count("/"), folder))
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager that starts each kernel in its own sandbox (see the module doc)."""
+
+    memory_mb = Integer(2048, config=True, help="Address-space limit per kernel process.")
+    max_processes = Integer(64, config=True,
+                            help="Processes and threads the kernel's uid may have at once.")
+    cpu_seconds = Integer(600, config=True, help="CPU-time limit per kernel process.")
+    wall_seconds = Integer(600, config=True,
+                           help="Wall-clock limit for a whole notebook; then it is killed.")
+    disk_mb = Integer(64, config=True,
+                      help="Size of the kernel's home and of its /tmp, and largest file.")
+    enabled = Bool(True, config=True,
+                   help="False runs kernels unisolated (with a warning).")
+
+    _scratch = _uid = _timer = None
+
+    @default("shutdown_wait_time")
+    def _short_shutdown_wait(self):
+        # An honest kernel stops at once; a busy one would cost the 5 s default twice over.
+        return 1.0
+
+    @property
+    def isolated(self):
+        return self._uid is not None
+
+    async def _async_pre_start_kernel(self, **kw):
+        reason = (unavailable_reason() if self.enabled
+                  else "SandboxedKernelManager.enabled=False")
+        workdir = kw.get("cwd")
+        if reason:
+            self.log.warning("Grading sandbox OFF (%s): %s.", reason,
+                             LOST.format(user=os.environ.get("USER", "you")))
+        else:
+            self._uid = free_uid()
+            self._scratch = tempfile.mkdtemp(prefix="bp-sandbox-")
+            run = os.path.join(self._scratch, "run")
+            os.mkdir(run, 0o700)
+            os.chown(run, self._uid, self._uid)
+            if workdir:
+                readable_copy(workdir, os.path.join(self._scratch, "work"))
+            # ZeroMQ over unix sockets the kernel creates in its own directory.
+            self.transport = "ipc"
+            self.ip = os.path.join(run, "k")
+            self.connection_file = os.path.join(run, "connection.json")
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kw["env"] = self._environment(kw.get("env") or os.environ)
+        if self.isolated:
+            os.chown(self.connection_file, self._uid, self._uid)
+            cmd = self._bwrap() + self._setpriv() + self._limits() + cmd
+            # Else jupyter_client passes its pid, which means nothing in the pid namespace;
+            # bwrap's --die-with-parent does that job.
+            kw["independent"] = True
+            self.log.info("Grading sandbox: the kernel for %s runs as uid %d, no network, "
+                          "%d MB, %d processes, %d s.", workdir, self._uid, self.memory_mb,
+                          self.max_processes, self.wall_seconds)
+        else:
+            cmd = self._limits() + cmd
+        self._timer = threading.Timer(self.wall_seconds, self._time_out, args=[workdir])
+        self._timer.daemon = True
+        self._timer.start()
+        return cmd, kw
+
+    def _environment(self, env):
+        kept = dict(env)
+        if self.isolated:
+            kept = {key: value for key, value in env.items() if key.startswith(KEPT_ENV)}
+        # One BLAS thread: threads count as processes, and grading runs one kernel at a
+        # time.
+        kept.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        if self.isolated:
+            kept.update(HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp",
+                        PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+                        MPLCONFIGDIR=f"{HOME}/.matplotlib")
+        return kept
+
+    def _limits(self):
+        mb = 1024 * 1024
+        limits = ["prlimit", f"--as={self.memory_mb * mb}", f"--cpu={self.cpu_seconds}",
+                  f"--fsize={self.disk_mb * mb}", "--core=0"]
+        if self.isolated:
+            # RLIMIT_NPROC counts every process of the uid: the instructor's own uid has
+            # many, so the cap only means something for the kernel's own uid.
+            limits.append(f"--nproc={self.max_processes}")
+        return limits + ["--"]
+
+    def _setpriv(self):
+        return ["setpriv", f"--reuid={self._uid}", f"--regid={self._uid}", "--clear-groups",
+                "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+    def _bwrap(self):
+        size = str(self.disk_mb * 1024 * 1024)
+        args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--die-with-parent", "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        for name in ("ld.so.cache", "localtime", "alternatives", "fonts"):
+            args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        run = os.path.dirname(self.connection_file)
+        binds = environment_binds()
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+        # bwrap would create the folders above each mount point with the grader's umask.
+        for folder in parents([*binds, HOME, run]):
+            args += ["--perms", "0755", "--dir", folder]
+        args += ["--perms", "1777", "--size", size, "--tmpfs", HOME]
+        for path in binds:
+            args += ["--ro-bind", path, path]
+        work = os.path.join(self._scratch, "work")
+        for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
+            path = os.path.join(work, name)
+            if os.path.islink(path):  # bwrap would follow it, as root
+                args += ["--symlink", os.readlink(path), f"{HOME}/{name}"]
+            else:
+                args += ["--ro-bind", path, f"{HOME}/{name}"]
+        # Matplotlib's font list, so that each kernel does not spend seconds rebuilding it;
+        # matplotlib ignores a config folder it cannot write to.
+        args += ["--perms", "1777", "--dir", f"{HOME}/.matplotlib"]
+        for path in glob.glob(os.path.expanduser("~/.cache/matplotlib/fontlist-*.json")):
+            args += ["--ro-bind", path, f"{HOME}/.matplotlib/{os.path.basename(path)}"]
+        return args + ["--bind", run, run, "--chdir", HOME, "--"]
+
+    def _time_out(self, workdir):
+        self.log.error("Grading sandbox: %s ran longer than %d s; its kernel is killed.",
+                       workdir, self.wall_seconds)
+        self._kill_everything()
+
+    def _kill_everything(self):
+        if self.isolated:
+            if not kill_uid(self._uid):
+                self.log.error("Grading sandbox: processes of uid %d survived", self._uid)
+        elif self.provisioner is not None and getattr(self.provisioner, "pgid", None):
+            try:
+                os.killpg(self.provisioner.pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    async def _async_signal_kernel(self, signum):
+        # The process group jupyter_client signals is bwrap's, which would die of a SIGINT:
+        # signal the kernel's own processes instead, as Ctrl-C would.
+        if not self.isolated:
+            return await super()._async_signal_kernel(signum)
+        for pid in processes_of(self._uid):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if self._timer is None:  # never started, or cleaned up already
+            return
+        self._timer.cancel()
+        self._kill_everything()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        self._scratch = self._uid = self._timer = None
+
+    # nbclient calls cleanup_resources() itself when the kernel has died, and
+    # AsyncKernelManager binds that name to the base method, not to this override.
+    cleanup_resources = _async_cleanup_resources
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute step, with each notebook's kernel in a sandbox."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+
+if __name__ == "__main__":
+    problem = unavailable_reason()
+    if problem:
+        print(f"Grading sandbox OFF here ({problem}): {LOST.format(user='you')}.")
+        sys.exit(1)
+    print("Grading sandbox ON: each kernel runs as its own uid in bubblewrap, no network.")
