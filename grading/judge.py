@@ -28,6 +28,7 @@ import os
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -57,6 +58,10 @@ def reference(source_path):
     key = (source_path, source_path.stat().st_mtime_ns)
     if key not in _references:
         notebook = nbformat.read(source_path, as_version=4)
+        if not any("grading.record" in cell.source for cell in notebook.cells):
+            # Not converted to checks yet: its asserts decide in the student's kernel.
+            _references[key] = (None, secret_lines(notebook)["HIDDEN TESTS"])
+            return _references[key]
         namespace = {"__name__": "__reference__"}
         checks = {}
         here = os.getcwd()
@@ -71,17 +76,23 @@ def reference(source_path):
                     collected = []
                     record.collector, record.namespace = collected, namespace
                     try:
-                        exec(compile(cell.source, f"<{source_path.name}: {grade_id}>", "exec"),
+                        # IPython syntax (the bootstrap cell's %pip) as the kernel reads it
+                        code = TransformerManager().transform_cell(cell.source)
+                        exec(compile(code, f"<{source_path.name}: {grade_id}>", "exec"),
                              namespace)
                     finally:
                         record.collector = record.namespace = None
                     if is_test_cell(cell):
-                        if not collected:
-                            raise ValueError(f"{grade_id} has no hidden check(): "
-                                             "nothing would decide its points")
                         checks[grade_id] = [_expected(check) for check in collected]
         finally:
             os.chdir(here)
+        undecided = sorted(grade_id for grade_id, found in checks.items() if not found)
+        if undecided and len(undecided) < len(checks):
+            raise ValueError(f"{source_path.name}: {', '.join(undecided)} has no hidden "
+                             "check(): nothing would decide its points")
+        if undecided:
+            # Not converted to checks yet: its asserts decide in the student's kernel.
+            checks = None
         secrets = secret_lines(notebook)["HIDDEN TESTS"]
         _references[key] = (checks, secrets)
     return _references[key]
@@ -191,8 +202,11 @@ class JudgeChecks(NbGraderPreprocessor):
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         checks, secrets = reference(source)
+        if checks is None:
+            self.log.warning("%s has no check() in its hidden tests: they are decided in the "
+                             "student's kernel, as nbgrader does by default", source.name)
         for cell in nb.cells:
-            if is_test_cell(cell):
+            if is_test_cell(cell) and checks is not None:
                 grade_id = nbgrader_meta(cell).get("grade_id")
                 if grade_id not in checks:
                     message = "this test cell is not part of the assignment"
