@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -142,18 +143,35 @@ def _rewrite_pages(app, exception):
 
 
 def _unique_solution_ids(app, doctree, docname):
-    """sphinx-exercise 1.2.1 gives every solution's body the same id, "solution-content":
-    two solutions on a page would repeat it. Number them instead (nothing links to it)."""
-    count = 0
+    """sphinx-exercise 1.2.1 gives every exercise's and solution's body the same id
+    ("exercise-content", "solution-content"): a page with two would repeat it. Number them
+    instead (nothing links to them)."""
+    counts = {"exercise-content": 0, "solution-content": 0}
     for section in doctree.findall(nodes.section):
-        if "solution-content" in section["ids"]:
-            count += 1
-            section["ids"] = [f"solution-content-{count}" if i == "solution-content" else i
-                              for i in section["ids"]]
+        for fixed in counts:
+            if fixed in section["ids"]:
+                counts[fixed] += 1
+                section["ids"] = [f"{fixed}-{counts[fixed]}" if i == fixed else i
+                                  for i in section["ids"]]
+
+
+def _notebook_download(app, pagename, templatename, context, doctree):
+    """Offer a MyST chapter's executed notebook as an .ipynb download. sphinx-book-theme
+    only does so when a launch button is configured, and this private book has none."""
+    if context.get("ipynb_source") or not str(context.get("sourcename", "")).endswith(
+            (".md", ".md.txt")):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if executed.is_file():
+        target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(executed, target)
+        context["ipynb_source"] = f"{pagename}.ipynb"
 
 
 def setup(app):
     app.connect("doctree-resolved", _unique_solution_ids)
+    app.connect("html-page-context", _notebook_download, priority=500)
     app.connect("doctree-read", _introduce_assignment, priority=400)
     app.connect("doctree-resolved", _number_tables)
     app.connect("html-page-context", _state_after_content, priority=950)

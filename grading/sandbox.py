@@ -42,7 +42,9 @@ not if it is not.
 
 import functools
 import glob
+import importlib.metadata
 import importlib.util
+import json
 import os
 import random
 import shutil
@@ -53,6 +55,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import urllib.parse
 
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
@@ -140,6 +143,19 @@ def readable_copy(source, target):
                 os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
 
 
+def editable_source(package):
+    """[the folder an editable install of package points to], or []."""
+    try:
+        text = importlib.metadata.distribution(package).read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    info = json.loads(text or "{}")
+    url = info.get("url", "")
+    if info.get("dir_info", {}).get("editable") and url.startswith("file://"):
+        return [urllib.parse.unquote(url[len("file://"):])]
+    return []
+
+
 def environment_binds():
     """Read-only binds (real paths) the kernel needs: the venv, its base Python, and the
     source folders of the course's packages, which the venv installs in editable mode
@@ -149,6 +165,9 @@ def environment_binds():
         spec = importlib.util.find_spec(package)
         if spec and spec.submodule_search_locations:
             paths.update(spec.submodule_search_locations)
+        # The kernel imports the editable install, which may be another folder than the
+        # one this process found first (a copy of the course in the current folder).
+        paths.update(editable_source(package))
     paths = sorted({os.path.realpath(path) for path in paths})
     # Anything under /usr is there already; a path inside another one needs no bind.
     return [path for path in paths if not path.startswith("/usr/")

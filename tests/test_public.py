@@ -62,7 +62,7 @@ def test_the_edition_holds_nothing_of_the_instructors(clone):
     assert not list(clone.glob("chapters/*.md")), "chapters must be notebooks (Colab, Binder)"
     assert sorted(p.stem for p in clone.glob("chapters/*.ipynb")) == \
         sorted(p.stem for p in (REPO / "chapters").glob("*.md"))
-    assert "instructors" not in (clone / "_toc.yml").read_text()
+    assert "file: instructors" not in (clone / "_toc.yml").read_text()
 
 
 def test_a_fresh_clone_builds_the_site_with_its_wheel(clone):
