@@ -95,8 +95,11 @@ SIDEWAYS = """() => {
   const scrolls = el => { for (let e = el.parentElement; e; e = e.parentElement) {
       const o = getComputedStyle(e).overflowX; if (o === 'auto' || o === 'scroll') return true; }
     return false; };
+  // MathJax's assistive MathML is clipped to nothing (screen readers only): its box may
+  // reach past a formula that itself fits.
   const out = Array.from(document.querySelectorAll('.bd-article *')).filter(el =>
-      el.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(el));
+      el.getBoundingClientRect().right > window.innerWidth + 1 && !scrolls(el) &&
+      !el.closest('mjx-assistive-mml'));
   return {width: document.documentElement.scrollWidth, viewport: window.innerWidth,
           out: out.slice(0, 5).map(el => el.tagName + '.' + el.className)};
 }"""
