@@ -239,6 +239,9 @@ NUMPY_SCALAR_ANSWERS = {
             "                   for (tail, head), d in local.items() if tail == source])\n"
         ),
     },
+    "03-composite": {"composite-blocks-needed": "blocks_needed = np.int64(6)\n"},
+    "04-per-neuron": {"neuron-eta-answer": "eta_answer = np.float32(1.0)\n"},
+    "05-full-algorithm": {"full-smallest-rate": "smallest_good_rate = np.float64(0.3)\n"},
 }
 
 STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit",
