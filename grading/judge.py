@@ -28,6 +28,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
@@ -99,7 +100,12 @@ def reference(source_path):
 
 
 def _expected(check):
-    """A collected check with its reference answers as plain data."""
+    """A collected check with its reference answers as plain data (or its judge)."""
+    if check["judge"] is not None:
+        if not _judged(check["judge"], record.plain(check["value"])):
+            raise ValueError(f"the solution's own value fails the judge of the check "
+                             f"{check['message']!r}")
+        return {"judge": check["judge"], "message": check["message"]}
     if check["accept"] is not None:
         answers = [record.plain(answer) for answer in check["accept"]]
     elif check["expect"] is not None:
@@ -108,6 +114,16 @@ def _expected(check):
         answers = [record.plain(check["value"])]
     return {"answers": answers, "message": check["message"],
             "rtol": check["rtol"], "atol": check["atol"]}
+
+
+def _judged(judge, value):
+    """Whether judge(value) is true (a bool or numpy bool); False if it raised (a student's
+    value may be any plain data)."""
+    try:
+        verdict = judge(value)
+    except Exception:  # noqa: BLE001 - a malformed value fails, nothing more
+        return False
+    return isinstance(verdict, (bool, np.bool_)) and bool(verdict)
 
 
 def same(got, want, rtol, atol):
@@ -173,8 +189,11 @@ def verdict(outputs, checks, secrets):
             problem = got.get("unsupported") if type(got) is dict else None
             return (f"{check['message']} (the value is {problem})"
                     if type(problem) is str else check["message"])
-        if not any(same(got["value"], answer, check["rtol"], check["atol"])
-                   for answer in check["answers"]):
+        if "judge" in check:
+            if not _judged(check["judge"], got["value"]):
+                return check["message"]
+        elif not any(same(got["value"], answer, check["rtol"], check["atol"])
+                     for answer in check["answers"]):
             return check["message"]
     if len(records) > len(checks):
         return "the test cell sent more check results than it has checks"

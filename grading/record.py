@@ -56,7 +56,7 @@ def raised(function, *args, **kwargs):
     return None
 
 
-def check(value, message, *, rtol=1e-9, atol=1e-12, expect=None, accept=None):
+def check(value, message, *, rtol=1e-9, atol=1e-12, expect=None, accept=None, judge=None):
     """One hidden check: `value` must match what the solution gives at this point.
 
     message: what the student reads when the check fails.
@@ -66,12 +66,19 @@ def check(value, message, *, rtol=1e-9, atol=1e-12, expect=None, accept=None):
     accept: names of variables set by the solution cells whose values are all accepted (a
         question with more than one right answer). Never write an answer itself into a
         hidden test: the student's kernel runs that code and can read it.
+    judge: a function of the student's value (as plain data: lists, not arrays), called
+        only in the grader's process, that returns True when the value is right: for a
+        range of right answers, or a property (an accuracy, a bound) that the grader
+        computes itself with its own numpy and bplib. The solution's value must pass it.
+        Send the value, never a comparison made in the student's kernel: an object of the
+        student's can make `x < 1e-8` come out True.
     """
     if collector is not None:
         collector.append({
             "value": value, "message": message, "rtol": rtol, "atol": atol,
             "expect": None if expect is None else expect(),
-            "accept": None if accept is None else [namespace[name] for name in accept]})
+            "accept": None if accept is None else [namespace[name] for name in accept],
+            "judge": judge})
         return
     try:
         data = {"value": plain(value)}

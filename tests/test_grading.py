@@ -86,6 +86,24 @@ def test_verdict_trusts_only_values_in_their_places():
     assert "withheld" in judge.verdict(stopped, checks, {"secret line here"})
 
 
+def test_a_judge_decides_in_the_grader_on_plain_data():
+    """judge= checks take the student's plain value; anything but a true bool fails."""
+    within = {"judge": lambda value: 0.86 <= value <= 0.90, "message": "range"}
+    for value, right in [(0.88, True), (0.86, True), (0.85, False), ("0.88", False),
+                         ([0.88], False), (None, False)]:
+        assert (judge.verdict([record_output({"value": value})], [within], set())
+                is None) == right, value
+    numpy_bool = {"judge": lambda value: np.isclose(value, 1.0), "message": "numpy bool"}
+    assert judge.verdict([record_output({"value": 1.0})], [numpy_bool], set()) is None
+    truthy = {"judge": lambda value: 1, "message": "not a bool"}
+    assert judge.verdict([record_output({"value": 1.0})], [truthy], set()) == "not a bool"
+    # The solution's own value must pass its judge, or the reference is refused.
+    collected = {"value": 0.5, "message": "m", "rtol": 0, "atol": 0, "expect": None,
+                 "accept": None, "judge": lambda value: value > 1}
+    with pytest.raises(ValueError, match="fails the judge"):
+        judge._expected(collected)
+
+
 def test_accepted_answers_of_the_window_question():
     """Exactly the slider's grid value and 1/6 pass; the additive model's 0.15 fails."""
     checks, _ = judge.reference(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
