@@ -33,6 +33,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import setenv
 
 from . import record
 from .leaks import leaks_in_text, secret_lines
@@ -68,8 +69,11 @@ def reference(source_path):
         here = os.getcwd()
         os.chdir(source_path.parent)
         try:
+            # as in the student's kernel during autograding: sliders draw nothing
             with contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()):
+                    contextlib.redirect_stderr(io.StringIO()), \
+                    setenv(NBGRADER_EXECUTION=os.environ.get("NBGRADER_EXECUTION",
+                                                             "autograde")):
                 for index, cell in enumerate(notebook.cells):
                     if cell.cell_type != "code":
                         continue
