@@ -170,6 +170,33 @@ def backprop(params, x, y, *, cost="quadratic", hidden="sigmoid"):
     return _backprop(params, activations, y, cost, hidden)
 
 
+def _nudge_each(params, steps, cost, combine):
+    """A gradient shaped like params: for every parameter p, the costs with p moved by
+    each of `steps` in turn, combined into one estimate. p is nudged in place and then set
+    back to its saved value, so params end up exactly as they were."""
+    grads = []
+    for W, b in params:
+        layer_grads = []
+        for array in (W, b):
+            grad = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                saved = array[index]
+                costs = []
+                for step in steps:
+                    array[index] = saved + step
+                    costs.append(cost())
+                array[index] = saved
+                grad[index] = combine(costs)
+            layer_grads.append(grad)
+        grads.append(tuple(layer_grads))
+    return grads
+
+
+def _check_step(h):
+    if not (isinstance(h, numbers.Real) and np.isfinite(h) and h > 0):
+        raise ValueError(f"h must be a small positive number, got {h!r}")
+
+
 def numerical_gradient(params, x, y, h=1e-6):
     """Forward differences (C(p + h) - C(p)) / h, one parameter at a time.
 
@@ -177,47 +204,24 @@ def numerical_gradient(params, x, y, h=1e-6):
     loss_calls == n_params + 1. Each parameter is nudged in place and then set back
     to its saved value, so params end up exactly as they were.
     """
-    if not (isinstance(h, numbers.Real) and np.isfinite(h) and h > 0):
-        raise ValueError(f"h must be a small positive number, got {h!r}")
+    _check_step(h)
     base = loss(params, x, y)
-    loss_calls = 1
-    grads = []
-    for W, b in params:
-        layer_grads = []
-        for array in (W, b):
-            grad = np.zeros_like(array)
-            for index in np.ndindex(array.shape):
-                saved = array[index]
-                array[index] = saved + h
-                grad[index] = (loss(params, x, y) - base) / h
-                array[index] = saved
-                loss_calls += 1
-            layer_grads.append(grad)
-        grads.append(tuple(layer_grads))
-    return grads, loss_calls
+    calls = [1]
+
+    def cost():
+        calls[0] += 1
+        return loss(params, x, y)
+
+    grads = _nudge_each(params, (h,), cost, lambda costs: (costs[0] - base) / h)
+    return grads, calls[0]
 
 
 def central_differences(params, x, y, h=1e-5, *, cost="quadratic", hidden="sigmoid"):
     """(C(p + h) - C(p - h)) / 2h for every parameter: 2 N cost evaluations, error ~ h^2."""
-    if not (isinstance(h, numbers.Real) and np.isfinite(h) and h > 0):
-        raise ValueError(f"h must be a small positive number, got {h!r}")
+    _check_step(h)
     loss(params, x, y, cost=cost, hidden=hidden)  # checks everything once
-    grads = []
-    for W, b in params:
-        layer_grads = []
-        for array in (W, b):
-            grad = np.zeros_like(array)
-            for index in np.ndindex(array.shape):
-                saved = array[index]
-                array[index] = saved + h
-                up = loss(params, x, y, cost=cost, hidden=hidden)
-                array[index] = saved - h
-                down = loss(params, x, y, cost=cost, hidden=hidden)
-                array[index] = saved
-                grad[index] = (up - down) / (2 * h)
-            layer_grads.append(grad)
-        grads.append(tuple(layer_grads))
-    return grads
+    return _nudge_each(params, (h, -h), lambda: loss(params, x, y, cost=cost, hidden=hidden),
+                       lambda costs: (costs[0] - costs[1]) / (2 * h))
 
 
 def relative_error(grads, other):

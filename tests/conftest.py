@@ -20,6 +20,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: runs nbgrader or builds the book (tens of seconds)")
 
 
+def gradebook_scores(course, assignment, students):
+    """{student: (score, max_score)} from a course copy's SQLite gradebook; None for a
+    student with no graded submission."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found = {}
+    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gradebook:
+        for student in students:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+                found[student] = (submission.score, submission.max_score)
+            except MissingEntry:
+                found[student] = None
+    return found
+
+
 def all_secret_lines():
     """Every secret line of every instructor notebook under solutions/."""
     return _all_secret_lines(REPO / "solutions")

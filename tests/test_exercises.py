@@ -15,11 +15,10 @@ import time
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.validator import Validator
 
-from conftest import (BIN, MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines, html_text,
-                      leaks_in, secret_lines)
+from conftest import (BIN, MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines,
+                      gradebook_scores, html_text, leaks_in, secret_lines)
 
 ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                      if folder.is_dir() and any(folder.glob("*.ipynb")))
@@ -367,14 +366,7 @@ def course(request, tmp_path_factory):
 
     feedback = nbgrader(course, "generate_feedback", assignment, "--force")
 
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in students(assignment):
-            try:
-                submission = gradebook.find_submission(assignment, student)
-                scores[student] = (submission.score, submission.max_score)
-            except MissingEntry:
-                scores[student] = None
+    scores = gradebook_scores(course, assignment, students(assignment))
 
     return {
         "assignment": assignment, "root": course, "sources": sources,

@@ -18,9 +18,9 @@ import time
 import nbformat
 import numpy as np
 import pytest
-from nbgrader.api import Gradebook, MissingEntry
 
-from conftest import BIN, REPO, all_secret_lines, html_text, leaks_in, secret_lines
+from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
+                      secret_lines)
 from grading import judge, record
 
 ASSIGNMENT = "01-telephone"
@@ -435,14 +435,7 @@ def batch(tmp_path_factory):
     graded = nbgrader(course, "autograde", ASSIGNMENT)
     seconds_batch = time.perf_counter() - start
     feedback = nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in CASES:
-            try:
-                submission = gradebook.find_submission(ASSIGNMENT, student)
-                scores[student] = (submission.score, submission.max_score)
-            except MissingEntry:
-                scores[student] = None
+    scores = gradebook_scores(course, ASSIGNMENT, CASES)
     return {"root": course, "source": source, "scores": scores, "autograde": graded,
             "feedback": feedback, "seconds_alone": seconds_alone,
             "seconds_batch": seconds_batch}

@@ -22,9 +22,8 @@ import time
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook, MissingEntry
 
-from conftest import BIN, REPO
+from conftest import BIN, REPO, gradebook_scores
 
 sys.path.insert(0, str(REPO))
 from grading.sandbox import UID_RANGE, unavailable_reason  # noqa: E402
@@ -180,15 +179,7 @@ def submit(course, student, notebook):
 
 
 def scores(course, students):
-    found = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in students:
-            try:
-                submission = gradebook.find_submission(ASSIGNMENT, student)
-                found[student] = (submission.score, submission.max_score)
-            except MissingEntry:
-                found[student] = None
-    return found
+    return gradebook_scores(course, ASSIGNMENT, students)
 
 
 @pytest.fixture(scope="module")
