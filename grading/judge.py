@@ -33,7 +33,6 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import setenv
 
 from . import record
 from .leaks import leaks_in_text, secret_lines
@@ -72,8 +71,7 @@ def reference(source_path):
             # as in the student's kernel during autograding: sliders draw nothing
             with contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()), \
-                    setenv(NBGRADER_EXECUTION=os.environ.get("NBGRADER_EXECUTION",
-                                                             "autograde")):
+                    _autograding():
                 for index, cell in enumerate(notebook.cells):
                     if cell.cell_type != "code":
                         continue
@@ -101,6 +99,19 @@ def reference(source_path):
         secrets = secret_lines(notebook)["HIDDEN TESTS"]
         _references[key] = (checks, secrets)
     return _references[key]
+
+
+@contextlib.contextmanager
+def _autograding():
+    """NBGRADER_EXECUTION set while the block runs, as nbgrader sets it for the student's
+    kernel (nbgrader's own utils.setenv cannot be nested: it restores the wrong key)."""
+    before = os.environ.get("NBGRADER_EXECUTION")
+    os.environ["NBGRADER_EXECUTION"] = before or "autograde"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["NBGRADER_EXECUTION"]
 
 
 def _expected(check):
