@@ -30,6 +30,9 @@ c.CourseDirectory.db_url = (os.environ.get("BPCOURSE_DB_URL")
 # Seconds per cell, not per notebook: this is the timeout nbgrader's Execute actually applies
 # (default 30). A student's slow loop fails its own cell instead of hanging the grading.
 c.Execute.timeout = 60
+# Every output is in once the last cell has run: stop the kernel at once instead of waiting
+# for it to exit by itself (about 0.7 s a notebook); the sandbox then kills what is left.
+c.Execute.shutdown_kernel = "immediate"
 # Minimal tracebacks: a failing hidden test must not quote its own source lines in the feedback.
 c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
 
