@@ -19,9 +19,6 @@ import numbers
 import os
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-from PIL import Image
 
 MAX_FRAMES = 60      # keeps a chapter page small: every frame is stored in the page
 FRAME_DPI = 160      # sharp on 2x screens; shown at 96 px per inch like static figures
@@ -68,6 +65,8 @@ def _start_index(values, start, description):
 
 def _frame(content, alt):
     """One frame: a matplotlib Figure becomes an image with alt text, a string HTML."""
+    from matplotlib.figure import Figure  # loaded by then: draw() made the figure
+
     if isinstance(content, tuple) and len(content) == 2 and isinstance(content[1], str):
         content, alt = content
     if isinstance(content, Figure):
@@ -82,6 +81,9 @@ def _frame(content, alt):
 
 def _png(figure):
     """The figure as a small palette PNG; the figure is closed."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
     rendered = io.BytesIO()
     figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight")
     plt.close(figure)

@@ -3,6 +3,8 @@
 import base64
 import io
 import re
+import subprocess
+import sys
 
 import ipywidgets as widgets
 import ipywidgets.widgets.widget as widget_module
@@ -77,6 +79,24 @@ def test_autograding_draws_nothing(monkeypatch):
     grid = bw.frame_grid(lambda a, b: calls.append(a) or "x", [1], [2], ("a", "b"))
     assert calls == []
     assert not any(isinstance(child, widgets.Stack) for child in box.children + grid.children)
+
+
+def test_autograding_loads_no_matplotlib():
+    """An assignment's kernel imports bplib and builds its sliders without matplotlib (about
+    half a second per graded notebook); a drawing loads it when it is first needed."""
+    code = ("import os, sys\n"
+            "os.environ['NBGRADER_EXECUTION'] = 'autograde'\n"
+            "from bplib import graph, layers, network, neuron, plotting, telephone, widgets\n"
+            "widgets.frame_slider(lambda rate: plotting.plot_line_error([0], [0], [0]),\n"
+            "                     [0.1, 0.2], 'rate')\n"
+            "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+            "plotting.plot_line_error([0.0, 0.1], [0.0, 0.1], [0.0, 0.1])\n"
+            "assert 'matplotlib' in sys.modules\n"
+            "assert set(plotting.__all__) <= set(dir(plotting))\n"
+            "assert all(callable(getattr(plotting, name)) or name.isupper()\n"
+            "           for name in plotting.__all__)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("values, message", [
