@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,7 +27,7 @@ import pytest
 from conftest import BIN, REPO, gradebook_scores
 
 sys.path.insert(0, str(REPO))
-from grading.sandbox import UID_RANGE, unavailable_reason  # noqa: E402
+from grading.sandbox import unavailable_reason  # noqa: E402
 
 ASSIGNMENT = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                     if folder.is_dir() and any(folder.glob("*.ipynb")))[0]
@@ -143,8 +144,22 @@ def honest(source, release):
     return notebook
 
 
-def sandbox_processes():
-    """(pid, uid) of every live process running as a sandbox uid."""
+def kernel_uids(*results):
+    """The sandbox uids that these nbgrader runs logged for their kernels."""
+    return {int(uid) for result in results
+            for uid in re.findall(r"runs as uid (\d+)", result.stderr)}
+
+
+def owner(path):
+    try:
+        return os.stat(path).st_uid
+    except OSError:
+        return None
+
+
+def sandbox_processes(uids):
+    """(pid, uid) of every live process running as one of these sandbox uids (other
+    gradings may run on the machine at the same time, with uids of their own)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -153,7 +168,7 @@ def sandbox_processes():
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         uid = int(fields["Uid"].split()[0])
-        if UID_RANGE[0] <= uid < UID_RANGE[1] and not fields["State"].strip().startswith("Z"):
+        if uid in uids and not fields["State"].strip().startswith("Z"):
             found.append((int(pid), uid))
     return found
 
@@ -216,7 +231,7 @@ def batch(tmp_path_factory):
     start = time.perf_counter()
     result = nbgrader(course, "autograde", ASSIGNMENT)
     seconds = time.perf_counter() - start
-    left_right_after = sandbox_processes()
+    left_right_after = sandbox_processes(kernel_uids(result))
     # nbgrader grades a batch in directory order: this neighbour comes after for sure,
     # and while the daemon would strike.
     submit(course, "z-honest", answered)
@@ -224,7 +239,10 @@ def batch(tmp_path_factory):
     last = nbgrader(course, "autograde", ASSIGNMENT, "--student", "z-honest")
     assert last.returncode == 0, last.stderr
     time.sleep(10)  # longer than the daemon waits before it strikes
-    scratch_left = set(glob.glob(scratch)) - scratch_before
+    uids = kernel_uids(result, last)
+    # ours: their run/ folder belongs to one of our kernels' uids
+    scratch_left = {folder for folder in set(glob.glob(scratch)) - scratch_before
+                    if owner(os.path.join(folder, "run")) in uids}
     try:
         connection = listener.accept()
     except BlockingIOError:
@@ -235,6 +253,7 @@ def batch(tmp_path_factory):
     return {"course": course, "result": result, "seconds": seconds, "full": full,
             "scores": scores(course, students), "students": students,
             "left": left_right_after, "scratch_left": scratch_left,
+            "uids": uids,
             "connection": connection,
             "victim_unchanged": hashlib.sha256(victim_file.read_bytes()).hexdigest()
             == victim_hash}
@@ -284,7 +303,8 @@ def test_writing_to_classmates_and_gradebook_fails(batch):
 
 def test_no_process_outlives_its_notebook(batch):
     assert batch["left"] == [], "sandbox processes survived grading"
-    assert sandbox_processes() == []
+    assert len(batch["uids"]) >= len(batch["students"]) - 1, "kernels ran unsandboxed"
+    assert sandbox_processes(batch["uids"]) == []
     assert batch["scratch_left"] == set(), "sandbox folders left behind"
     graded = batch["course"] / "autograded" / "m-daemon" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     # The daemon would have replaced the whole file with "PWNED".
