@@ -126,7 +126,7 @@ def test_the_kernel_side_of_grading_holds_no_answer():
 # Written before the check style existed; their hidden asserts still decide in the
 # student's kernel (the grader leaves such a notebook as nbgrader would). Converting one
 # means removing it here.
-NOT_CONVERTED = {"03-composite", "04-per-neuron", "05-full-algorithm"}
+NOT_CONVERTED = {"03-composite", "04-per-neuron"}
 
 
 def test_every_test_cell_has_a_hidden_check():
