@@ -131,7 +131,7 @@ def test_judged_bounds_of_the_gradient_check():
     assert len(judged) == 7  # the visible case and six random networks
     for check, bound in [(judged[0], 1e-7)] + [(check, 1e-8) for check in judged[1:]]:
         grid = [float(value) for value in np.linspace(-bound, 3 * bound, 81)]
-        for value in grid + [0, 1, bound, np.nextafter(bound, 0), float("nan"),
+        for value in grid + [0, 1, bound, float(np.nextafter(bound, 0)), float("nan"),
                              float("inf"), True, False, "0", [0.0], None]:
             right = type(value) in (int, float) and value == value and 0 <= value < bound
             assert passes(check, value) == right, (bound, value)
