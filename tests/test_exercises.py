@@ -161,7 +161,10 @@ WRONG_ANSWERS = {
             "                             hidden_units=64)\n"
             "    return params\n"
         ),
-        "full-smallest-rate": "smallest_good_rate = 1.0  # the best accuracy, not the smallest\n",
+        "full-smallest-rate": [
+            "smallest_good_rate = 1.0  # the best accuracy, not the smallest\n",
+            "smallest_good_rate = 0.1  # one slider step too far to the left\n",
+        ],
     },
     "03-composite": {
         "composite-linear": (

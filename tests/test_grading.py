@@ -19,6 +19,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from bplib import network
 from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
                       secret_lines)
 from grading import judge, record
@@ -115,6 +116,92 @@ def test_accepted_answers_of_the_window_question():
         assert passed == right, answer
 
 
+FULL_ALGORITHM = REPO / "solutions" / "05-full-algorithm" / "05-full-algorithm.ipynb"
+
+
+def passes(check, value):
+    return judge.verdict([record_output({"value": value})], [check], set()) is None
+
+
+def test_judged_bounds_of_the_gradient_check():
+    """A relative error passes when it is a number in [0, 1e-7) (the visible case) or
+    [0, 1e-8) (a random network); bools, strings and lists fail."""
+    checks, _ = judge.reference(FULL_ALGORITHM)
+    judged = [check for check in checks["full-gradient-check-tests"] if "judge" in check]
+    assert len(judged) == 7  # the visible case and six random networks
+    for check, bound in [(judged[0], 1e-7)] + [(check, 1e-8) for check in judged[1:]]:
+        grid = [float(value) for value in np.linspace(-bound, 3 * bound, 81)]
+        for value in grid + [0, 1, bound, float(np.nextafter(bound, 0)), float("nan"),
+                             float("inf"), True, False, "0", [0.0], None]:
+            right = type(value) in (int, float) and value == value and 0 <= value < bound
+            assert passes(check, value) == right, (bound, value)
+
+
+def test_judges_of_the_digits_training():
+    """train_digits' checks: at least one epoch through the given run_epoch, under 20
+    seconds (both observed in the student's process), and params whose test accuracy,
+    computed here with an explicit forward pass, is at least 97%."""
+    checks, _ = judge.reference(FULL_ALGORITHM)
+    epochs, accuracy, seconds = checks["full-train-digits-tests"]
+    for count in range(-3, 40):
+        assert passes(epochs, count) == (count >= 1), count
+    assert not passes(epochs, 30.0) and not passes(epochs, True)
+    for value in np.linspace(0, 40, 161):
+        assert passes(seconds, float(value)) == (value < 20), value
+    assert not passes(seconds, "1") and not passes(seconds, None)
+
+    x_train_raw, labels_train, x_test_raw, labels_test = network.digits(rng=0)
+    x_train, x_test = network.standardize(x_train_raw, x_test_raw)
+    y_train = network.one_hot(labels_train)
+
+    def accuracy_here(params):  # the forward pass written out, not bplib's
+        a = x_test
+        for W, b in params:
+            a = 1 / (1 + np.exp(-(W @ a + b)))
+        return np.mean(a.argmax(axis=0) == labels_test)
+
+    params = network.init_params([64, 64, 10], rng=0)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for epoch in range(30):
+        params, _ = network.train(params, x_train, y_train, epochs=1, batch_size=32,
+                                  learning_rate=1.0, rng=rng, cost="cross-entropy")
+        sent = record.plain(params)
+        right = accuracy_here(params) >= 0.97
+        seen.add(right)
+        assert passes(accuracy, sent) == right, epoch
+    assert seen == {True, False}, "the runs should cross 97%"
+    assert not passes(accuracy, record.plain(network.init_params([64, 64, 10], rng=0)))
+    assert not passes(accuracy, record.plain([params, {"loss": [0.1]}]))  # (params, history)
+    assert not passes(accuracy, sent[:1])  # a layer missing
+    assert not passes(accuracy, [[[1.0, 2.0], [3.0]], [0.0]])
+    assert not passes(accuracy, "params") and not passes(accuracy, None)
+
+
+def test_smallest_good_rate_is_computed_by_the_grader():
+    """The reference of the rate question is the smallest slider rate whose 10 epochs reach
+    95% test accuracy, found here with bplib's own training loop; every other rate (the
+    best one, the step to its left) fails."""
+    checks, _ = judge.reference(FULL_ALGORITHM)
+    (rate_check,) = checks["full-smallest-rate-tests"]
+    x_train_raw, labels_train, x_test_raw, labels_test = network.digits(rng=0)
+    x_train, x_test = network.standardize(x_train_raw, x_test_raw)
+    y_train = network.one_hot(labels_train)
+    rates = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+    final = {}
+    for rate in rates:
+        _, history = network.train(network.init_params([64, 32, 10], rng=0), x_train,
+                                   y_train, epochs=10, batch_size=32, learning_rate=rate,
+                                   rng=np.random.default_rng(0), cost="cross-entropy",
+                                   x_test=x_test, labels_test=labels_test)
+        final[rate] = history["test_accuracy"][-1]
+    smallest = min(rate for rate in rates if final[rate] >= 0.95)
+    assert max(rates, key=final.get) != smallest  # the best rate is a wrong answer here
+    for rate in rates:
+        assert passes(rate_check, rate) == (rate == smallest), rate
+    assert not passes(rate_check, str(smallest)) and not passes(rate_check, True)
+
+
 def test_the_kernel_side_of_grading_holds_no_answer():
     """The kernel imports grading.record, so nothing in grading/ may hold a solution or a
     hidden test line (imports aside)."""
@@ -126,7 +213,7 @@ def test_the_kernel_side_of_grading_holds_no_answer():
 # Written before the check style existed; their hidden asserts still decide in the
 # student's kernel (the grader leaves such a notebook as nbgrader would). Converting one
 # means removing it here.
-NOT_CONVERTED = {"03-composite", "04-per-neuron", "05-full-algorithm"}
+NOT_CONVERTED = {"03-composite", "04-per-neuron"}
 
 
 def test_every_test_cell_has_a_hidden_check():
