@@ -7,6 +7,7 @@ are graded without harming the others, and neither the release nor the feedback 
 hidden test or a solution. Everything happens in a temporary copy of the course.
 """
 
+import ast
 import os
 import re
 import shutil
@@ -247,7 +248,59 @@ NUMPY_SCALAR_ANSWERS = {
 }
 
 STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit",
-            "numpy-scalars"]
+            "numpy-scalars", "liar"]
+
+# Student "liar" does no work: every name an answer cell should define is an object that
+# claims to equal anything, to be less and greater than anything, and answers every call,
+# attribute and index with itself; and numpy's comparisons always say yes. Nothing of it
+# may earn a point, since the grader judges plain values in its own process.
+LIAR = """\
+import numpy as _np
+
+
+class _Liar(float):
+    def __new__(cls):
+        return super().__new__(cls, 0.5)
+
+    def __eq__(self, other):
+        return True
+
+    __le__ = __ge__ = __lt__ = __gt__ = __eq__
+    __hash__ = float.__hash__
+
+    def __ne__(self, other):
+        return False
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getattr__(self, name):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter([self, self])
+
+    def __len__(self):
+        return 2
+
+
+for _name in ("allclose", "array_equal", "isclose", "all", "any", "isfinite"):
+    setattr(_np, _name, lambda *args, **kwargs: True)
+"""
+
+
+def defined_names(source):
+    """The names an answer cell's solution defines (functions, classes, variables)."""
+    names = []
+    for node in ast.parse(without_markers(source)).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [target.id for target in node.targets if isinstance(target, ast.Name)]
+    return names
 
 pytestmark = pytest.mark.slow
 
@@ -320,6 +373,14 @@ def submissions(source, release, assignment):
     first_answer = next(cell for cell in syntax_error.cells if nbgrader_meta(cell).get("solution"))
     first_answer.source += "\ndef (:\n"
 
+    liar = nbformat.from_dict(release)
+    for cell in liar.cells:
+        if nbgrader_meta(cell).get("solution"):
+            names = defined_names(next(c.source for c in source.cells
+                                       if nbgrader_meta(c).get("grade_id")
+                                       == nbgrader_meta(cell)["grade_id"]))
+            cell.source = LIAR + "".join(f"{name} = _Liar()\n" for name in names)
+
     kernel_exit = answered()
     kernel_exit.cells.insert(1, nbformat.v4.new_code_cell("import os\nos._exit(0)"))
 
@@ -330,6 +391,7 @@ def submissions(source, release, assignment):
         "syntax-error": syntax_error,
         "kernel-exit": kernel_exit,
         "numpy-scalars": answered(NUMPY_SCALAR_ANSWERS.get(assignment, {})),
+        "liar": liar,
         **{f"wrong-{k + 1}": answered(wrong) for k, wrong in enumerate(wrong_sets(assignment))},
     }
 
@@ -445,6 +507,10 @@ def test_kernel_exit_fails_alone(course):
             continue
         assert course["scores"][student] is not None, student
         assert (course["root"] / "autograded" / student / course["assignment"]).is_dir()
+
+
+def test_lying_objects_and_patched_numpy_earn_nothing(course):
+    assert course["scores"]["liar"] == (0, course["full_marks"])
 
 
 def test_numpy_scalars_pass_every_typed_check(course):
