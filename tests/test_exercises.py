@@ -242,7 +242,22 @@ NUMPY_SCALAR_ANSWERS = {
             "                   for (tail, head), d in local.items() if tail == source])\n"
         ),
     },
-    "03-composite": {"composite-blocks-needed": "blocks_needed = np.int64(6)\n"},
+    "03-composite": {
+        "composite-gradient-check": (
+            "def gradient_check(layer, x, h=1e-5, seed=0):\n"
+            "    x = np.array(x, dtype=float)\n"
+            "    u = np.random.default_rng(seed).normal(size=layer.forward(x).shape)\n"
+            "    analytic = layer.backward(u)\n"
+            "    numeric = np.empty_like(x)\n"
+            "    for k in np.ndindex(x.shape):\n"
+            "        step = np.zeros_like(x)\n"
+            "        step[k] = h\n"
+            "        numeric[k] = (np.sum(u * layer.forward(x + step))\n"
+            "                      - np.sum(u * layer.forward(x - step))) / (2 * h)\n"
+            "    return np.max(np.abs(analytic - numeric))  # an np.float64\n"
+        ),
+        "composite-blocks-needed": "blocks_needed = np.int64(6)\n",
+    },
     "04-per-neuron": {"neuron-eta-answer": "eta_answer = np.float32(1.0)\n"},
     "05-full-algorithm": {"full-smallest-rate": "smallest_good_rate = np.float64(0.3)\n"},
 }

@@ -202,6 +202,47 @@ def test_smallest_good_rate_is_computed_by_the_grader():
     assert not passes(rate_check, str(smallest)) and not passes(rate_check, True)
 
 
+def test_bounds_of_the_gradient_check_question():
+    """Assignment 3's gradient_check returns a largest difference, judged by a bound: exactly
+    the numbers below it pass (above it for a broken layer), bools and other data fail, and
+    on x -> x^3 central differences pass where one-sided ones fail."""
+    checks, _ = judge.reference(REPO / "solutions" / "03-composite" / "03-composite.ipynb")
+    judged = [check for check in checks["composite-gradient-check-tests"] if "judge" in check]
+    # what each message asks for, from the task's text and the visible test
+    bounds = {"(Tanh)": ("below", 1e-7), "broken tanh": ("above", 1e-2),
+              "(x^3)": ("below", 1e-4), "Linear layer": ("below", 1e-6),
+              "wrong backward": ("above", 1e-3), "(Sigmoid)": ("below", 1e-7)}
+
+    def passes(check, value):
+        return judge.verdict([record_output({"value": value})], [check], set()) is None
+
+    grid = [0, 0.0, *(float(value) for value in np.logspace(-12, 1, 1301))]
+    for check in judged:
+        (side, bound), = [bound for key, bound in bounds.items() if key in check["message"]]
+        for value in grid:
+            right = value < bound if side == "below" else value > bound
+            assert passes(check, value) == right, (check["message"], value)
+        for value in (True, False, "0.0", [0.0], None, float("nan"), -1e-9):
+            assert not passes(check, value), (check["message"], value)
+    assert {key for key in bounds for check in judged if key in check["message"]} == set(bounds)
+
+    def first(key):
+        return next(check for check in judged if key in check["message"])
+
+    # The visible cases, computed here: x^3 at x = [[1.5, 2.0]] with h = 1e-3 ...
+    x, h = np.array([[1.5, 2.0]]), 1e-3
+    u = np.random.default_rng(0).normal(size=x.shape)
+    exact = u * 3 * x**2
+    central = u * ((x + h) ** 3 - (x - h) ** 3) / (2 * h)
+    one_sided = u * ((x + h) ** 3 - x**3) / h
+    assert passes(first("(x^3)"), float(np.max(np.abs(exact - central))))
+    assert not passes(first("(x^3)"), float(np.max(np.abs(exact - one_sided))))
+    # ... and tanh without the square in its slope, at the visible test's x.
+    out = np.tanh(np.array([[0.3, -1.2], [0.8, 0.1]]))
+    u = np.random.default_rng(0).normal(size=out.shape)
+    assert passes(first("broken tanh"), float(np.max(np.abs(u * (1 - out) - u * (1 - out**2)))))
+
+
 def test_the_kernel_side_of_grading_holds_no_answer():
     """The kernel imports grading.record, so nothing in grading/ may hold a solution or a
     hidden test line (imports aside)."""
@@ -213,7 +254,7 @@ def test_the_kernel_side_of_grading_holds_no_answer():
 # Written before the check style existed; their hidden asserts still decide in the
 # student's kernel (the grader leaves such a notebook as nbgrader would). Converting one
 # means removing it here.
-NOT_CONVERTED = {"03-composite", "04-per-neuron"}
+NOT_CONVERTED = {"04-per-neuron"}
 
 
 def test_every_test_cell_has_a_hidden_check():
