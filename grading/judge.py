@@ -115,20 +115,13 @@ def _autograding():
 
 
 def _expected(check):
-    """A collected check with its reference answers as plain data (or its judge)."""
+    """A collected check as the verdict needs it: its reference answers, or its judge."""
     if check["judge"] is not None:
-        if not _judged(check["judge"], record.plain(check["value"])):
+        if not _judged(check["judge"], check["value"]):
             raise ValueError(f"the solution's own value fails the judge of the check "
                              f"{check['message']!r}")
         return {"judge": check["judge"], "message": check["message"]}
-    if check["accept"] is not None:
-        answers = [record.plain(answer) for answer in check["accept"]]
-    elif check["expect"] is not None:
-        answers = [record.plain(check["expect"])]
-    else:
-        answers = [record.plain(check["value"])]
-    return {"answers": answers, "message": check["message"],
-            "rtol": check["rtol"], "atol": check["atol"]}
+    return {key: check[key] for key in ("answers", "message", "rtol", "atol")}
 
 
 def _judged(judge, value):

@@ -74,11 +74,15 @@ def check(value, message, *, rtol=1e-9, atol=1e-12, expect=None, accept=None, ju
         student's can make `x < 1e-8` come out True.
     """
     if collector is not None:
-        collector.append({
-            "value": value, "message": message, "rtol": rtol, "atol": atol,
-            "expect": None if expect is None else expect(),
-            "accept": None if accept is None else [namespace[name] for name in accept],
-            "judge": judge})
+        # Plain data at once: the test may change an array after it was checked.
+        if accept is not None:
+            answers = [plain(namespace[name]) for name in accept]
+        elif expect is not None:
+            answers = [plain(expect())]
+        else:
+            answers = [plain(value)]
+        collector.append({"value": plain(value), "answers": answers, "message": message,
+                          "rtol": rtol, "atol": atol, "judge": judge})
         return
     try:
         data = {"value": plain(value)}

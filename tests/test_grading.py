@@ -99,8 +99,8 @@ def test_a_judge_decides_in_the_grader_on_plain_data():
     truthy = {"judge": lambda value: 1, "message": "not a bool"}
     assert judge.verdict([record_output({"value": 1.0})], [truthy], set()) == "not a bool"
     # The solution's own value must pass its judge, or the reference is refused.
-    collected = {"value": 0.5, "message": "m", "rtol": 0, "atol": 0, "expect": None,
-                 "accept": None, "judge": lambda value: value > 1}
+    collected = {"value": 0.5, "answers": [0.5], "message": "m", "rtol": 0, "atol": 0,
+                 "judge": lambda value: value > 1}
     with pytest.raises(ValueError, match="fails the judge"):
         judge._expected(collected)
 
