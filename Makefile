@@ -70,6 +70,10 @@ release: | $(BIN)/.installed
 	$(BIN)/python -c "import sys; from nbgrader.validator import Validator; import glob; \
 	  bad = [nb for nb in glob.glob('solutions/$(A)/*.ipynb') if Validator().validate(nb)]; \
 	  sys.exit('the source fails its own tests, nothing released: ' + ', '.join(bad) if bad else 0)"
+	@# and the grader must be able to judge it: every test cell has a hidden check()
+	$(BIN)/python -c "import glob, sys; from grading.judge import reference; \
+	  [reference(nb) for nb in glob.glob('solutions/$(A)/*.ipynb')]" \
+	  || { echo "the grader cannot judge solutions/$(A) (above): nothing released"; exit 1; }
 	$(NBGRADER) generate_assignment $(A) --force
 	@echo "released exercises/$(A): commit it with its source"
 

@@ -59,10 +59,6 @@ def reference(source_path):
     key = (source_path, source_path.stat().st_mtime_ns)
     if key not in _references:
         notebook = nbformat.read(source_path, as_version=4)
-        if not any("grading.record" in cell.source for cell in notebook.cells):
-            # Not converted to checks yet: its asserts decide in the student's kernel.
-            _references[key] = (None, secret_lines(notebook)["HIDDEN TESTS"])
-            return _references[key]
         namespace = {"__name__": "__reference__"}
         checks = {}
         here = os.getcwd()
@@ -90,12 +86,10 @@ def reference(source_path):
         finally:
             os.chdir(here)
         undecided = sorted(grade_id for grade_id, found in checks.items() if not found)
-        if undecided and len(undecided) < len(checks):
-            raise ValueError(f"{source_path.name}: {', '.join(undecided)} has no hidden "
-                             "check(): nothing would decide its points")
         if undecided:
-            # Not converted to checks yet: its asserts decide in the student's kernel.
-            checks = None
+            raise ValueError(f"{source_path.name}: the test cell(s) {', '.join(undecided)} "
+                             "have no hidden check(): nothing in the grader would decide "
+                             "their points (see the README's 'Writing a hidden check')")
         secrets = secret_lines(notebook)["HIDDEN TESTS"]
         _references[key] = (checks, secrets)
     return _references[key]
@@ -229,11 +223,8 @@ class JudgeChecks(NbGraderPreprocessor):
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         checks, secrets = reference(source)
-        if checks is None:
-            self.log.warning("%s has no check() in its hidden tests: they are decided in the "
-                             "student's kernel, as nbgrader does by default", source.name)
         for cell in nb.cells:
-            if is_test_cell(cell) and checks is not None:
+            if is_test_cell(cell):
                 grade_id = nbgrader_meta(cell).get("grade_id")
                 if grade_id not in checks:
                     message = "this test cell is not part of the assignment"

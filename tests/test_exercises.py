@@ -128,7 +128,10 @@ WRONG_ANSWERS = {
             "    slope = y_hat * (1 - y_hat)\n"
             "    return -(y_hat - y) / slope * slope\n"
         ),
-        "neuron-eta-answer": "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
+        "neuron-eta-answer": [
+            "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
+            "eta_answer = 1.8  # read off after one update: 0.521 counted as the first\n",
+        ],
     },
     "05-full-algorithm": {
         "full-backward-pass": (

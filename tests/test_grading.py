@@ -243,6 +243,38 @@ def test_bounds_of_the_gradient_check_question():
     assert passes(first("broken tanh"), float(np.max(np.abs(u * (1 - out) - u * (1 - out**2)))))
 
 
+def test_accepted_answers_of_the_learning_rate_question():
+    """Exactly the positive rates whose second update lands in [0.86, 0.90] pass; the
+    readings after one update (0.521 counted as the first) and after three fail."""
+    from bplib import neuron
+
+    source = REPO / "solutions" / "04-per-neuron" / "04-per-neuron.ipynb"
+    checks, _ = judge.reference(source)
+    (window,) = checks["neuron-eta-answer-tests"]
+
+    def after_two_updates(eta):
+        net, x, y = neuron.seed_example()
+        for _ in range(2):
+            net = neuron.step(net, x, y, eta, cost="cross-entropy")
+        return neuron.forward(net, x)["y_hat"][0]
+
+    def passes(answer):
+        return judge.verdict([record_output({"value": answer})], [window], set()) is None
+
+    grid = np.round(np.arange(0.5, 2.2, 0.001), 3)
+    right = [0.86 <= after_two_updates(float(eta)) <= 0.90 for eta in grid]
+    assert 0 < sum(right) < len(grid) and not right[0] and not right[-1]
+    for eta, is_right in zip(grid, right):
+        assert passes(float(eta)) == is_right, eta
+    # the slider's steps: 0.9 and 1.0 are right; 0.8 and 1.1 just miss; 1.8 is the reading
+    # after one update and 0.7 the one after three
+    for answer, is_right in [(0.9, True), (1.0, True), (1, True), (0.8, False), (1.1, False),
+                             (1.8, False), (0.7, False)]:
+        assert passes(answer) == is_right, answer
+    for answer in (True, "1.0", [1.0], None, 0, -1.0, float("nan"), float("inf"), 10**400):
+        assert not passes(answer), answer
+
+
 def test_the_kernel_side_of_grading_holds_no_answer():
     """The kernel imports grading.record, so nothing in grading/ may hold a solution or a
     hidden test line (imports aside)."""
@@ -251,23 +283,32 @@ def test_the_kernel_side_of_grading_holds_no_answer():
     assert leaks_in(sorted((REPO / "grading").rglob("*.py")), secrets) == []
 
 
-# Written before the check style existed; their hidden asserts still decide in the
-# student's kernel (the grader leaves such a notebook as nbgrader would). Converting one
-# means removing it here.
-NOT_CONVERTED = {"04-per-neuron"}
-
-
 def test_every_test_cell_has_a_hidden_check():
     sources = sorted((REPO / "solutions").glob("*/*.ipynb"))
-    assert {p.parent.name for p in sources if judge.reference(p)[0] is None} == NOT_CONVERTED
+    assert len(sources) >= 5
     for source in sources:
-        if source.parent.name in NOT_CONVERTED:
-            continue
         checks, _ = judge.reference(source)
         notebook = nbformat.read(source, as_version=4)
         test_ids = {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
                     if judge.is_test_cell(cell)}
         assert test_ids and set(checks) == test_ids, source.name
+        assert all(checks.values()), source.name
+
+
+def test_a_test_cell_without_a_check_is_refused(tmp_path):
+    """An assert-only hidden test would decide in the student's kernel: the grader refuses
+    the whole notebook instead of grading it that way."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("answer = 42", metadata={"nbgrader": {
+        "grade_id": "answer", "grade": False, "solution": True, "locked": False}}),
+        nbformat.v4.new_code_cell(
+            "### BEGIN HIDDEN TESTS\nassert answer == 42\n### END HIDDEN TESTS",
+            metadata={"nbgrader": {"grade_id": "answer-tests", "grade": True,
+                                   "solution": False, "locked": True, "points": 1}})]
+    path = tmp_path / "old-style.ipynb"
+    nbformat.write(notebook, path)
+    with pytest.raises(ValueError, match="answer-tests have no hidden check"):
+        judge.reference(path)
 
 
 # --- the adversarial batch ---------------------------------------------------------------
