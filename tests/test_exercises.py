@@ -108,33 +108,52 @@ WRONG_ANSWERS = {
             "    return gradients\n"
         ),
     },
-    # zhou_update is left right on purpose: its test runs it with the library's g_j and
-    # e_h, so the wrong g_terms and e_terms above it cost only their own points.
+    # zhou_update is right in wrong-2 on purpose: its test runs it with the library's g_j
+    # and e_h, so the wrong g_terms and e_terms above it cost only their own points. The
+    # answers that call bplib's own version of a task (switched off while it is tested)
+    # must earn nothing.
     "04-per-neuron": {
-        "neuron-g-terms": (
+        "neuron-g-terms": [(
             "def g_terms(y_hat, y):\n"
             "    # Nielsen's output error delta = dE/dz, taken for Zhou's g_j = -dE/dz\n"
             "    return np.array([(y_hat[j] - y[j]) * y_hat[j] * (1 - y_hat[j])\n"
             "                     for j in range(len(y_hat))])\n"
-        ),
-        "neuron-e-terms": (
+        ), (
+            "from bplib.neuron import output_terms  # the library does the task\n"
+            "def g_terms(y_hat, y):\n"
+            "    return output_terms(y_hat, y, 'squared')\n"
+        )],
+        "neuron-e-terms": [(
             "def e_terms(w, b, g):\n"
             "    # the sum over output neurons forgotten: only output 1 is sent back\n"
             "    return np.array([b[h] * (1 - b[h]) * w[h, 0] * g[0] for h in range(len(b))])\n"
-        ),
-        "neuron-g-bce": (
+        ), (
+            "def e_terms(w, b, g):  # the library does the task\n"
+            "    net = {'v': np.zeros((1, len(b))), 'gamma': np.zeros(len(b)), 'w': w,\n"
+            "           'theta': np.zeros(len(g))}\n"
+            "    return neuron.hidden_terms(net, b, g)\n"
+        )],
+        "neuron-g-bce": [(
             "def g_terms_bce(y_hat, y):\n"
             "    # dE/dy_hat times the sigmoid's slope, not simplified: nan when saturated\n"
             "    slope = y_hat * (1 - y_hat)\n"
             "    return -(y_hat - y) / slope * slope\n"
-        ),
+        ), (
+            "def g_terms_bce(y_hat, y):  # the library does the task\n"
+            "    return neuron.output_terms(y_hat, y, 'cross-entropy')\n"
+        )],
+        "neuron-update": [
+            "step = neuron.step  # the library does the task\n"
+            "def zhou_update(net, x, y, eta, cost='squared'):\n"
+            "    return step(net, x, y, eta, cost)\n"
+        ],
         "neuron-eta-answer": [
             "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
             "eta_answer = 1.8  # read off after one update: 0.521 counted as the first\n",
         ],
     },
     "05-full-algorithm": {
-        "full-backward-pass": (
+        "full-backward-pass": [(
             "def backward_pass(params, activations, y):\n"
             "    m = y.shape[1]\n"
             "    out = activations[-1]\n"
@@ -146,8 +165,12 @@ WRONG_ANSWERS = {
             "        # BP2 without the slope sigma'(z) of the layer below\n"
             "        delta = params[layer][0].T @ delta\n"
             "    return grads\n"
-        ),
-        "full-sgd-epoch": (
+        ), (
+            "from bplib.network import backprop  # the library does the task\n"
+            "def backward_pass(params, activations, y):\n"
+            "    return backprop(params, activations[0], y)\n"
+        )],
+        "full-sgd-epoch": [(
             "def sgd_epoch(params, x, y, batch_size, learning_rate, rng):\n"
             "    rng.permutation(x.shape[1])  # drawn, but the columns are taken in order\n"
             "    for start in range(0, x.shape[1], batch_size):\n"
@@ -157,7 +180,13 @@ WRONG_ANSWERS = {
             "        params = [(W - learning_rate * dW, b - learning_rate * db)\n"
             "                  for (W, b), (dW, db) in zip(params, grads)]\n"
             "    return params\n"
-        ),
+        ), (
+            "def sgd_epoch(params, x, y, batch_size, learning_rate, rng):\n"
+            "    # the library does the task\n"
+            "    return network.train(params, x, y, epochs=1, batch_size=batch_size,\n"
+            "                         learning_rate=learning_rate, rng=rng,\n"
+            "                         cost='cross-entropy')[0]\n"
+        )],
         "full-train-digits": (
             "def train_digits(run_epoch=sgd_epoch):\n"
             "    # trains with sgd_epoch, whatever run_epoch it is given\n"
@@ -171,7 +200,7 @@ WRONG_ANSWERS = {
         ],
     },
     "03-composite": {
-        "composite-linear": (
+        "composite-linear": [(
             "class LinearLayer:\n"
             "    def __init__(self, W, b):\n"
             "        self.W, self.b = W, b\n"
@@ -188,7 +217,13 @@ WRONG_ANSWERS = {
             "        # the mean over the batch, where b's gradient is the sum\n"
             "        self.grad_b = upstream_grad.mean(axis=1, keepdims=True)\n"
             "        return self.W.T @ upstream_grad\n"
-        ),
+        ), (
+            "class LinearLayer(layers.Linear):  # the library does the task\n"
+            "    def backward(self, upstream_grad):\n"
+            "        returned = super().backward(upstream_grad)\n"
+            "        self.grad_W, self.grad_b = self.dW, self.db\n"
+            "        return returned\n"
+        )],
         "composite-backward-through": (
             "def backward_through(chain, upstream_grad):\n"
             "    gradients = [upstream_grad]\n"
