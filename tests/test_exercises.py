@@ -24,7 +24,8 @@ from conftest import (BIN, MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines,
 ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                      if folder.is_dir() and any(folder.glob("*.ipynb")))
 
-# Plausible wrong answers that pass the visible tests but not the hidden ones (answer
+# Plausible wrong answers, most of which pass the visible tests but not the hidden ones,
+# and answers that call bplib's own version of the task (answer
 # grade_id -> the student's code, or a list of such codes: student "wrong-k" hands in the
 # k-th wrong answer of every entry that has one, and the solution elsewhere). Their test
 # cells must score zero, and the failed hidden checks are what the feedback leak scan
@@ -232,7 +233,7 @@ WRONG_ANSWERS = {
             "        gradients.insert(0, f.backward(gradients[0]))\n"
             "    return gradients\n"
         ),
-        "composite-gradient-check": (
+        "composite-gradient-check": [(
             "def gradient_check(layer, x, h=1e-5, seed=0):\n"
             "    x = np.array(x, dtype=float)\n"
             "    out = layer.forward(x)\n"
@@ -245,7 +246,18 @@ WRONG_ANSWERS = {
             "        shifted[k] += h\n"
             "        numeric[k] = (np.sum(u * layer.forward(shifted)) - base) / h\n"
             "    return float(np.max(np.abs(analytic - numeric)))\n"
-        ),
+        ), (
+            "def gradient_check(layer, x, h=1e-5, seed=0):\n"
+            "    x = np.array(x, dtype=float)\n"
+            "    u = np.random.default_rng(seed).normal(size=layer.forward(x).shape)\n"
+            "    analytic = layer.backward(u)\n"
+            "    shifted = x.copy()  # only the first entry is nudged\n"
+            "    shifted.flat[0] += h\n"
+            "    above = np.sum(u * layer.forward(shifted))\n"
+            "    shifted.flat[0] -= 2 * h\n"
+            "    below = np.sum(u * layer.forward(shifted))\n"
+            "    return float(abs(analytic.flat[0] - (above - below) / (2 * h)))\n"
+        )],
         "composite-blocks-needed": "blocks_needed = 10  # (1/2)^L < 1e-3 from the slope bound\n",
     },
 }
