@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public bench release collect grade feedback grades
+.PHONY: help setup book wheel serve test clean public bench bench-grading release collect grade feedback grades
 
 include book.mk
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test   the whole test suite (same set-up, plus headless Chromium)"
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
 	@echo "make bench  time chapter 5's network against numpy, PyTorch and scikit-learn"
+	@echo "make bench-grading  autograding's cost per submission, sandbox on and off"
 	@echo "make public write _public/, the edition for students and readers (no answers)"
 	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
 	@echo
@@ -51,6 +52,11 @@ public: book
 bench: setup
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_network.py
+
+# Not part of `make test` either: what autograding costs per honest submission, for every
+# assignment, with the sandbox on and off side by side (run it as root for "on").
+bench-grading: setup $(BWRAP)
+	$(BIN)/python bench/bench_autograde.py
 
 clean:
 	rm -rf _public $(BUILD) .pytest_cache

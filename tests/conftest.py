@@ -2,10 +2,12 @@
 the lines a student must never see (defined in grading/leaks.py, shared with the grader)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grading.leaks import (MARKER, MIN_SECRET_LENGTH, html_text, leaks_in,  # noqa: F401
@@ -18,6 +20,27 @@ BIN = Path(sys.executable).parent
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: runs nbgrader or builds the book (tens of seconds)")
+
+
+def without_markers(source):
+    """A solution cell's source without its BEGIN/END SOLUTION lines: what a student who
+    wrote the solution hands in."""
+    return "\n".join(line for line in source.splitlines()
+                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
+
+
+def honest_submission(source, release, replacements=None):
+    """A copy of the release notebook with every answer cell holding the solution from the
+    instructor's notebook `source`, or the code `replacements` gives for its grade_id."""
+    answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source)
+               for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    answers.update(replacements or {})
+    notebook = nbformat.from_dict(release)  # a deep copy
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
 
 
 def gradebook_scores(course, assignment, students):

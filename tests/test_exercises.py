@@ -19,7 +19,8 @@ import pytest
 from nbgrader.validator import Validator
 
 from conftest import (BIN, MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines,
-                      gradebook_scores, html_text, leaks_in, secret_lines)
+                      gradebook_scores, honest_submission, html_text, leaks_in,
+                      secret_lines, without_markers)
 
 ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                      if folder.is_dir() and any(folder.glob("*.ipynb")))
@@ -390,11 +391,6 @@ def total_points(notebook):
                if nbgrader_meta(cell).get("grade"))
 
 
-def without_markers(source):
-    return "\n".join(line for line in source.splitlines()
-                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
-
-
 def comparable(path):
     """What must not change between two releases: every cell's type, id, source,
     metadata and outputs, and the notebook's metadata."""
@@ -419,16 +415,8 @@ def students(assignment):
 
 def submissions(source, release, assignment):
     """The notebooks each student hands in, built from the release as a student would."""
-    answers = {nbgrader_meta(cell)["grade_id"]: without_markers(cell.source)
-               for cell in source.cells if nbgrader_meta(cell).get("solution")}
-
     def answered(replacements=None):
-        notebook = nbformat.from_dict(release)  # a deep copy
-        for cell in notebook.cells:
-            grade_id = nbgrader_meta(cell).get("grade_id")
-            if nbgrader_meta(cell).get("solution"):
-                cell.source = (replacements or {}).get(grade_id, answers[grade_id])
-        return notebook
+        return honest_submission(source, release, replacements)
 
     deleted_test = answered()
     first_test = next(i for i, cell in enumerate(deleted_test.cells) if is_test_cell(cell))

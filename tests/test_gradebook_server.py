@@ -10,7 +10,6 @@ Run as a script for the measurement of the instructor guide (40 submissions):
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import BIN, REPO  # noqa: E402
+from conftest import BIN, REPO, honest_submission  # noqa: E402
 from pg import Cluster  # noqa: E402
 
 ASSIGNMENT = "01-telephone"
@@ -53,18 +52,11 @@ def make_course(folder, students):
     source_path = next((course / "solutions" / ASSIGNMENT).glob("*.ipynb"))
     source = nbformat.read(source_path, as_version=4)
     release = nbformat.read(REPO / "exercises" / ASSIGNMENT / source_path.name, as_version=4)
-    answers = {cell.metadata["nbgrader"]["grade_id"]: "\n".join(
-        line for line in cell.source.splitlines()
-        if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
-        for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
     kinds = {}
     for number in range(students):
         kind = KINDS[number % len(KINDS)]
-        notebook = nbformat.from_dict(release)
-        if kind != "untouched":
-            for cell in notebook.cells:
-                if cell.metadata.get("nbgrader", {}).get("solution"):
-                    cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+        notebook = (nbformat.from_dict(release) if kind == "untouched"
+                    else honest_submission(source, release))
         if kind == "crash":
             notebook.cells.insert(1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
         student = f"s{number:03d}-{kind}"

@@ -10,7 +10,6 @@ The first tests check the judge's pieces directly, in this process.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -21,7 +20,7 @@ import pytest
 
 from bplib import network
 from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
-                      secret_lines)
+                      secret_lines, without_markers)
 from grading import judge, record
 
 ASSIGNMENT = "01-telephone"
@@ -471,11 +470,6 @@ print("\\n".join(In))
 
 def lost(*grade_ids):
     return FULL - sum(POINTS[grade_id] for grade_id in grade_ids)
-
-
-def without_markers(source):
-    return "\n".join(line for line in source.splitlines()
-                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line))
 
 
 def meta(cell):

@@ -12,7 +12,7 @@ import zipfile
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, honest_submission
 
 ASSIGNMENT = "01-telephone"
 MARKER = "<!-- the single-machine workflow"
@@ -59,14 +59,7 @@ def lms_zip(course):
     """alice hands in the solution, bob the untouched release; the LMS nests the files."""
     source = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     release = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
-        line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line
-        and "### END SOLUTION" not in line)
-        for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    honest = nbformat.from_dict(release)
-    for cell in honest.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+    honest = honest_submission(source, release)
     with zipfile.ZipFile(course / "submissions.zip", "w") as archive:
         archive.writestr(f"week3/alice_{ASSIGNMENT}.ipynb", nbformat.writes(honest))
         archive.writestr(f"week3/bob_{ASSIGNMENT}.ipynb", nbformat.writes(release))

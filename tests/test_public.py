@@ -9,7 +9,6 @@ import sys
 import threading
 import venv
 from functools import partial
-from pathlib import Path
 
 import nbformat
 import pytest

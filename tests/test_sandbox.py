@@ -24,7 +24,7 @@ import time
 import nbformat
 import pytest
 
-from conftest import BIN, REPO, gradebook_scores
+from conftest import BIN, REPO, gradebook_scores, honest_submission
 
 sys.path.insert(0, str(REPO))
 from grading.sandbox import unavailable_reason  # noqa: E402
@@ -126,24 +126,6 @@ def attacks(course, port):
     }
 
 
-def honest(source, release):
-    """The release with every answer cell holding the instructor's solution."""
-    answers = {}
-    for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = "\n".join(
-                line for line in cell.source.splitlines()
-                if not line.strip().startswith("### BEGIN SOLUTION")
-                and not line.strip().startswith("### END SOLUTION"))
-    notebook = nbformat.from_dict(release)
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return notebook
-
-
 def kernel_uids(*results):
     """The sandbox uids that these nbgrader runs logged for their kernels."""
     return {int(uid) for result in results
@@ -183,7 +165,7 @@ def new_course(tmp_path_factory, name):
     assert generated.returncode == 0, generated.stderr
     source = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     release = nbformat.read(course / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    return course, honest(source, release)
+    return course, honest_submission(source, release)
 
 
 def submit(course, student, notebook):
