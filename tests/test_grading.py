@@ -210,7 +210,8 @@ def test_bounds_of_the_gradient_check_question():
     # what each message asks for, from the task's text and the visible test
     bounds = {"(Tanh)": ("below", 1e-7), "broken tanh": ("above", 1e-2),
               "(x^3)": ("below", 1e-4), "Linear layer": ("below", 1e-6),
-              "wrong backward": ("above", 1e-3), "(Sigmoid)": ("below", 1e-7)}
+              "wrong backward": ("above", 1e-3), "(Sigmoid)": ("below", 1e-7),
+              "last entry": ("above", 0.5)}
 
     def passes(check, value):
         return judge.verdict([record_output({"value": value})], [check], set()) is None
