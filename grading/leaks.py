@@ -59,6 +59,23 @@ def leaks_in_text(text, secrets):
     return found | {marker.group(0) for marker in re.finditer(MARKER, text)}
 
 
+def notebook_text(path):
+    """The sources and outputs of a notebook's cells as plain text: in the file's JSON a
+    line with quotes in it is escaped, and would not be found."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - not a notebook after all: its raw text is scanned
+        return ""
+    parts = []
+    for cell in notebook.cells:
+        parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts.append(str(output.get("text", "")))
+            parts += [str(value) for value in output.get("data", {}).values()]
+            parts += [str(line) for line in output.get("traceback", [])]
+    return "\n".join(parts)
+
+
 def leaks_in(paths, secrets):
     """(file, line) for every secret line or region marker found in the files."""
     found = []
@@ -67,6 +84,8 @@ def leaks_in(paths, secrets):
         texts = [path.read_text(encoding="utf-8", errors="replace")]
         if path.suffix == ".html":
             texts.append(html_text(path))
+        if path.suffix == ".ipynb":
+            texts.append(notebook_text(path))
         for text in texts:
             found += [(str(path), leak) for leak in leaks_in_text(text, secrets)]
     return sorted(set(found))

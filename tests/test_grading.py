@@ -275,6 +275,19 @@ def test_accepted_answers_of_the_learning_rate_question():
         assert not passes(answer), answer
 
 
+def test_no_release_or_chapter_quotes_a_secret_line_of_any_assignment():
+    """A hidden or solution line of one notebook that another notebook's release, a chapter
+    or bplib also contains shows up in the book and the public edition (found there only
+    after a full build): the sources are scanned here, at once."""
+    secrets = all_secret_lines()
+    sources = [*sorted((REPO / "exercises").rglob("*.ipynb")),
+               *sorted((REPO / "chapters").glob("*.md")),
+               *sorted((REPO / "appendix").glob("*.md")),
+               *sorted((REPO / "bplib").rglob("*.py")),
+               REPO / "students.md", REPO / "instructors.md"]
+    assert leaks_in(sources, secrets) == []
+
+
 def test_the_kernel_side_of_grading_holds_no_answer():
     """The kernel imports grading.record, so nothing in grading/ may hold a solution or a
     hidden test line (imports aside)."""
