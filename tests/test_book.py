@@ -191,3 +191,37 @@ def test_no_page_repeats_an_id(book_html):
         ids = re.findall(r'\sid="([^"]+)"', page.read_text(encoding="utf-8"))
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         assert repeated == [], f"{page.relative_to(book_html)} repeats ids {repeated}"
+
+
+def stem_pattern(term):
+    """A regular expression for a glossary term as running text writes it: any case,
+    hyphen or space, British or American spelling, and any ending of each word
+    (`shuffling` finds "shuffles", `vectorisation` finds "vectorized")."""
+    words = re.sub(r"\s+", " ", term.lower().replace("-", " ")).split()
+    stems = [re.sub(r"is(e|ed|es|ing|ation)$", "iz", word) for word in words]
+    stems = [stem[:max(4, len(stem) - 3)] for stem in stems]
+    return r"\b" + r"\w*[\s-]+".join(re.escape(stem) for stem in stems) + r"\w*"
+
+
+def test_glossary_points_to_chapters_that_use_each_term():
+    """Each row's "where" names a chapter whose text (with its assignment) uses the term:
+    a row's English cell lists its forms separated by commas; remarks in parentheses and
+    formulas are not searched, except an abbreviation such as (SGD)."""
+    texts = {}
+    for path in sorted((REPO / "chapters").glob("0*.md")):
+        texts[int(path.name[:2])] = path.read_text().lower()
+    for path in sorted((REPO / "exercises").glob("*/*.ipynb")):
+        texts[int(path.parent.name[:2])] += "\n".join(
+            cell.source for cell in nbformat.read(path, as_version=4).cells).lower()
+    rows = [line for line in (REPO / "appendix" / "glossary.md").read_text().splitlines()
+            if line.startswith("| ") and not line.startswith(("| English", "| ---"))]
+    assert len(rows) > 40
+    wrong = []
+    for row in rows:
+        english, _, where = (cell.strip() for cell in row.strip("|").split("|"))
+        chapter = int(re.fullmatch(r"ch\. (\d)", where).group(1))
+        forms = [form.strip() for form in re.sub(r"\(.*?\)|\$.*?\$", "", english).split(",")]
+        forms += re.findall(r"\(([A-Z][A-Za-z]+)\)", english)
+        if not any(re.search(stem_pattern(form), texts[chapter]) for form in forms if form):
+            wrong.append(f"{english}: not in ch. {chapter}")
+    assert wrong == []
