@@ -360,6 +360,11 @@ def test_softmax_cost_and_gradient_match_autograd(hidden, seed):
     params, x, _ = random_problem(sizes, batch=int(rng.integers(1, 7)), seed=seed)
     y = network.one_hot(rng.integers(0, sizes[-1], size=x.shape[1]), sizes[-1])
     expected = grad(autograd_softmax_cost)(params, x, y, hidden)
+    activations = network.softmax_forward(params, x, hidden=hidden)
+    np.testing.assert_allclose(activations[:-1][-1], forward(params, x, hidden=hidden)[-2])
+    z = params[-1][0] @ activations[-2] + params[-1][1]
+    np.testing.assert_allclose(activations[-1], np.exp(z) / np.exp(z).sum(axis=0),
+                               rtol=1e-12)
     assert network.softmax_loss(params, x, y, hidden=hidden) == pytest.approx(
         autograd_softmax_cost(params, x, y, hidden), rel=1e-10)
     assert_grads_close(network.softmax_backprop(params, x, y, hidden=hidden), expected,
