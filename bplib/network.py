@@ -350,3 +350,89 @@ def train(params, x, y, *, epochs, batch_size, learning_rate, rng=None, cost="qu
             predicted = _forward(params, x_test, hidden)[-1].argmax(axis=0)
             history["test_accuracy"].append(float(np.mean(predicted == labels_test)))
     return params, history
+
+
+def relative_errors(grads, other):
+    """The relative error of every array on its own: [(error of dC/dW, error of dC/db), ...].
+
+    One pooled `relative_error` is dominated by the layers whose gradients are largest: a
+    layer with small gradients can be entirely wrong and hardly move it. Each entry here is
+    |g - g'| / max(|g| + |g'|, tiny) over one array.
+    """
+    if len(grads) != len(other):
+        raise ValueError(f"the two gradients have {len(grads)} and {len(other)} layers")
+    errors = []
+    for layer, (pair, other_pair) in enumerate(zip(grads, other)):
+        layer_errors = []
+        for name, array, other_array in zip(("dW", "db"), pair, other_pair):
+            array, other_array = np.asarray(array, float), np.asarray(other_array, float)
+            if array.shape != other_array.shape:
+                raise ValueError(f"layer {layer}: {name} has shapes {array.shape} and "
+                                 f"{other_array.shape}")
+            size = np.linalg.norm(array) + np.linalg.norm(other_array)
+            layer_errors.append(float(np.linalg.norm(array - other_array)
+                                      / max(size, np.finfo(float).tiny)))
+        errors.append(tuple(layer_errors))
+    return errors
+
+
+def softmax(z):
+    """e^z / sum_k e^z_k down each column, shifted by the column's maximum (no overflow)."""
+    z = np.asarray(z, dtype=float)
+    shifted = np.exp(z - z.max(axis=0, keepdims=True))
+    return shifted / shifted.sum(axis=0, keepdims=True)
+
+
+def _check_distributions(y, n_rows, batch):
+    """Targets for the softmax cost: non-negative columns that add up to 1."""
+    y = _check_batch("y", y, n_rows, batch)
+    if np.any(y < 0) or not np.allclose(y.sum(axis=0), 1.0):
+        raise ValueError("softmax targets must be probabilities: every column >= 0 and "
+                         "adding up to 1 (one_hot labels are)")
+    return y
+
+
+def softmax_forward(params, x, *, hidden="sigmoid"):
+    """The activations [x, a1, ..., aL] with a softmax output layer, aL = softmax(zL)."""
+    activations = forward(params, x, hidden=hidden)
+    W, b = params[-1]
+    activations[-1] = softmax(W @ activations[-2] + b)
+    return activations
+
+
+def softmax_loss(params, x, y, *, hidden="sigmoid"):
+    """The cross-entropy of a softmax output, -sum(y ln aL) / batch.
+
+    ln softmax(z)_k = z_k - log sum_j e^z_j, computed from z so that no probability is
+    rounded to 0 before its logarithm is taken.
+    """
+    activations = forward(params, x, hidden=hidden)
+    y = _check_distributions(y, activations[-1].shape[0], activations[-1].shape[1])
+    W, b = params[-1]
+    z = W @ activations[-2] + b
+    top = z.max(axis=0, keepdims=True)
+    log_sum = top + np.log(np.sum(np.exp(z - top), axis=0, keepdims=True))
+    return float(np.sum(y * (log_sum - z)) / y.shape[1])
+
+
+def softmax_backprop(params, x, y, *, hidden="sigmoid"):
+    """The gradient of `softmax_loss` in one backward pass.
+
+    BP1 for a softmax output with the cross-entropy is delta^L = (aL - y) / batch (for
+    targets whose columns add up to 1): the same line as for sigmoid outputs with the
+    cross-entropy, so BP2-BP4 of `_backprop` do the rest unchanged.
+    """
+    activations = softmax_forward(params, x, hidden=hidden)
+    y = _check_distributions(y, activations[-1].shape[0], activations[-1].shape[1])
+    return _backprop(params, activations, y, "cross-entropy", hidden)
+
+
+def correct_class_outputs(params, x, labels, *, hidden="sigmoid"):
+    """For each column of x, the network's output for its own label: a^L_label."""
+    labels = np.asarray(labels)
+    output = forward(params, x, hidden=hidden)[-1]
+    if labels.shape != (output.shape[1],) or not np.issubdtype(labels.dtype, np.integer) or (
+            labels.min() < 0 or labels.max() >= output.shape[0]):
+        raise ValueError(f"labels must be {output.shape[1]} whole numbers "
+                         f"0..{output.shape[0] - 1}, one per column of x")
+    return output[labels, np.arange(labels.size)]

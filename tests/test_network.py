@@ -305,3 +305,109 @@ def test_train_rejects_bad_input(options, message):
     arguments = {"epochs": 1, "batch_size": 2, "learning_rate": 0.1, **options}
     with pytest.raises(ValueError, match=message):
         network.train(params, x, y, **arguments)
+
+
+# Chapter 5's later additions: per-array gradient checks and the softmax output layer.
+
+def test_relative_errors_one_number_per_array():
+    rng = np.random.default_rng(5)
+    g = [(rng.normal(size=(3, 2)), rng.normal(size=(3, 1))),
+         (rng.normal(size=(1, 3)), rng.normal(size=(1, 1)))]
+    assert network.relative_errors(g, g) == [(0.0, 0.0), (0.0, 0.0)]
+    # A zeroed array is wrong by 1 on its own, whatever the other arrays hold.
+    zeroed = [(np.zeros_like(g[0][0]), g[0][1]), g[1]]
+    assert network.relative_errors(zeroed, g)[0] == (1.0, 0.0)
+    # An array k times too large: |k g - g| / (|k g| + |g|) = (k - 1) / (k + 1).
+    scaled = [g[0], (g[1][0], 3 * g[1][1])]
+    assert network.relative_errors(scaled, g)[1][1] == pytest.approx(2 / 4, rel=1e-12)
+    flipped = [(-dW, -db) for dW, db in g]
+    np.testing.assert_allclose(network.relative_errors(flipped, g), 1.0, rtol=1e-12)
+    # The pooled error of the zeroed gradient is the same as the arrays' pooled by hand.
+    flat = lambda grads: np.concatenate([a.ravel() for pair in grads for a in pair])  # noqa
+    pooled = np.linalg.norm(flat(zeroed) - flat(g)) / (np.linalg.norm(flat(zeroed))
+                                                     + np.linalg.norm(flat(g)))
+    assert network.relative_error(zeroed, g) == pytest.approx(pooled, rel=1e-12)
+    zero = [(np.zeros((1, 1)), np.zeros((1, 1)))]
+    assert network.relative_errors(zero, zero) == [(0.0, 0.0)]
+
+
+@pytest.mark.parametrize("other, message", [
+    ([(np.ones((1, 2)), np.ones((1, 1)))], "dW has shapes"),
+    ([(np.ones((1, 1)), np.ones((1, 1)))] * 2, "layers"),
+])
+def test_relative_errors_reject_mismatched_gradients(other, message):
+    with pytest.raises(ValueError, match=message):
+        network.relative_errors([(np.ones((1, 1)), np.ones((1, 1)))], other)
+
+
+def autograd_softmax_cost(params, x, y, hidden):
+    """The softmax output's cross-entropy, written again in autograd.numpy."""
+    a = x
+    for W, b in params[:-1]:
+        z = anp.dot(W, a) + b
+        a = 1 / (1 + anp.exp(-z)) if hidden == "sigmoid" else anp.maximum(z, 0.0)
+    z = anp.dot(params[-1][0], a) + params[-1][1]
+    probabilities = anp.exp(z) / anp.sum(anp.exp(z), axis=0)
+    return -anp.sum(y * anp.log(probabilities)) / x.shape[1]
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu"])
+@pytest.mark.parametrize("seed", range(4))
+def test_softmax_cost_and_gradient_match_autograd(hidden, seed):
+    rng = np.random.default_rng(200 + seed)
+    sizes = [int(n) for n in rng.integers(1, 6, size=int(rng.integers(1, 4)))] + [
+        int(rng.integers(2, 6))]
+    params, x, _ = random_problem(sizes, batch=int(rng.integers(1, 7)), seed=seed)
+    y = network.one_hot(rng.integers(0, sizes[-1], size=x.shape[1]), sizes[-1])
+    expected = grad(autograd_softmax_cost)(params, x, y, hidden)
+    activations = network.softmax_forward(params, x, hidden=hidden)
+    np.testing.assert_allclose(activations[:-1][-1], forward(params, x, hidden=hidden)[-2])
+    z = params[-1][0] @ activations[-2] + params[-1][1]
+    np.testing.assert_allclose(activations[-1], np.exp(z) / np.exp(z).sum(axis=0),
+                               rtol=1e-12)
+    assert network.softmax_loss(params, x, y, hidden=hidden) == pytest.approx(
+        autograd_softmax_cost(params, x, y, hidden), rel=1e-10)
+    assert_grads_close(network.softmax_backprop(params, x, y, hidden=hidden), expected,
+                       atol=1e-12)
+
+
+def test_softmax_bp1_is_output_minus_target_by_finite_differences():
+    # dC/dz of C = -sum y ln softmax(z), by central differences on z itself.
+    rng = np.random.default_rng(3)
+    z, y = rng.normal(size=(4, 1)), network.one_hot(np.array([2]), 4)
+    cost = lambda z: -float(np.sum(y * np.log(network.softmax(z))))  # noqa: E731
+    h, numeric = 1e-6, np.zeros_like(z)
+    for k in range(4):
+        step = np.zeros_like(z)
+        step[k] = h
+        numeric[k] = (cost(z + step) - cost(z - step)) / (2 * h)
+    np.testing.assert_allclose(numeric, network.softmax(z) - y, atol=1e-9)
+
+
+def test_softmax_columns_are_distributions_and_do_not_overflow():
+    z = np.array([[1000.0, -3.0], [1001.0, 0.0], [999.0, 3.0]])
+    p = network.softmax(z)
+    assert np.all(np.isfinite(p)) and np.all(p > 0)
+    np.testing.assert_allclose(p.sum(axis=0), 1.0)
+    np.testing.assert_allclose(p, network.softmax(z - 7.0))  # a shift changes nothing
+    np.testing.assert_allclose(p[:, 0], np.exp([-1.0, 0.0, -2.0]) / np.sum(
+        np.exp([-1.0, 0.0, -2.0])))
+
+
+def test_softmax_rejects_targets_that_are_not_distributions():
+    params, x, _ = random_problem([2, 3], batch=2, seed=0)
+    with pytest.raises(ValueError, match="add"):
+        network.softmax_backprop(params, x, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="shape"):
+        network.softmax_loss(params, x, np.ones((2, 2)) / 2)
+
+
+def test_correct_class_outputs_pick_each_label():
+    params, x, _ = random_problem([3, 4], batch=5, seed=1)
+    labels = np.array([0, 3, 3, 1, 2])
+    got = network.correct_class_outputs(params, x, labels)
+    # The output of the labelled row is what a one-hot target selects.
+    selected = np.sum(forward(params, x)[-1] * network.one_hot(labels, 4), axis=0)
+    np.testing.assert_array_equal(got, selected)
+    with pytest.raises(ValueError, match="whole numbers"):
+        network.correct_class_outputs(params, x, np.array([0, 4, 0, 0, 0]))

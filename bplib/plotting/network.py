@@ -61,7 +61,7 @@ def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
 
 
 def plot_layer_gradients(norms_by_setup, title=None):
-    """The size of the error, ||delta^l|| = ||dC/db^l|| (log scale), against the layer l."""
+    """||dC/db^l||, the length of the batch-summed error (log scale), against the layer l."""
     if not norms_by_setup:
         raise ValueError("give at least one setup to plot")
     fig, ax = new_figure()
@@ -71,7 +71,7 @@ def plot_layer_gradients(norms_by_setup, title=None):
     ax.set_yscale("log")
     ax.set_xticks(layers)
     ax.set(xlabel="hidden layer l (1 = first)",
-           ylabel=r"size of the error, $\Vert\delta^l\Vert$")
+           ylabel=r"summed error, $\Vert\partial C/\partial b^l\Vert$")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
     if title:
