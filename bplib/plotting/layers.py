@@ -83,7 +83,7 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
     same_length(spacings=spacings, peak_kb=peak_kb, recomputed=recomputed)
     rule_k = n_layers / np.sqrt(n_layers if n_kept is None else n_kept)
     rule_label = (f"k = √{n_layers}" if n_kept is None
-                  else f"√n rule, n = {n_kept} arrays: k ≈ {rule_k:.0f}")
+                  else f"√n rule ({n_kept} arrays): k ≈ {rule_k:.0f}")
     fig, (memory_ax, compute_ax) = _two_panels()
     positions = np.arange(len(spacings))
     for ax, heights, colour, label in (
