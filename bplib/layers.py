@@ -1,4 +1,4 @@
-"""Chapter 3: a network as a composition of layers, x^1 -> f^1 -> x^2 -> ... -> x^L -> z.
+"""Chapter 3: a network as a composition of layers, x^1 -> f^1 -> ... -> f^L -> x^(L+1) -> z.
 
 Every layer is an object with two methods (Saito, *Deep Learning from Scratch*, ch. 5):
 ``forward(x)`` returns the layer's output and keeps what the backward pass will need, and
@@ -48,6 +48,26 @@ def _check_upstream(array, shape):
     return array
 
 
+def _buffer(array):
+    """The array that owns the memory behind `array` (a view keeps its whole base alive)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def unique_bytes(arrays):
+    """Bytes of the memory the arrays hold, each buffer counted once: a Linear's kept input
+    is often the very array the Tanh before it kept as its output, and a checkpoint is the
+    array its segment's first layer keeps. Arrays are the same buffer when they share an
+    owner (`_buffer`); None entries are skipped."""
+    buffers = {}
+    for array in arrays:
+        if array is not None:
+            owner = _buffer(array)
+            buffers[id(owner)] = owner
+    return sum(owner.nbytes for owner in buffers.values())
+
+
 class Layer:
     """What every layer shares: the names of what forward keeps, and its size in bytes."""
 
@@ -57,10 +77,13 @@ class Layer:
         for name in self.kept:
             setattr(self, name, None)
 
+    def kept_arrays(self):
+        """The arrays this layer holds for its backward pass right now."""
+        return [getattr(self, name) for name in self.kept if getattr(self, name) is not None]
+
     def stored_bytes(self):
         """Bytes of the arrays this layer holds for its backward pass right now."""
-        return sum(getattr(self, name).nbytes for name in self.kept
-                   if getattr(self, name) is not None)
+        return unique_bytes(self.kept_arrays())
 
     def forget(self):
         """Drop what forward kept (gradient checkpointing recomputes it later)."""
@@ -292,8 +315,13 @@ class Sequential:
     def linears(self):
         return [layer for layer in self.layers if isinstance(layer, Linear)]
 
+    def kept_arrays(self):
+        return [array for layer in self.layers for array in layer.kept_arrays()]
+
     def stored_bytes(self):
-        return sum(layer.stored_bytes() for layer in self.layers)
+        """Bytes the layers hold for the backward pass, each buffer once: the input a
+        Linear keeps is the output the activation before it keeps, one array, not two."""
+        return unique_bytes(self.kept_arrays())
 
 
 def explicit_jacobian_gradient(net, x, upstream):
@@ -336,8 +364,10 @@ def checkpointed_gradient(net, loss, x, y, every):
     """One forward and backward pass that keeps only every `every`-th layer's input
     (a checkpoint, Chen et al. 2016) and recomputes a segment's stored values just before
     its backward pass; the last segment keeps them, as its backward comes at once.
-    Returns (dz/dx, measured costs): the most bytes held at any time (checkpoints plus
-    what the layers keep) and how many layer forwards were computed a second time."""
+    Returns (dz/dx, measured costs): the most bytes held at any time (checkpoints, what
+    the layers keep and the newest output, each buffer counted once: a checkpoint is the
+    array its segment's first layer keeps) and how many layer forwards were computed a
+    second time."""
     if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
         raise ValueError(f"every must be a whole number >= 1, got {every!r}")
     layers = net.layers
@@ -345,13 +375,13 @@ def checkpointed_gradient(net, loss, x, y, every):
         layer.forget()
     starts = list(range(0, len(layers), every))
     checkpoints, peak, recomputed = {}, 0, 0
-    held = lambda: sum(c.nbytes for c in checkpoints.values()) + net.stored_bytes()  # noqa: E731
+    held = lambda: unique_bytes([*checkpoints.values(), *net.kept_arrays(), out])  # noqa: E731
     out = _check_batch("x", x)
     for start in starts:
         checkpoints[start] = out
         for layer in layers[start:start + every]:
             out = layer.forward(out)
-            peak = max(peak, held() + out.nbytes)
+            peak = max(peak, held())
             if start != starts[-1]:
                 layer.forget()
     z = loss.forward(out, y)
@@ -363,7 +393,7 @@ def checkpointed_gradient(net, loss, x, y, every):
             for layer in segment:  # the recomputation: this segment's stored values, again
                 out = layer.forward(out)
                 recomputed += 1
-                peak = max(peak, held() + out.nbytes)
+                peak = max(peak, held())
         for layer in reversed(segment):
             upstream = layer.backward(upstream)
             layer.forget()

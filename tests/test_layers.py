@@ -206,6 +206,46 @@ def test_stored_bytes_counts_what_forward_keeps():
     assert [layer.stored_bytes() for layer in net.layers] == [40 * 8, 24, 24 * 8]
 
 
+def test_stored_bytes_counts_an_array_with_two_holders_once():
+    """A Linear after a Tanh keeps the Tanh's output array itself: 3 arrays, not 4."""
+    rng = np.random.default_rng(4)
+    net = Sequential([Linear.random(3, 5, rng), Tanh(), Linear.random(5, 2, rng), Tanh()])
+    batch = 4
+    net.forward(rng.normal(size=(3, batch)))
+    assert net.layers[2].x is net.layers[1].out
+    # the input (3 rows), the first Tanh's output (5 rows), the second's (2 rows), 8 bytes each
+    assert net.stored_bytes() == (3 + 5 + 2) * batch * 8
+    # each layer alone still reports what it holds
+    assert [layer.stored_bytes() for layer in net.layers] == [96, 160, 160, 64]
+
+
+def test_unique_bytes_counts_a_buffer_once_whatever_refers_to_it():
+    a = np.zeros((4, 6))                              # 192 bytes
+    b = np.ones((2, 3))                               # 48 bytes
+    assert layers.unique_bytes([a, a, b, None]) == 192 + 48
+    # a view keeps its whole base alive: it counts as the base, once
+    assert layers.unique_bytes([a[:, :2], a.T, a]) == 192
+    assert layers.unique_bytes([a.copy(), a]) == 2 * 192
+
+
+@pytest.mark.parametrize("every, arrays", [(2, 5), (8, 5), (1, 9)])
+def test_checkpointing_peak_counts_each_array_once(every, arrays):
+    """Four Linear(4 -> 4) + Tanh pairs, batch 3: every array is 4 x 3 floats, 96 bytes.
+    Counted by hand, in arrays, at the moment of the peak:
+    - every = 8 (plain): the input and the 4 Tanh outputs, which the Linears share: 5
+      (with each holder counted: checkpoint + 4 Linear inputs + 4 Tanh outputs + the
+      output = 10);
+    - every = 2: during the last segment's forward, the checkpoints x, t1, t2, t3 (t3 is
+      also the last Linear's input) and the last Tanh's output t4: 5 (double counting: 7);
+    - every = 1: during the last layer's forward, the checkpoints x, s1, t1, ..., s4 (the
+      input of each of the 8 layers, s the Linears' outputs) and t4: 9."""
+    rng = np.random.default_rng(5)
+    net = Sequential([layer for _ in range(4) for layer in (Linear.random(4, 4, rng), Tanh())])
+    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    _, costs = layers.checkpointed_gradient(net, SquaredError(), x, y, every)
+    assert costs["peak_bytes"] == arrays * 4 * 3 * 8
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: Linear(np.ones((2, 3)), np.ones((3, 1))), "b expected shape"),
     (lambda: Linear(np.ones((2, 3)), np.ones((2, 1))).forward(np.ones((2, 4))),
@@ -258,6 +298,16 @@ def test_figures_draw_labelled_and_closed():
             assert len(set(styles)) == len(styles), "series must differ by more than colour"
     with pytest.raises(ValueError, match="equal length"):
         plotting.plot_checkpoint_costs([1, 2], [1.0], [0, 0], 4)
+
+
+def test_checkpoint_figure_draws_the_sqrt_rule_where_the_kept_arrays_put_it():
+    spacings = [1, 2, 4, 8, 16, 32, 64]
+    for n_kept, rule_k in ((None, 8.0), (32, 64 / 32 ** 0.5)):
+        fig = plotting.plot_checkpoint_costs(spacings, [7] * 7, [1] * 7, 64, n_kept=n_kept)
+        line = fig.axes[0].get_lines()[0]
+        # bars sit at 0, 1, ..., one per spacing: rule_k is bar 3 (k = 8) or between 3 and 4
+        assert line.get_xdata()[0] == pytest.approx(3 + (rule_k - 8) / (16 - 8))
+        assert ("≈ 11" in line.get_label()) == (n_kept == 32)
 
 
 def test_backward_step_and_gradient_norm_figures_draw():

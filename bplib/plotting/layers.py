@@ -74,10 +74,16 @@ def plot_stored_bytes(depths, batches, stored_kb):
     return fig
 
 
-def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, top=None):
+def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, top=None,
+                          n_kept=None):
     """Peak memory and recomputed layer forwards against the checkpoint spacing k,
-    with k = mark highlighted and a dotted line at k = sqrt(n_layers)."""
+    with k = mark highlighted and a dotted line where the sqrt(n) rule puts the best k:
+    segments of sqrt(n_kept) kept arrays, n_layers / sqrt(n_kept) layers (n_kept, the
+    arrays the chain keeps, defaults to n_layers: one array per layer, k = sqrt(n_layers))."""
     same_length(spacings=spacings, peak_kb=peak_kb, recomputed=recomputed)
+    rule_k = n_layers / np.sqrt(n_layers if n_kept is None else n_kept)
+    rule_label = (f"k = √{n_layers}" if n_kept is None
+                  else f"√n rule ({n_kept} arrays): k ≈ {rule_k:.0f}")
     fig, (memory_ax, compute_ax) = _two_panels()
     positions = np.arange(len(spacings))
     for ax, heights, colour, label in (
@@ -90,8 +96,8 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
         ax.set_xlabel("checkpoint every k layers")
         ax.set_ylabel(label)
         # the dotted line between the bars where sqrt(n) falls
-        ax.axvline(np.interp(np.sqrt(n_layers), spacings, positions), color=PALETTE["neutral"],
-                   linestyle=":", label=f"k = √{n_layers}")
+        ax.axvline(np.interp(rule_k, spacings, positions), color=PALETTE["neutral"],
+                   linestyle=":", label=rule_label)
     if top is not None:
         memory_ax.set_ylim(0, top[0])
         compute_ax.set_ylim(0, top[1])
