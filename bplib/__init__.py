@@ -5,4 +5,6 @@ backpropagation that chapter 5 derives, used earlier as a black box), ``plotting
 (every figure's drawing code) and ``widgets`` (the sliders that work without a kernel).
 """
 
-__version__ = "0.1.0"
+# The version of bplib, the one place it is written (pyproject.toml reads it from here);
+# the book prints it on its first page, so a student can match an installed bplib to it.
+__version__ = "1.1.0"
