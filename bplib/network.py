@@ -13,7 +13,8 @@ default) or, with ``cost="cross-entropy"``, Nielsen's cross-entropy
 ``C = -sum(y ln a_L + (1 - y) ln(1 - a_L)) / batch``.
 
 The public functions check their input and explain what is wrong; `train` checks once and
-then runs the unchecked `_forward` and `_backprop` in its inner loop.
+then runs `_epoch`, the same arithmetic as `_forward` and `_backprop` without checks, lists
+of gradients or copies, once per epoch.
 """
 
 import numbers
