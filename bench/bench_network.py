@@ -35,7 +35,9 @@ SIZES = [64, 64, 10]
 BATCH_SIZES = [1, 10, 32, 256]
 LEARNING_RATE = 0.5
 EPOCHS = 3   # per timed run: bplib.network.train checks its input once per run
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 10))
+# Rounds per batch size: many for the short runs, where one burst of another process's
+# work weighs most, and the fastest run is the least disturbed one.
+ROUNDS = {1: 10, 10: 30, 32: 60, 256: 100}
 GOALS = {"lean numpy": 1.3, "scikit-learn": 0.4, "PyTorch": 0.4}
 
 
@@ -124,13 +126,13 @@ def contenders(batch, x_train, labels_train, y_train):
     return runs
 
 
-def time_epochs(runs):
-    """name -> the fastest time per epoch over ROUNDS runs, in rotating order."""
+def time_epochs(runs, rounds):
+    """name -> the fastest time per epoch over `rounds` runs, in rotating order."""
     for run in runs.values():
         run()  # warm-up: first calls allocate, import and compile
     names = list(runs)
     times = {name: [] for name in names}
-    for round_number in range(ROUNDS):
+    for round_number in range(rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
@@ -146,7 +148,8 @@ def main():
     epochs = {}
     with threadpool_limits(limits=1):
         for batch in BATCH_SIZES:
-            epochs[batch] = time_epochs(contenders(batch, x_train, labels_train, y_train))
+            epochs[batch] = time_epochs(contenders(batch, x_train, labels_train, y_train),
+                                        ROUNDS[batch])
         # backprop (a forward pass, then the backward pass) over forward alone, both with
         # their input checks, as a chapter or a student calls them.
         params = network.init_params(SIZES, rng=0)
@@ -164,7 +167,8 @@ def main():
                        for pool in threadpool_info()})
 
     print(f"digits {SIZES[0]}-{SIZES[1]}-{SIZES[2]}, sigmoid, quadratic cost, float64, "
-          f"{x_train.shape[1]} training images; best of {ROUNDS} runs of {EPOCHS} epochs")
+          f"{x_train.shape[1]} training images; the best of {min(ROUNDS.values())} to "
+          f"{max(ROUNDS.values())} runs of {EPOCHS} epochs each")
     versions = f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}"
     print(f"{versions}, threads: {'; '.join(blas)}")
     others = [name for name in ("lean numpy", "scikit-learn", "PyTorch") if torch or
