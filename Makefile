@@ -46,11 +46,12 @@ test: setup $(CHROMIUM) $(BWRAP) $(INITDB)
 public: book
 	$(BIN)/python tools/public.py
 
-# Not part of `make test`: PyTorch goes into .venv for the benchmark alone. OPENBLAS_CORETYPE
-# and OPENBLAS_L2_SIZE, where this machine sets them, slow a current numpy down, so they are
+# Not part of `make test`: PyTorch goes into .venv for the benchmark alone (`make bench
+# TORCH=no` skips it, and the bench then leaves PyTorch out). OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE, where this machine sets them, slow a current numpy down, so they are
 # unset for this one command (the tests keep them).
 bench: setup
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(if $(filter no,$(TORCH)),,$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_network.py
 
 # Not part of `make test` either: what autograding costs per honest submission, for every

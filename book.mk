@@ -32,7 +32,7 @@ setup: $(BIN)/.installed $(VENDOR)/.copied
 
 # jupyter-cache keys on the notebook alone, so a change to bplib must empty the cache.
 book: setup
-	@hash=$$(cat $$(find bplib -name "*.py" | sort) bplib/pyproject.toml | sha256sum | cut -c1-16); \
+	@hash=$$(cat $$(find bplib -name "*.py" -o -name "*.npz" | sort) bplib/pyproject.toml | sha256sum | cut -c1-16); \
 	if [ "$$(cat $(BUILD)/.bplib-hash 2>/dev/null)" != "$$hash" ]; then \
 	  rm -rf $(BUILD)/.jupyter_cache $(BUILD)/jupyter_execute; echo "$$hash" > $(BUILD)/.bplib-hash; fi
 	@# Sphinx neither re-copies nor overwrites static files when no page changed; the pages

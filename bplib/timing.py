@@ -3,6 +3,22 @@
 import time
 
 
+def one_blas_thread():
+    """Run numpy's matrix products on one thread from now on, where `threadpoolctl` is
+    installed (scikit-learn brings it); without it, do nothing.
+
+    The course's matrices are small: extra BLAS threads cost more than they save, and make
+    timings depend on whatever else the machine is doing. Results are the same either way.
+    Returns True when the limit is in place.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    threadpool_limits(1)
+    return True
+
+
 def best_time(repeats, compute, *args):
     """(fastest of `repeats` runs of compute(*args) in seconds, result of the last run).
 

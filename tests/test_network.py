@@ -232,60 +232,104 @@ def test_one_hot_predict_and_accuracy():
             network.one_hot(bad, n_classes=3)
 
 
-def test_digits_split_and_standardize():
+def test_digits_files_are_scikit_learns_split_as_documented():
+    """bplib's file and the grader's together are scikit-learn's digits, exactly, split by
+    the recipe bplib/data/README.md gives; the grader's rows are not in bplib's file."""
     from sklearn.datasets import load_digits
 
-    images, labels = network._digits_file()
+    from grading.holdout import HOLDOUT_FILE
+
     reference = load_digits()
-    assert np.array_equal(images, reference.data) and np.array_equal(labels, reference.target)
-    x_train, labels_train, x_test, labels_test = network.digits(test_fraction=0.25, rng=0)
-    assert x_train.shape[0] == x_test.shape[0] == 64
-    assert x_train.shape[1] + x_test.shape[1] == 1797 == len(labels_train) + len(labels_test)
-    assert x_test.shape[1] == round(0.25 * 1797)
-    assert 0 <= x_train.min() and x_train.max() <= 1 and set(labels_test) == set(range(10))
-    again = network.digits(test_fraction=0.25, rng=0)
-    assert np.array_equal(again[0], x_train) and np.array_equal(again[3], labels_test)
-    scaled_train, scaled_test = network.standardize(x_train, x_test)
+    held = np.sort(np.random.default_rng(20261202).permutation(1797)[:297])
+    kept = np.setdiff1d(np.arange(1797), held)
+    images, labels = network._digits_file()
+    assert np.array_equal(images, reference.data[kept])
+    assert np.array_equal(labels, reference.target[kept])
+    with np.load(network.DIGITS_FILE) as shipped, np.load(HOLDOUT_FILE) as holdout:
+        assert shipped["images"].dtype == np.uint8 and sorted(shipped) == [
+            "images", "labels", "source_row"]
+        assert np.array_equal(shipped["source_row"], kept)
+        assert np.array_equal(holdout["source_row"], held)
+        assert np.array_equal(holdout["images"], reference.data[held])
+        assert np.array_equal(holdout["labels"], reference.target[held])
+    # No image of the grader's is in bplib's file, not even as a duplicate drawing.
+    shipped_images = {row.tobytes() for row in reference.data[kept].astype(np.uint8)}
+    assert not any(row.tobytes() in shipped_images
+                   for row in reference.data[held].astype(np.uint8))
+
+
+def test_grader_holdout_loads_scaled_like_digits():
+    from grading.holdout import holdout_digits
+
+    x, labels = holdout_digits()
+    assert x.shape == (64, 297) and labels.shape == (297,)
+    assert 0 <= x.min() and x.max() == 1 and set(labels) == set(range(10))
+
+
+def test_digits_split_and_standardize():
+    split = network.digits(rng=0)
+    x_train, labels_train, x_val, labels_val, x_test, labels_test = split
+    assert [x.shape for x in split[::2]] == [(64, 1000), (64, 250), (64, 250)]
+    assert [len(labels) for labels in split[1::2]] == [1000, 250, 250]
+    # The three splits are disjoint and together hold every image once.
+    images, labels = network._digits_file()
+    together = np.concatenate([x_train, x_val, x_test], axis=1) * 16
+    order = np.lexsort(together[::-1])
+    assert np.array_equal(together[:, order], images.T[:, np.lexsort(images.T[::-1])])
+    assert sorted(np.concatenate(split[1::2])) == sorted(labels)
+    assert 0 <= x_train.min() and x_train.max() <= 1
+    assert all(set(labels) == set(range(10)) for labels in split[1::2])
+    again = network.digits(rng=0)
+    assert all(np.array_equal(first, second) for first, second in zip(split, again))
+    other = network.digits(rng=1, validation_size=100, test_size=300)
+    assert [x.shape[1] for x in other[::2]] == [1100, 100, 300]
+    assert not np.array_equal(other[5][:250], labels_test)
+    scaled_train, scaled_val, scaled_test = network.standardize(x_train, x_val, x_test)
     busy = x_train.std(axis=1) > 0.2
     np.testing.assert_allclose(scaled_train.mean(axis=1), 0, atol=1e-12)
     assert np.all(scaled_train.std(axis=1)[busy] > 0.6)
-    assert scaled_test.shape == x_test.shape
-    with pytest.raises(ValueError, match="test_fraction"):
-        network.digits(test_fraction=1.0)
+    assert scaled_val.shape == x_val.shape and scaled_test.shape == x_test.shape
+    for bad, message in (({"test_size": 0}, "test_size must be a positive whole"),
+                         ({"validation_size": 0.2}, "validation_size must be a positive"),
+                         ({"test_size": 1000, "validation_size": 500}, "must leave training")):
+        with pytest.raises(ValueError, match=message):
+            network.digits(**bad)
 
 
-def test_one_epoch_is_plain_minibatch_sgd():
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu"])
+def test_one_epoch_is_plain_minibatch_sgd(cost, hidden):
     """train, written out step by step: the same shuffle, batches and updates."""
-    params, x, y = random_problem([3, 4, 2], batch=10, seed=3)
+    params, x, y = random_problem([3, 4, 5, 2], batch=10, seed=3)
     trained, history = network.train(params, x, y, epochs=1, batch_size=4,
-                                     learning_rate=0.7, rng=5, cost="cross-entropy")
+                                     learning_rate=0.7, rng=5, cost=cost, hidden=hidden)
     order = np.random.default_rng(5).permutation(10)
     expected = [(W.copy(), b.copy()) for W, b in params]
     costs = []
     for batch in (order[:4], order[4:8], order[8:]):
-        costs.append(loss(expected, x[:, batch], y[:, batch], cost="cross-entropy")
+        costs.append(autograd_cost(expected, x[:, batch], y[:, batch], cost, hidden)
                      * len(batch))
-        step = grad(autograd_cost)(expected, x[:, batch], y[:, batch], "cross-entropy",
-                                   "sigmoid")
+        step = grad(autograd_cost)(expected, x[:, batch], y[:, batch], cost, hidden)
         expected = [(W - 0.7 * dW, b - 0.7 * db) for (W, b), (dW, db) in zip(expected, step)]
     assert_grads_close(trained, expected, atol=1e-12)
-    assert history == {"loss": [pytest.approx(sum(costs) / 10)]}
-    original = random_problem([3, 4, 2], batch=10, seed=3)[0]
+    assert history == {"loss": [pytest.approx(sum(costs) / 10, rel=1e-12)]}
+    original = random_problem([3, 4, 5, 2], batch=10, seed=3)[0]
     for (W, b), (W0, b0) in zip(params, original):  # the caller's params are untouched
         assert np.array_equal(W, W0) and np.array_equal(b, b0)
 
 
 def test_training_on_digits_learns():
-    x_train, labels_train, x_test, labels_test = network.digits(rng=1)
-    x_train, x_test = network.standardize(x_train, x_test)
+    x_train, labels_train, x_val, labels_val, _, _ = network.digits(rng=1)
+    x_train, x_val = network.standardize(x_train, x_val)
     params = init_params([64, 32, 10], rng=0)
-    _, history = network.train(params, x_train, network.one_hot(labels_train), epochs=8,
-                               batch_size=32, learning_rate=1.0, rng=0, cost="cross-entropy",
-                               x_test=x_test, labels_test=labels_test)
-    assert len(history["loss"]) == len(history["test_accuracy"]) == 8
+    trained, history = network.train(params, x_train, network.one_hot(labels_train),
+                                     epochs=8, batch_size=32, learning_rate=1.0, rng=0,
+                                     cost="cross-entropy", x_val=x_val, labels_val=labels_val)
+    assert len(history["loss"]) == len(history["val_accuracy"]) == 8
     assert history["loss"][-1] < history["loss"][0] / 2
+    assert history["val_accuracy"][-1] == network.accuracy(trained, x_val, labels_val)
     # Guessing gets 10%; a network that learned anything gets far more.
-    assert history["test_accuracy"][-1] > 0.9
+    assert history["val_accuracy"][-1] > 0.9
 
 
 @pytest.mark.parametrize("options, message", [
@@ -296,9 +340,9 @@ def test_training_on_digits_learns():
     ({"learning_rate": float("nan")}, "learning_rate must be a positive number"),
     ({"cost": "hinge"}, "cost must be one of"),
     ({"hidden": "tanh"}, "hidden must be one of"),
-    ({"x_test": np.ones((2, 4)), "labels_test": np.zeros(3)},
-     r"labels_test expected shape \(4,\), got \(3,\)"),
-    ({"x_test": np.ones((3, 4))}, r"x_test expected shape \(2, batch\)"),
+    ({"x_val": np.ones((2, 4)), "labels_val": np.zeros(3)},
+     r"labels_val expected shape \(4,\), got \(3,\)"),
+    ({"x_val": np.ones((3, 4))}, r"x_val expected shape \(2, batch\)"),
 ])
 def test_train_rejects_bad_input(options, message):
     params, x, y = random_problem([2, 3], batch=5, seed=0)

@@ -17,24 +17,24 @@ def _subplots(rows, columns, size):
 
 
 def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
-    """Training cost (left) and test accuracy (right) per epoch, one line per run.
+    """Training cost (left) and validation accuracy (right) per epoch, one line per run.
 
-    histories maps a label to a history of `network.train` (with a test set).
+    histories maps a label to a history of `network.train` (with a validation set).
     """
     if not histories:
         raise ValueError("give at least one history to plot")
     fig, (loss_ax, accuracy_ax) = _subplots(1, 2, (6, 3.2))
     for (label, history), (colour, style, marker) in zip(histories.items(), _LINES):
-        same_length(loss=history["loss"], test_accuracy=history["test_accuracy"])
+        same_length(loss=history["loss"], val_accuracy=history["val_accuracy"])
         epochs = np.arange(1, len(history["loss"]) + 1)
         every = max(1, len(epochs) // 8)
         for ax, values in ((loss_ax, history["loss"]),
-                           (accuracy_ax, history["test_accuracy"])):
+                           (accuracy_ax, history["val_accuracy"])):
             ax.plot(epochs, values, color=colour, linestyle=style, marker=marker,
                     markevery=every, markersize=4, label=label)
     loss_ax.set_yscale("log")
     loss_ax.set(xlabel="epoch", ylabel="training cost C")
-    accuracy_ax.set(xlabel="epoch", ylabel="test accuracy", ylim=accuracy_range)
+    accuracy_ax.set(xlabel="epoch", ylabel="validation accuracy", ylim=accuracy_range)
     accuracy_ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     if len(histories) > 1:
         accuracy_ax.legend(fontsize=9, loc="lower right")
