@@ -168,7 +168,7 @@ WRONG_ANSWERS = {
             "from bplib.neuron import output_terms  # the library does the task\n"
             "def g_terms(y_hat, y):\n"
             "    return output_terms(y_hat, y, 'squared')\n"
-        ), None, None, (
+        ), None, (
             "def g_terms(y_hat, y):\n"
             "    # right numbers, but no loop over the output neurons, which the task asks for\n"
             "    return y_hat * (1.0 - y_hat) * (y - y_hat)\n"
@@ -689,18 +689,24 @@ def test_wrong_answers_lose_exactly_their_points(course):
 
 
 def test_feedback_names_the_mistake(course):
-    """A visible assert that fails stops its test cell, but the feedback still shows the
-    message of the check that names the mistake, not of the first check that did not run."""
+    """A visible assert that fails stops its test cell, but the verdict (and so the
+    feedback) still gives the message of the check that names the mistake, not the one of
+    the first check that did not run."""
     for (assignment, k), (said, unsaid) in FEEDBACK_NAMES.items():
         if assignment != course["assignment"]:
             continue
         for source in course["sources"]:
+            graded = nbformat.read(course["root"] / "autograded" / f"wrong-{k}" / assignment
+                                   / source.name, as_version=4)
+            verdicts = [str(output.get("evalue", "")) for cell in graded.cells
+                        if is_test_cell(cell) for output in cell.get("outputs", [])]
             text = html_text(course["root"] / "feedback" / f"wrong-{k}" / assignment
                              / (source.stem + ".html"))
             for message in said:
+                assert any(message in verdict for verdict in verdicts), (k, message, verdicts)
                 assert message in text, (k, message)
             for message in unsaid:
-                assert message not in text, (k, message)
+                assert not any(message in verdict for verdict in verdicts), (k, message)
 
 
 def test_release_shows_no_solution_and_no_hidden_test(course):
