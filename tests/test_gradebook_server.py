@@ -1,9 +1,11 @@
 """The gradebook on a real PostgreSQL server, and a class graded in parallel against it.
 
 A throw-away cluster runs on 127.0.0.1 as an unprivileged user (tests/pg.py). The same
-submissions (honest, wrong and crashing) are graded twice, into two fresh databases: with
-one process and with two. Both runs must give every student exactly one grade, the same
-grades, and report the crashing submissions as not graded.
+submissions (honest, wrong and crashing) are graded three times, into three fresh databases:
+with one process, with two, and as the Kubernetes example's pods would (deploy/grade-job.yaml:
+its container's command and environment, one process per index, all at once). Every run
+must give every student exactly one grade, the same grades, and report the crashing
+submissions as not graded; the example itself is validated against the Kubernetes schemas.
 
 Run as a script for the measurement of the instructor guide (40 submissions):
     .venv/bin/python tests/test_gradebook_server.py 40
@@ -184,7 +186,7 @@ def check_report(graded, kinds, max_score):
 
 
 def test_parallel_grading_and_the_cluster_s_pods_give_the_serial_grades(cluster, tmp_path):
-    course, kinds = make_course(tmp_path / "course", 6)
+    course, kinds = make_course(tmp_path / "course", 4)
     max_score = sum(cell.metadata["nbgrader"].get("points", 0) for cell in nbformat.read(
         next((course / "solutions" / ASSIGNMENT).glob("*.ipynb")), as_version=4).cells
         if cell.metadata.get("nbgrader", {}).get("grade"))
