@@ -16,7 +16,9 @@ sandboxed unless the instructor says `--sandbox off`. The workers' environment, 
 kernel's, holds no gradebook URL, password or other secret (`SECRET_ENV`).
 
 Only submissions whose files or whose assignment changed since their last grading are
-graded again (grading-records/graded/, grading/state.py); `force=True` regrades all.
+graded again (grading-records/graded/, grading/state.py): one that could not be graded, or
+whose feedback was refused, is listed again with its reason but not retried while it is
+unchanged; `force=True` regrades all.
 
 One line is printed per student (name, score, seconds, status) and a summary; nbgrader's
 own output, warnings and kernel banners go to grading-records/logs/grade-<assignment>.log.
@@ -257,6 +259,8 @@ def _line(student, record, out, skipped=False):
             status += f"; NO FEEDBACK ({record['feedback_reason']})"
     else:
         verdict, status = "NOT GRADED", f"({record['reason']})"
+        if skipped:
+            status += " unchanged since, not retried (FORCE=1 retries)"
     print(f"  {student:<24} {verdict:<14} {record.get('seconds') or 0:6.1f} s  {status}",
           file=out, flush=True)
 
@@ -294,11 +298,13 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
     todo, unchanged = [], {}
     for student in students:
         record = previous.get(student)
-        if (not force and record and record.get("status") == "graded"
-                and record.get("feedback") in ("ok", None if not feedback else "ok")
-                and record.get("source") == source and student in in_gradebook
+        same = (not force and record is not None and record.get("source") == source
                 and record.get("submission") == state.submission_checksum(
-                    assignment, student, COURSE)):
+                    assignment, student, COURSE))
+        if same and record.get("status") == "not graded":
+            unchanged[student] = record  # it would fail again: FORCE=1 tries anyway
+        elif (same and record.get("status") == "graded" and student in in_gradebook
+              and (record.get("feedback") is not None or not feedback)):
             unchanged[student] = record
         else:
             todo.append(student)
@@ -320,11 +326,11 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
         record["late"] = _late(assignment, student, record)
         _line(student, record, out, skipped=True)
     total = time.perf_counter() - start
+    rows.update(unchanged)
     failed = {s: r for s, r in rows.items() if r["status"] != "graded"}
     no_feedback = {s: r for s, r in rows.items() if r.get("feedback") == "refused"}
-    rows.update(unchanged)
     late = sum(bool(r.get("late")) for r in rows.values() if r["status"] == "graded")
-    graded_now = len(todo) - len(failed)
+    graded_now = sum(rows[s]["status"] == "graded" for s in todo)
     print(f"graded {graded_now} of {len(todo)} in {total:.1f} s"
           f"{f' ({total / len(todo):.2f} s per submission, {jobs} process' + 'es' * (jobs > 1) + ')' if todo else ''}"
           f"; {len(unchanged)} unchanged (not regraded); {len(failed)} not graded; "

@@ -215,8 +215,8 @@ def test_only_what_changed_is_graded_again_and_manual_scores_stay(graded):
         grade = gradebook.find_submission(ASSIGNMENT, "4242").notebooks[0].grades[0]
         grade_id, grade.manual_score = grade.name, 0.5
         gradebook.db.commit()
-    # the probe's notebook changes; nothing else does (the refused student's page is
-    # refused again, the two not graded are tried again)
+    # the probe's notebook changes; nothing else does (the students not graded or without
+    # feedback are listed again, not retried)
     path = course / "submitted" / "probe" / ASSIGNMENT / NOTEBOOK
     path.write_text(path.read_text().replace("'PROBE'", "'PROBE2'"))
     again = sh(course, f"make grade A={ASSIGNMENT}")
@@ -224,7 +224,10 @@ def test_only_what_changed_is_graded_again_and_manual_scores_stay(graded):
     for student in ("1001", "4242"):
         assert lines[student].endswith("(unchanged, not regraded)"), again.stdout
     assert "unchanged" not in lines["probe"], again.stdout
-    assert re.search(r"grading 4 of 6 submissions .*\(2 unchanged", again.stdout), again.stdout
+    assert "unchanged since, not retried" in lines["crash.bb"], again.stdout
+    assert re.search(r"grading 1 of 6 submissions .*\(5 unchanged", again.stdout), again.stdout
+    assert re.search(r"graded 1 of 1 in .*; 2 not graded; 1 without feedback", again.stdout)
+    assert again.returncode != 0  # they still need attention
     with Gradebook(url) as gradebook:
         grade = gradebook.find_grade(grade_id, NOTEBOOK[:-6], ASSIGNMENT, "4242")
         assert grade.manual_score == 0.5
