@@ -133,7 +133,8 @@ def _grade_one(job):
               "reason": None if result["success"] else why(result),
               "score": score, "max_score": max_score, "seconds_late": late or 0,
               "seconds": round(seconds, 2), "submission": submission, "source": source,
-              "feedback": None, "feedback_reason": None, "when": state.now()}
+              "feedback": None, "feedback_reason": None, "when": state.now(),
+              "gradebook": safe_url(db_url())}
     if result["success"] and feedback:
         record["feedback"], record["feedback_reason"] = _feedback_one(assignment, student)
     state.write(state.graded_path(assignment, student, COURSE), record)
@@ -293,12 +294,13 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
                         f"removed from the kernels' environment: {', '.join(hidden) or '-'}\n")
     _quiet_warnings(log_file)
     source = state.source_checksum(assignment, COURSE)
-    previous = state.graded_records(assignment, COURSE)
+    previous = state.graded_records(assignment, COURSE)  # of any gradebook
     in_gradebook = _submitted_in_gradebook(assignment, url)
     todo, unchanged = [], {}
     for student in students:
         record = previous.get(student)
         same = (not force and record is not None and record.get("source") == source
+                and record.get("gradebook") == safe_url(url)
                 and record.get("submission") == state.submission_checksum(
                     assignment, student, COURSE))
         if same and record.get("status") == "not graded":

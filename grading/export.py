@@ -38,7 +38,10 @@ def _rows(url):
     with Gradebook(url) as gradebook:
         students = {s.id: s for s in gradebook.students}
         for assignment in gradebook.assignments:
-            records = state.graded_records(assignment.name, COURSE)
+            from grading.batch import safe_url
+            records = {student: record for student, record
+                       in state.graded_records(assignment.name, COURSE).items()
+                       if record.get("gradebook") == safe_url(url)}
             for student_id in sorted(set(students) | set(records)):
                 student = students.get(student_id)
                 row = {"assignment": assignment.name, "duedate": assignment.duedate or "",
