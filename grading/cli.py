@@ -116,7 +116,8 @@ def parser():
     top = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
-    one = commands.add_parser("release", help="check the source, regenerate exercises/, record the release")
+    one = commands.add_parser(
+        "release", help="check the source, regenerate exercises/, record the release")
     one.add_argument("assignment", nargs="?", default="")
     one.set_defaults(run=release)
     one = commands.add_parser("collect", help="an LMS's zip of submissions into submitted/")

@@ -29,7 +29,8 @@ from conftest import BIN, REPO, honest_submission  # noqa: E402
 from pg import Cluster  # noqa: E402
 
 ASSIGNMENT = "01-telephone"
-KINDS = ["honest", "untouched", "crash", "honest", "honest", "untouched"]  # cycled over the students
+# cycled over the students
+KINDS = ["honest", "untouched", "crash", "honest", "honest", "untouched"]
 
 pytestmark = pytest.mark.slow
 
