@@ -13,6 +13,7 @@ start (the message says what to do).
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,9 +31,31 @@ def _assignment(name):
     return name
 
 
+@contextlib.contextmanager
+def stderr_to(path):
+    """The kernels' and nbgrader's messages on stderr go to the log file, not the screen."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "a") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def release(args):
     """Check that the source passes its own tests and can be judged, regenerate
     exercises/<assignment>, record the release; name the grades it made stale."""
+    log = state.log_path(f"release-{args.assignment}", COURSE)
+    log.write_text(f"release {args.assignment}, {state.now()}\n")
+    with stderr_to(log):
+        return _release(args, log)
+
+
+def _release(args, log):
     import glob
 
     from nbgrader.validator import Validator
@@ -49,9 +72,8 @@ def release(args):
         except Exception as error:
             raise SystemExit(f"the grader cannot judge {os.path.relpath(notebook, COURSE)} "
                              f"({type(error).__name__}: {error}): nothing released") from None
-    log = state.log_path(f"release-{assignment}", COURSE)
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
-    with open(log, "w") as output:
+    with open(log, "a") as output:
         done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"),
                                "generate_assignment", assignment, "--force"], cwd=COURSE,
                               env=env, stdout=output, stderr=subprocess.STDOUT)

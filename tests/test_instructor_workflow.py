@@ -176,6 +176,8 @@ def test_the_guide_s_workflow_runs_as_written(graded):
     assert "[AutogradeApp]" in (course / log).read_text() or "autograde" in (
         course / log).read_text()
     assert "[INFO]" not in report and "Warning" not in report
+    for name in ("release", "grade"):  # nor on stderr: kernels' warnings are in the logs
+        assert "WARNING" not in results[name].stderr.upper(), results[name].stderr
 
 
 def test_grades_csv_has_a_status_and_never_a_zero_for_not_graded(graded):
