@@ -22,10 +22,10 @@ help:
 	@echo
 	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
 	@echo "make release A=01-telephone          check the source and regenerate exercises/A"
-	@echo "make collect A=01-telephone ZIP=f.zip  unpack an LMS zip into submitted/"
-	@echo "make grade A=01-telephone [JOBS=n]   autograde submitted/*/A, then feedback and grades"
+	@echo "make collect A=01-telephone ZIP=f.zip  an LMS's zip into submitted/ (Canvas, Moodle, Blackboard)"
+	@echo "make grade A=01-telephone [JOBS=n] [FORCE=1] [SANDBOX=off]  autograde what changed, feedback, grades"
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
-	@echo "make grades                          grades.csv for all assignments"
+	@echo "make grades                          grades.csv (with a status column) and Canvas/Moodle import files"
 
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
 $(CHROMIUM):
@@ -62,51 +62,27 @@ bench-grading: setup $(BWRAP)
 clean:
 	rm -rf _public $(BUILD) .pytest_cache
 
-# --- Instructors: thin wrappers over nbgrader with the course's config (nbgrader_config.py).
-# They need the environment (make setup) but never reinstall it; nbgrader runs alembic by
-# name, so the environment's bin comes first on PATH.
-NBGRADER := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader
+# --- Instructors: each target is one line calling `python -m grading` (grading/cli.py,
+# `python -m grading --help`), with the course's config (nbgrader_config.py). They need the
+# environment (make setup) but never reinstall it; nbgrader runs alembic by name, so the
+# environment's bin comes first on PATH.
+GRADING := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grading
 JOBS ?= 1
-need-assignment = @test -n "$(A)" || { echo "name the assignment: make $@ A=01-telephone"; exit 2; }; \
-	test -d "solutions/$(A)" || { echo "no assignment '$(A)': solutions/ holds $$(ls solutions | tr '\n' ' ')"; exit 2; }
+SANDBOX ?= on
+FORCE ?=
 
 release: | $(BIN)/.installed
-	$(need-assignment)
-	@# nbgrader without --force silently keeps an old release; with it, a broken source
-	@# would be released: so the source must pass its own tests first.
-	$(BIN)/python -c "import sys; from nbgrader.validator import Validator; import glob; \
-	  bad = [nb for nb in glob.glob('solutions/$(A)/*.ipynb') if Validator().validate(nb)]; \
-	  sys.exit('the source fails its own tests, nothing released: ' + ', '.join(bad) if bad else 0)"
-	@# and the grader must be able to judge it: every test cell has a hidden check()
-	$(BIN)/python -c "import glob, sys; from grading.judge import reference; \
-	  [reference(nb) for nb in glob.glob('solutions/$(A)/*.ipynb')]" \
-	  || { echo "the grader cannot judge solutions/$(A) (above): nothing released"; exit 1; }
-	$(NBGRADER) generate_assignment $(A) --force
-	@echo "released exercises/$(A): commit it with its source"
+	$(GRADING) release "$(A)"
 
 collect: | $(BIN)/.installed
-	$(need-assignment)
-	@test -f "$(ZIP)" || { echo "name the LMS's zip of submissions: make collect A=$(A) ZIP=path/to/file.zip"; exit 2; }
-	rm -rf downloaded/$(A) && mkdir -p downloaded/$(A)/archive
-	cp "$(ZIP)" downloaded/$(A)/archive/
-	$(NBGRADER) zip_collect $(A) --force
-	@found=$$(ls -d submitted/*/$(A) 2>/dev/null | cut -d/ -f2); \
-	  test -n "$$found" || { echo "no file in $(ZIP) matched <student id>_<notebook>.ipynb (BPCOURSE_ZIP_REGEXP): nothing collected"; exit 1; }; \
-	  echo "collected $(A) from: $$(echo $$found)"
+	$(GRADING) collect "$(A)" "$(ZIP)"
 
 grade: | $(BIN)/.installed
-	$(need-assignment)
-	@test -n "$$(ls -d submitted/*/$(A) 2>/dev/null)" || { echo "no submissions: expected submitted/<student>/$(A)/ (make collect, or copy them there)"; exit 2; }
-	@# every student is graded, feedback and grades are written even when some submissions
-	@# could not be graded; the exit status then still reports the failure
-	$(BIN)/python -m grading.batch grade $(A) --jobs $(JOBS); status=$$?; \
-	  $(MAKE) --no-print-directory feedback A=$(A) && $(MAKE) --no-print-directory grades && exit $$status
+	$(GRADING) grade "$(A)" --jobs "$(JOBS)" --sandbox "$(SANDBOX)" $(if $(FORCE),--force) \
+	  $(if $(STUDENT),--student "$(STUDENT)")
 
 feedback: | $(BIN)/.installed
-	$(need-assignment)
-	$(NBGRADER) generate_feedback $(A) --force
-	@echo "feedback is in feedback/<student>/$(A)/"
+	$(GRADING) feedback "$(A)" --jobs "$(JOBS)"
 
 grades: | $(BIN)/.installed
-	$(NBGRADER) export --to grades.csv
-	@echo "grades of every assignment: grades.csv"
+	$(GRADING) grades

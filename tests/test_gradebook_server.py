@@ -1,15 +1,20 @@
 """The gradebook on a real PostgreSQL server, and a class graded in parallel against it.
 
 A throw-away cluster runs on 127.0.0.1 as an unprivileged user (tests/pg.py). The same
-submissions (honest, wrong and crashing) are graded twice, into two fresh databases: with
-one process and with two. Both runs must give every student exactly one grade, the same
-grades, and report the crashing submissions as not graded.
+submissions (honest, wrong and crashing) are graded three times, into three fresh databases:
+with one process, with two, and as the Kubernetes example's pods would (deploy/grade-job.yaml:
+its container's command and environment, one process per index, all at once). Every run
+must give every student exactly one grade, the same grades, and report the crashing
+submissions as not graded; the example itself is validated against the Kubernetes schemas.
 
 Run as a script for the measurement of the instructor guide (40 submissions):
     .venv/bin/python tests/test_gradebook_server.py 40
 """
 
+import csv
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,7 +29,8 @@ from conftest import BIN, REPO, honest_submission  # noqa: E402
 from pg import Cluster  # noqa: E402
 
 ASSIGNMENT = "01-telephone"
-KINDS = ["honest", "untouched", "crash", "honest"]  # cycled over the students
+# cycled over the students
+KINDS = ["honest", "untouched", "crash", "honest", "honest", "untouched"]
 
 pytestmark = pytest.mark.slow
 
@@ -70,19 +76,90 @@ def make_course(folder, students):
 def grade_class(course, db_url, jobs):
     """Release into a fresh gradebook, grade everyone in `jobs` processes; return
     (the printed report, exit status, {student: score}, seconds)."""
-    released = run(course, db_url, str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT,
-                   "--force")
-    assert released.returncode == 0, released.stderr
+    released = run(course, db_url, str(BIN / "python"), "-m", "grading", "release", ASSIGNMENT)
+    assert released.returncode == 0, released.stdout + released.stderr
     start = time.perf_counter()
-    graded = run(course, db_url, str(BIN / "python"), "-m", "grading.batch", "grade",
+    graded = run(course, db_url, str(BIN / "python"), "-m", "grading", "grade",
                  ASSIGNMENT, "--jobs", str(jobs))
     seconds = time.perf_counter() - start
+    return graded, scores_in(db_url), seconds
+
+
+def scores_in(db_url):
     from nbgrader.api import Gradebook
     with Gradebook(db_url) as gradebook:
         scores = {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
         students = [student.id for student in gradebook.students]
     assert len(students) == len(set(students)), f"duplicate students: {students}"
-    return graded, scores, seconds
+    return scores
+
+
+JOB = REPO / "deploy" / "grade-job.yaml"
+
+
+def rendered_job(assignment, shards):
+    """deploy/grade-job.yaml filled in by the sed line its header gives."""
+    text = JOB.read_text()
+    line = re.search(r"#\s+(sed .*?)\\\n", text).group(1)
+    args = [arg.replace("01-telephone", assignment).replace("/8/", f"/{shards}/")
+            for arg in shlex.split(line) if not arg.endswith(".yaml")]
+    filled = subprocess.run(args, input=text, capture_output=True, text=True,
+                            check=True).stdout
+    return filled
+
+
+def test_the_kubernetes_example_is_valid_and_hard_codes_nothing():
+    import kubernetes_validate
+    import yaml
+
+    text = JOB.read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert "01-telephone" not in body and "__ASSIGNMENT__" in body
+    assert "make release" in text and "PostgreSQL" in text  # release there first
+    assert "--sandbox off" not in body  # the sandbox is required, off only if asked for
+    job = yaml.safe_load(rendered_job(ASSIGNMENT, 3))
+    kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == 3 == spec[
+        "parallelism"]
+    pod = spec["template"]["spec"]["containers"][0]
+    assert "--students-may-fail" in " ".join(pod["args"])
+    assert pod["securityContext"]["privileged"] is True
+    mounts = [m["mountPath"] for m in pod["volumeMounts"]]
+    assert not any("/course/.venv".startswith(m.rstrip("/") + "/") for m in mounts), mounts
+    # the validation does catch a wrong manifest
+    pod["volumeMountz"] = pod.pop("volumeMounts")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
+    for other in sorted((REPO / "deploy").glob("*.y*ml")):
+        if other != JOB:
+            for document in yaml.safe_load_all(other.read_text()):
+                kubernetes_validate.validate(document, kubernetes_validate.latest_version(),
+                                             strict=True)
+
+
+def run_pods(course, db_url, shards):
+    """The Job's pods, simulated: its container command with its environment (the secret's
+    URL, JOB_COMPLETION_INDEX), one process per index, all at once; the image's
+    /course/.venv/bin/python is this environment's python, /course is the course copy."""
+    import yaml
+
+    job = yaml.safe_load(rendered_job(ASSIGNMENT, shards))
+    pod = job["spec"]["template"]["spec"]["containers"][0]
+    command = [part.replace("/course/.venv/bin/python", str(BIN / "python"))
+               for part in pod["command"] + pod["args"]]
+    env = env_for(db_url)
+    for variable in pod["env"]:
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+        else:
+            assert variable["valueFrom"]["secretKeyRef"]["key"] == "url"
+            env[variable["name"]] = db_url
+    env["JOBS"] = "1"  # two cores here, whatever a pod requests
+    pods = [subprocess.Popen(command, cwd=course, env=dict(env, JOB_COMPLETION_INDEX=str(i)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for i in range(job["spec"]["completions"])]
+    return [(pod.wait(timeout=1800), *pod.communicate()) for pod in pods]
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +170,8 @@ def cluster():
 
 
 def check_report(graded, kinds, max_score):
-    lines = [line.split() for line in graded.stdout.splitlines() if line.startswith("  s")]
+    lines = [line.split() for line in graded.stdout.splitlines()
+             if re.match(r"  s\d+-\w+ ", line)]
     reported = [fields[0] for fields in lines]
     assert sorted(reported) == sorted(kinds), graded.stdout  # one line per student, no more
     for fields in lines:
@@ -103,12 +181,13 @@ def check_report(graded, kinds, max_score):
             assert float(fields[1]) == (max_score if kinds[fields[0]] == "honest" else 0)
     crashes = sum(kind == "crash" for kind in kinds.values())
     assert f"graded {len(kinds) - crashes} of {len(kinds)}" in graded.stdout
+    assert f"{crashes} not graded" in graded.stdout
     assert graded.returncode == 1  # some submissions could not be graded: the exit says so
     assert "locked" not in graded.stdout + graded.stderr
 
 
-def test_parallel_grading_on_postgresql_gives_the_serial_grades(cluster, tmp_path):
-    course, kinds = make_course(tmp_path / "course", 8)
+def test_parallel_grading_and_the_cluster_s_pods_give_the_serial_grades(cluster, tmp_path):
+    course, kinds = make_course(tmp_path / "course", 4)
     max_score = sum(cell.metadata["nbgrader"].get("points", 0) for cell in nbformat.read(
         next((course / "solutions" / ASSIGNMENT).glob("*.ipynb")), as_version=4).cells
         if cell.metadata.get("nbgrader", {}).get("grade"))
@@ -122,11 +201,30 @@ def test_parallel_grading_on_postgresql_gives_the_serial_grades(cluster, tmp_pat
                 for s, kind in kinds.items() if kind != "crash"}
     assert {s: v for s, v in results[1].items() if kinds[s] != "crash"} == expected
     assert results[1] == results[2]
+    # the Kubernetes Job: release into the server first, then 3 pods at once, then grades
+    url = cluster.create_database("pods")
+    released = run(course, url, str(BIN / "python"), "-m", "grading", "release", ASSIGNMENT)
+    assert released.returncode == 0, released.stdout + released.stderr
+    pods = run_pods(course, url, 3)
+    reported = []
+    for status, out, err in pods:
+        assert status == 0, out + err  # a crashing student is a success of the shard
+        assert "sandbox ON" in out, out
+        reported += [line.split()[0] for line in out.splitlines()
+                     if re.match(r"  s\d+-\w+ ", line)]
+    assert sorted(reported) == sorted(kinds)  # every student exactly once
+    assert scores_in(url) == results[1]
+    exported = run(course, url, str(BIN / "python"), "-m", "grading", "grades")
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    with open(course / "grades.csv", newline="") as table:
+        statuses = {row["student_id"]: row["status"] for row in csv.DictReader(table)}
+    assert statuses == {s: "not graded" if kind == "crash" else "graded"
+                        for s, kind in kinds.items()}
 
 
 def test_parallel_grading_refuses_sqlite(tmp_path):
     course, _ = make_course(tmp_path / "course", 1)
-    graded = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade",
+    graded = run(course, None, str(BIN / "python"), "-m", "grading", "grade",
                  ASSIGNMENT, "--jobs", "2")
     assert graded.returncode != 0
     assert "needs a server gradebook" in graded.stderr
@@ -135,10 +233,10 @@ def test_parallel_grading_refuses_sqlite(tmp_path):
 
 def test_missing_assignment_or_submissions_are_named(tmp_path):
     course, _ = make_course(tmp_path / "course", 1)
-    graded = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade", "99-nope")
+    graded = run(course, None, str(BIN / "python"), "-m", "grading", "grade", "99-nope")
     assert graded.returncode != 0 and "no assignment '99-nope'" in graded.stderr
     shutil.rmtree(course / "submitted")
-    graded = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade", ASSIGNMENT)
+    graded = run(course, None, str(BIN / "python"), "-m", "grading", "grade", ASSIGNMENT)
     assert graded.returncode != 0 and "no submissions of '01-telephone'" in graded.stderr
 
 
@@ -149,7 +247,7 @@ def test_shards_split_the_class_exactly_once(tmp_path):
     shards = run(course, None, str(BIN / "python"), "-c", code)
     assert shards.returncode == 0, shards.stderr
     assert sorted(eval(shards.stdout)) == sorted(kinds)
-    bad = run(course, None, str(BIN / "python"), "-m", "grading.batch", "grade", ASSIGNMENT,
+    bad = run(course, None, str(BIN / "python"), "-m", "grading", "grade", ASSIGNMENT,
               "--shard", "3/3")
     assert bad.returncode != 0 and "0 <= i < n" in bad.stderr
 

@@ -1,0 +1,187 @@
+"""The instructor's commands, one home for each step of a term (the Makefile's instructor
+targets are one line each calling these):
+
+    python -m grading release  01-telephone            check the source, regenerate exercises/
+    python -m grading collect  01-telephone f.zip      an LMS's zip into submitted/
+    python -m grading grade    01-telephone [--jobs n] autograde, feedback, grades.csv
+    python -m grading feedback 01-telephone            feedback/ for every graded student
+    python -m grading grades                           grades.csv and the LMS import files
+
+Every command exits 0 when all went well, 1 when some student or file needs attention
+(each is listed, with the reason, after everything else was done), 2 when it refused to
+start (the message says what to do).
+"""
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+
+from grading import state
+
+COURSE = state.COURSE
+
+
+def _assignment(name):
+    if not (COURSE / "solutions" / name).is_dir():
+        known = sorted(p.name for p in (COURSE / "solutions").iterdir() if p.is_dir()) \
+            if (COURSE / "solutions").is_dir() else []
+        raise SystemExit(f"no assignment '{name}': solutions/ holds {' '.join(known)}")
+    return name
+
+
+@contextlib.contextmanager
+def stderr_to(path):
+    """The kernels' and nbgrader's messages on stderr go to the log file, not the screen."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "a") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def release(args):
+    """Check that the source passes its own tests and can be judged, regenerate
+    exercises/<assignment>, record the release; name the grades it made stale."""
+    log = state.log_path(f"release-{args.assignment}", COURSE)
+    log.write_text(f"release {args.assignment}, {state.now()}\n")
+    with stderr_to(log):
+        return _release(args, log)
+
+
+def _release(args, log):
+    import glob
+
+    from nbgrader.validator import Validator
+
+    assignment = args.assignment
+    notebooks = sorted(glob.glob(str(COURSE / "solutions" / assignment / "*.ipynb")))
+    bad = [os.path.relpath(nb, COURSE) for nb in notebooks if Validator().validate(nb)]
+    if bad:
+        raise SystemExit("the source fails its own tests, nothing released: " + ", ".join(bad))
+    from grading.judge import reference
+    for notebook in notebooks:
+        try:
+            reference(notebook)
+        except Exception as error:
+            raise SystemExit(f"the grader cannot judge {os.path.relpath(notebook, COURSE)} "
+                             f"({type(error).__name__}: {error}): nothing released") from None
+    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
+    with open(log, "a") as output:
+        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"),
+                               "generate_assignment", assignment, "--force"], cwd=COURSE,
+                              env=env, stdout=output, stderr=subprocess.STDOUT)
+    if done.returncode:
+        sys.stdout.write(log.read_text()[-3000:])
+        raise SystemExit(f"nbgrader generate_assignment failed (above; all of it in "
+                         f"{os.path.relpath(log, COURSE)}): nothing released")
+    source = state.source_checksum(assignment, COURSE)
+    state.write(state.released_path(assignment, COURSE), {"source": source, "when": state.now()})
+    print(f"released exercises/{assignment}: commit it with its source")
+    stale = sorted(student for student, record in state.graded_records(assignment, COURSE).items()
+                   if record.get("source") != source and record.get("status") == "graded")
+    if stale:
+        print(f"{len(stale)} graded submission{'s' * (len(stale) != 1)} of {assignment} "
+              f"{'were' if len(stale) != 1 else 'was'} graded against an older source and "
+              f"{'are' if len(stale) != 1 else 'is'} now stale: {' '.join(stale)}\n"
+              f"regrade {'them' if len(stale) != 1 else 'it'} with `make grade A={assignment}` "
+              f"(it regrades only what changed)")
+    return 0
+
+
+def collect(args):
+    from grading.collect import collect as run
+
+    if not args.zip or not os.path.isfile(args.zip):
+        raise SystemExit(f"name the LMS's zip of submissions: make collect A={args.assignment} "
+                         f"ZIP=path/to/file.zip (not found: {args.zip or 'nothing given'})")
+    chosen, _, refused = run(COURSE, args.assignment, args.zip)
+    if not chosen:
+        print(f"nothing collected: no file in {args.zip} was a notebook of "
+              f"{args.assignment} named <student id>_<notebook> (see the instructor guide)")
+        return 1
+    return 1 if refused else 0
+
+
+def grade(args):
+    from grading import batch
+
+    rows = batch.grade(args.assignment, args.jobs, batch.parse_shard(args.shard),
+                       force=args.force, sandbox=args.sandbox, only=args.student,
+                       export=args.shard == "0/1" and not args.no_export)
+    trouble = [r for r in rows.values()
+               if r["status"] != "graded" or r.get("feedback") == "refused"]
+    return 1 if trouble and not args.students_may_fail else 0
+
+
+def feedback(args):
+    from grading import batch
+
+    return 1 if batch.feedback(args.assignment, args.jobs) else 0
+
+
+def grades(args):
+    from grading import batch, export
+
+    written = export.export(batch.db_url())
+    print(f"grades of every assignment: {', '.join(written)}")
+    return 0
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True, metavar="command")
+    one = commands.add_parser(
+        "release", help="check the source, regenerate exercises/, record the release")
+    one.add_argument("assignment", nargs="?", default="")
+    one.set_defaults(run=release)
+    one = commands.add_parser("collect", help="an LMS's zip of submissions into submitted/")
+    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("zip", nargs="?", default="")
+    one.set_defaults(run=collect)
+    one = commands.add_parser("grade", help="autograde, then feedback and grades.csv")
+    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("--jobs", type=int, default=1, help="processes at once (PostgreSQL)")
+    one.add_argument("--shard", default="0/1", help="i/n: grade the i-th of n shares "
+                     "(one machine or pod of n); grades.csv is then left to `grades`")
+    one.add_argument("--force", action="store_true",
+                     help="regrade every submission, changed or not (make grade FORCE=1)")
+    one.add_argument("--sandbox", choices=["on", "off"], default="on",
+                     help="off: grade without the sandbox (make grade SANDBOX=off)")
+    one.add_argument("--student", action="append", default=[],
+                     help="grade only this student (repeatable; make grade STUDENT=id)")
+    one.add_argument("--no-export", action="store_true", help="do not write grades.csv")
+    one.add_argument("--students-may-fail", action="store_true",
+                     help="exit 0 when only some students could not be graded (they are "
+                     "still listed): a cluster's shard has then done its job")
+    one.set_defaults(run=grade)
+    one = commands.add_parser("feedback", help="feedback/ for every graded student")
+    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("--jobs", type=int, default=1)
+    one.set_defaults(run=feedback)
+    one = commands.add_parser("grades", help="grades.csv and the Canvas and Moodle files")
+    one.set_defaults(run=grades)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        if hasattr(args, "assignment"):
+            if not args.assignment:
+                raise SystemExit(f"name the assignment: make {args.command} A=01-telephone "
+                                 f"(python -m grading {args.command} 01-telephone)")
+            _assignment(args.assignment)
+        return args.run(args)
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            return 2
+        raise

@@ -1,0 +1,154 @@
+"""Collect an LMS's zip of submissions into submitted/<student>/<assignment>/.
+
+Every file in the zip ends up in one of three lists: collected, replaced by a newer
+submission of the same student and notebook, or not collected (with the reason). The
+command exits non-zero, after collecting everything it could, when a file was not collected.
+
+How a file is read (the student-id rule, also in the instructor guide):
+
+1. Its name (case-insensitive) must end with one of the assignment's notebook names
+   (``exercises/<assignment>/*.ipynb``), optionally followed by an LMS re-submission suffix:
+   ``-1``, ``-2``, ... (Canvas) or `` (1)``, `` (2)``, ... (browsers, Blackboard); the higher
+   the number, the newer the file. Whatever comes before the notebook name, minus one ``_``
+   or space, names the student; when nothing does, the folder holding the file names them.
+2. That part is read with the first pattern that fits:
+
+   - Canvas: ``<name>_[late_]<user id>_<submission id>`` -> student id = Canvas user id
+     (digits); ``late`` marks the submission late.
+   - Moodle: ``<full name>_<participant id>_assignsubmission_file_`` -> student id = the
+     participant id (digits; Moodle's "Participant <n>" identifier of the assignment).
+   - Blackboard: ``<assignment>_<username>_attempt_<yyyy-mm-dd-hh-mm-ss>`` -> student id =
+     the username; the assignment part has no ``_``; the latest attempt is kept.
+   - otherwise ``<student id>`` itself (``alice``, ``jane_doe``, ``bob@uni.edu``).
+
+3. A student id is NFC-normalised and lower-cased, and holds only letters (any script),
+   digits and ``. _ - @ +``; anything else is not collected, with the reason.
+
+Of several files of one student for one notebook, the newest is kept (Blackboard's
+attempt time, then the re-submission number, then the time stored in the zip).
+"""
+
+import json
+import re
+import shutil
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+RESUBMISSION = r"(?:-(?P<dash>\d+)| ?\((?P<paren>\d+)\))?"
+CANVAS = re.compile(r"(?P<name>.+?)_(?:(?P<late>late)_)?(?P<id>\d+)_(?P<sub>\d+)", re.I)
+MOODLE = re.compile(r"(?P<name>.+)_(?P<id>\d+)_assignsubmission_[a-z]+_?", re.I)
+BLACKBOARD = re.compile(r"(?P<assignment>[^_]+)_(?P<id>.+)_attempt_"
+                        r"(?P<attempt>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)", re.I)
+STUDENT_ID = re.compile(r"[\w.@+-]+")
+
+
+class NotCollected(Exception):
+    """A file of the zip that is not collected; the message is the reason."""
+
+
+def notebooks_of(course, assignment):
+    """The notebook file names students hand in for the assignment (from its release)."""
+    names = sorted(p.name for p in (Path(course) / "exercises" / assignment).glob("*.ipynb"))
+    if not names:
+        raise SystemExit(f"exercises/{assignment}/ holds no notebook: run "
+                         f"`make release A={assignment}` first")
+    return names
+
+
+def read_name(member, notebooks):
+    """What a zip member's path says: a dict with student, notebook, lms, lms_id, name,
+    late and the sort key of its version; raises NotCollected with the reason."""
+    parts = [part for part in member.split("/") if part]
+    base = unicodedata.normalize("NFC", parts[-1])
+    stem, dot, extension = base.rpartition(".")
+    if extension.lower() != "ipynb" or not dot:
+        raise NotCollected("not a notebook (.ipynb)")
+    for notebook in notebooks:
+        pattern = rf"(?:(?P<prefix>.*?)[_ ])?{re.escape(notebook[:-len('.ipynb')])}" \
+                  + RESUBMISSION
+        found = re.fullmatch(pattern, stem, re.I)
+        if found:
+            break
+    else:
+        raise NotCollected(f"its name holds no notebook of the assignment "
+                           f"(expected {' or '.join(notebooks)}, after the student id)")
+    who = found["prefix"]
+    if not who:
+        if len(parts) < 2:
+            raise NotCollected("no student id: name it <student id>_" + notebook)
+        who = unicodedata.normalize("NFC", parts[-2])
+    resubmission = int(found["dash"] or found["paren"] or 0)
+    info = {"notebook": notebook, "late": False, "attempt": "", "resubmission": resubmission}
+    if match := CANVAS.fullmatch(who):
+        info.update(lms="canvas", lms_id=match["id"], name=match["name"],
+                    late=bool(match["late"]), student=match["id"])
+    elif match := MOODLE.fullmatch(who.rstrip("_") + "_"):
+        info.update(lms="moodle", lms_id=match["id"], name=match["name"],
+                    student=match["id"])
+    elif match := BLACKBOARD.fullmatch(who):
+        info.update(lms="blackboard", lms_id=match["id"], name=match["id"],
+                    attempt=match["attempt"], student=match["id"])
+    else:
+        info.update(lms="", lms_id=who, name=who, student=who)
+    student = info["student"].lower()
+    if not STUDENT_ID.fullmatch(student):
+        raise NotCollected(f"{info['student']!r} is not a student id (letters, digits and "
+                           f". _ - @ + only): rename the file <student id>_{notebook}")
+    info["student"] = student
+    return info
+
+
+def collect(course, assignment, zip_path, out=sys.stdout):
+    """Collect the zip into course/submitted/; return (collected, replaced, refused) where
+    refused is [(member, reason)]. Records what the LMS called each student in
+    grading-records/collected/<assignment>/<student>.json (for the LMS grade exports)."""
+    course = Path(course)
+    notebooks = notebooks_of(course, assignment)
+    chosen, refused, replaced = {}, [], []
+    with zipfile.ZipFile(zip_path) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        for member in members:
+            try:
+                info = read_name(member.filename, notebooks)
+            except NotCollected as why:
+                refused.append((member.filename, str(why)))
+                continue
+            info["file"] = member.filename
+            key = (info["student"], info["notebook"])
+            version = (info["attempt"], info["resubmission"], member.date_time)
+            info["version"] = version
+            if key in chosen:
+                older, newer = sorted([chosen[key], info], key=lambda i: i["version"])
+                replaced.append((older["file"], f"replaced by the newer {newer['file']}"))
+                chosen[key] = newer
+            else:
+                chosen[key] = info
+        for (student, notebook), info in sorted(chosen.items()):
+            target = course / "submitted" / student / assignment / notebook
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info["file"]) as source, open(target, "wb") as copy:
+                shutil.copyfileobj(source, copy)
+            record = course / "grading-records" / "collected" / assignment / f"{student}.json"
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(
+                {key: info[key] for key in ("lms", "lms_id", "name", "late", "file")},
+                ensure_ascii=False, indent=1), encoding="utf-8")
+    students = sorted({student for student, _ in chosen})
+    print(f"collecting {assignment} from {Path(zip_path).name}: {len(members)} files",
+          file=out)
+    for (student, notebook), info in sorted(chosen.items()):
+        late = ", late" if info["late"] else ""
+        lms = f" ({info['lms']}{late})" if info["lms"] or late else ""
+        print(f"  collected      {student:<20} {notebook}  <- {info['file']}{lms}", file=out)
+    for member, why in replaced:
+        print(f"  replaced       {member}: {why}", file=out)
+    for member, why in refused:
+        print(f"  NOT COLLECTED  {member}: {why}", file=out)
+    print(f"collected {len(chosen)} notebook{'s' * (len(chosen) != 1)} of {len(students)} "
+          f"student{'s' * (len(students) != 1)} from {Path(zip_path).name}"
+          f"{f'; {len(replaced)} older re-submissions replaced' if replaced else ''}"
+          f"{f'; {len(refused)} files NOT collected (listed above)' if refused else ''}",
+          file=out)
+    return chosen, replaced, refused
