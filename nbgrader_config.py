@@ -6,7 +6,8 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
 
-from grading.judge import JudgeChecks, RestoreMetadata, ScanFeedback
+from grading.judge import (JudgeChecks, RestoreMetadata, ScanFeedback, StripReferences,
+                           refuse_irregular_submissions)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -42,14 +43,27 @@ c.OverwriteCells.add_missing_cells = True
 
 # Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
 # The first two are GenerateFeedback's defaults, kept in their order. ScanFeedback (grading/)
-# comes last: a page that would still show a hidden-test or solution line is not written,
-# and generate_feedback fails.
+# comes last: a cell that would still show a hidden-test or solution line (decoded: HTML,
+# base64, hex) is redacted, and the page is written.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests,
                                     ScanFeedback]
 
+# Every page made of a notebook is sanitised: the feedback pages and formgrader's (which
+# builds its HTMLExporter from this config when the notebook server runs in this folder).
+# JudgeChecks has already dropped every text/html, JavaScript and SVG output of the graded
+# notebook; this also cleans the HTML in the student's markdown cells.
+c.HTMLExporter.sanitize_html = True
+
+# --- A submission is plain files only: a link, device, fifo or socket anywhere in
+# submitted/<student>/<assignment>/ (checked with lstat before nbgrader copies or reads any
+# of it) means that submission is not graded, with the reason in the log.
+refuse_irregular_submissions(Autograde)
+
 # --- Hidden checks are judged by the grader, not in the student's kernel (grading/judge.py).
-# JudgeChecks runs right after the notebook is executed and before the grades are saved; it
-# is inserted after whichever execution step the pipeline has (the sandbox may replace it).
+# StripReferences runs right before the notebook is executed: the kernel receives each test
+# cell's probe only (no expect=/judge=/accept=, no reference helper). JudgeChecks runs right
+# after it and before the grades are saved. Both are placed around whichever execution step
+# the pipeline has (the sandbox may replace it).
 _pipeline = list(c.Autograde.autograde_preprocessors
                  if "autograde_preprocessors" in c.Autograde
                  else Autograde.class_traits()["autograde_preprocessors"].default())
@@ -57,6 +71,8 @@ _executes = [i for i, step in enumerate(_pipeline)
              if isinstance(step, type) and issubclass(step, Execute)]
 if JudgeChecks not in _pipeline:
     _pipeline.insert(_executes[0] + 1, JudgeChecks)
+if StripReferences not in _pipeline:
+    _pipeline.insert(_executes[0], StripReferences)
 c.Autograde.autograde_preprocessors = _pipeline
 # Tampered cell metadata (a test cell made an answer cell, a grade flag removed) is put back
 # from solutions/ before nbgrader's own OverwriteCells checks the cells.
