@@ -35,7 +35,11 @@ c.Execute.timeout = 60
 # for it to exit by itself (about 0.7 s a notebook); the sandbox then kills what is left.
 c.Execute.shutdown_kernel = "immediate"
 # Minimal tracebacks: a failing hidden test must not quote its own source lines in the feedback.
-c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+# bplib is sealed in the grading kernel before any cell runs (bplib/testing.py's seal()): a
+# function a test switches off stays off for a copy of it or of its code, and bplib's files
+# cannot be loaded a second time.
+c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal",
+                             "--IPKernelApp.exec_lines=__import__('bplib.testing').testing.seal()"]
 
 # Restore and run test cells a student deleted; without this a deleted test never runs and
 # its points are lost, even for a correct answer.

@@ -9,6 +9,7 @@ test_sandbox.py; here the kernel may do anything a Python process can do to itse
 The first tests check the judge's pieces directly, in this process.
 """
 
+import base64
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from bplib import network
 from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
                       secret_lines, without_markers)
 from grading import judge, record
+from grading.leaks import leaks_in_decoded
 
 ASSIGNMENT = "01-telephone"
 FULL = 10
@@ -330,6 +332,117 @@ def test_a_test_cell_without_a_check_is_refused(tmp_path):
         judge.reference(path)
 
 
+# --- probes: what the student's kernel runs --------------------------------------------
+
+
+SOURCES = sorted((REPO / "solutions").glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[path.parent.name for path in SOURCES])
+def test_every_probe_runs_and_names_no_reference(source):
+    """What `make release` checks: each probe, against the solution, sends what the
+    reference accepts, and no check() keyword or reference-only name is left in it."""
+    assert judge.verify_probes(source) == []
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        if judge.is_test_cell(cell):
+            text, _ = judge.probe(cell.source)
+            for word in ("expect=", "judge=", "accept=", "hidden_autograd", "hidden_below",
+                         "hidden_test_accuracy", "hidden_reference_epoch",
+                         "hidden_smallest_good_rate", "hidden_in_window"):
+                assert word not in text, (cell.metadata["nbgrader"]["grade_id"], word)
+
+
+def test_the_probe_cuts_what_only_references_use():
+    source = """\
+from grading.record import check
+import autograd
+
+
+def hidden_reference(x):
+    return hidden_helper(x) * 2
+
+
+def hidden_helper(x):
+    return x
+
+
+def hidden_send(value, expected=None):
+    check(value, "m", expect=expected)
+
+
+hidden_rng = np.random.default_rng(1)
+hidden_x = hidden_rng.normal()
+hidden_kept = hidden_x * 1
+check(answer(hidden_x), "m", expect=lambda: hidden_reference(hidden_kept), rtol=0)
+hidden_send(answer(2.0), lambda: autograd.grad(hidden_reference)(2.0))
+check(answer(3.0), "m", judge=lambda v: v > 0)
+"""
+    text, removed = judge.probe(source)
+    assert removed == {"hidden_reference", "hidden_helper", "hidden_kept", "autograd"}
+    for name in removed | {"expect", "judge", "rtol", "expected()"}:
+        assert name not in text.replace("expected=None", ""), name
+    assert "hidden_rng.normal()" in text and "answer(hidden_x)" in text
+    assert "hidden_send(answer(2.0), None)" in text
+
+
+def write_notebook(path, cells):
+    notebook = nbformat.v4.new_notebook()
+    for index, (source, points) in enumerate(cells):
+        metadata = {"nbgrader": {"grade_id": f"cell-{index}", "grade": bool(points),
+                                 "solution": not points, "locked": bool(points),
+                                 **({"points": points} if points else {})}}
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata=metadata))
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_verify_probes_finds_a_probe_out_of_step(tmp_path):
+    """A reference that draws from the test's random generator: without it the probe
+    sends values for other inputs, and make release says so."""
+    path = write_notebook(tmp_path / "a.ipynb", [
+        ("import numpy as np\ndef double(x):\n    return 2 * x\n", 0),
+        ("### BEGIN HIDDEN TESTS\nfrom grading.record import check\n"
+         "hidden_rng = np.random.default_rng(3)\n"
+         "hidden_noise = hidden_rng.normal()\n"
+         "hidden_x = hidden_rng.normal()\n"
+         "check(double(hidden_x), 'm', expect=lambda: 2 * hidden_x + 0 * hidden_noise)\n"
+         "### END HIDDEN TESTS\n", 1)])
+    problems = judge.verify_probes(path)
+    assert problems and "fails" in problems[0], problems
+
+
+def test_constant_passable_cells_are_found(tmp_path):
+    path = write_notebook(tmp_path / "b.ipynb", [
+        ("def error():\n    return 1e-12\n", 0),
+        ("### BEGIN HIDDEN TESTS\nfrom grading.record import check\n"
+         "check(error(), 'm', judge=lambda v: type(v) is float and 0 <= v < 1e-7)\n"
+         "### END HIDDEN TESTS\n", 1)])
+    assert judge.constant_passable(path) == ["cell-1"]
+
+
+def test_irregular_submission(tmp_path):
+    top = tmp_path / "submitted"
+    folder = top / "alice" / "a1"
+    folder.mkdir(parents=True)
+    (folder / "a1.ipynb").write_text("{}")
+    (folder / "data").mkdir()
+    (folder / "data" / "x.csv").write_text("1,2")
+    assert judge.irregular_submission(folder, top) is None
+    (folder / "data" / "notes.txt").symlink_to("/dev/zero")
+    assert "symbolic link" in judge.irregular_submission(folder, top)
+    (folder / "data" / "notes.txt").unlink()
+    os.mkfifo(folder / "pipe")
+    assert "fifo" in judge.irregular_submission(folder, top)
+    (folder / "pipe").unlink()
+    # a linked student folder
+    (top / "bob").symlink_to(top / "alice")
+    assert "not a plain folder" in judge.irregular_submission(top / "bob" / "a1", top)
+    with open(folder / "big.bin", "wb") as big:
+        big.truncate(judge.MAX_SUBMISSION_BYTES + 1)
+    assert "larger than" in judge.irregular_submission(folder, top)
+
+
 # --- the adversarial batch ---------------------------------------------------------------
 
 WRONG = {
@@ -496,14 +609,17 @@ def meta(cell):
     return cell.metadata.get("nbgrader", {})
 
 
-def build(release, answers, answer_changes=None, before=None, after=None, change=None):
-    """A submission: the release with the answers (some replaced), code put before or
-    after an answer cell ({grade_id: code}), and any other change (a function)."""
+def build(release, answers, answer_changes=None, before=None, after=None, change=None,
+          stubs=False, files=None):
+    """A submission: the release with the answers (some replaced; stubs: the release's own
+    stubs), code put before or after an answer cell ({grade_id: code}), and any other
+    change (a function). files: made next to the notebook by the fixture."""
     notebook = nbformat.from_dict(release)
     for cell in notebook.cells:
         grade_id = meta(cell).get("grade_id")
         if meta(cell).get("solution"):
-            cell.source = (answer_changes or {}).get(grade_id, answers[grade_id])
+            if not stubs:
+                cell.source = (answer_changes or {}).get(grade_id, answers[grade_id])
             cell.source = (before or {}).get(grade_id, "") + cell.source
             cell.source += "\n" + (after or {}).get(grade_id, "")
     if change:
@@ -537,6 +653,103 @@ def make_test_cell_an_answer(notebook):
     cell.metadata["nbgrader"]["solution"] = True
     cell.source = "pass"
 
+
+# A generic cheat kit: asserts deleted, every check()'s value computed lazily so that a stub
+# that raises does not stop the cell, and a check() that sends what expect= gives, a
+# candidate that judge= accepts, or a solution variable accept= names. In the grading
+# kernel no check() has those any more: the kit has nothing to send.
+CHEAT_KIT = """\
+import ast
+import grading.record as kit_record
+from IPython.display import display
+
+
+class KitTransformer(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if getattr(node.func, "id", None) == "check" and node.args:
+            lazy = ast.Lambda(ast.arguments([], [], None, [], [], None, []), node.args[0])
+            node.args[0] = ast.Call(ast.Name("kit_try", ast.Load()), [lazy], [])
+        return node
+
+
+get_ipython().ast_transformers.append(KitTransformer())
+
+
+def kit_try(thunk):
+    try:
+        return thunk()
+    except Exception:
+        return None
+
+
+KIT_CANDIDATES = [0, 0.0, 1, 1.0, 0.5, -1.0, 1e-9, 1e9, True, False, None, [], {}]
+
+
+def kit_check(value, message=None, *, expect=None, judge=None, accept=None, **options):
+    if expect is not None:
+        value = kit_try(expect)
+    elif judge is not None:
+        value = next((c for c in KIT_CANDIDATES if kit_try(lambda: judge(c)) is True), value)
+    elif accept is not None:
+        value = globals().get(accept[0], value)
+    try:
+        data = {"value": kit_record.plain(value)}
+    except Exception:
+        data = {"value": None}
+    display({kit_record.MIME: data, "text/plain": ""}, raw=True)
+
+
+kit_record.check = kit_check
+"""
+
+
+def link(name, target):
+    """files=: a symbolic link next to the notebook (target: a function of the course)."""
+    def make(folder, course):
+        (folder / name).symlink_to(target(course))
+    return make
+
+
+def fifo(folder, course):
+    os.mkfifo(folder / "pipe")
+
+
+HTML_AND_JS = """\
+from IPython.display import HTML, Javascript, display
+
+display(HTML("<script>alert('bp-injected-html')</script><b id='bp-injected'>bold</b>"))
+display(Javascript("alert('bp-injected-js')"))
+display({"image/svg+xml": "<svg><script>alert('bp-injected-svg')</script></svg>",
+         "text/plain": "an svg"}, raw=True)
+"""
+ENCODED_HISTORY = """\
+import base64, codecs
+print(base64.b64encode("\\n".join(In).encode()).decode())
+print("\\n".join(In).encode().hex())
+print("<i>" + "</i><i>".join("\\n".join(In)) + "</i>")
+"""
+SCRATCH_COPY_MARK = "# my scratch copy of line_error, tried out on its own"
+
+
+def add_markdown_script(notebook):
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell(
+        "My notes <script>alert('bp-injected-markdown')</script><b>done</b>"))
+
+
+def add_scratch_copy(answers):
+    def change(notebook):
+        tests = graded_test_cells(notebook)
+        notebook.cells.insert(notebook.cells.index(tests[0]) + 1, nbformat.v4.new_code_cell(
+            SCRATCH_COPY_MARK + "\n" + answers + "\nprint(line_error([0.5, 0.5]))"))
+    return change
+
+
+MARKER_COMMENT = ("# ### END SOLUTION and ### BEGIN HIDDEN TESTS: "
+                  "my own note, not the instructor's\n")
 
 FIRST, LAST = "telephone-line-error", "telephone-central-gradient"
 ALL_WRONG = dict(WRONG)
@@ -583,8 +796,23 @@ CASES = {
                        lost("telephone-forward-count")),
     "suppressed-display": ({"before": {FIRST: NO_DISPLAY}}, 0),
     "print-history": ({"after": {LAST: HISTORY}}, FULL),
+    # issue 18
+    "cheat-kit": ({"before": {FIRST: CHEAT_KIT}, "stubs": True}, 0),
+    "link-to-solutions": ({"files": link("notes.txt", lambda course: course / "solutions"
+                                         / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")}, None),
+    "link-to-gradebook": ({"files": link("notes.txt", lambda course: course / "gradebook.db")},
+                          None),
+    "link-to-dev-zero": ({"files": link("data.bin", lambda course: "/dev/zero")}, None),
+    "fifo": ({"files": fifo}, None),
+    "html-and-js": ({"before": {FIRST: HTML_AND_JS}, "change": add_markdown_script}, FULL),
+    "large-output": ({"before": {FIRST: "print('x' * 3_000_000)\n"}}, FULL),
+    "encoded-history": ({"after": {LAST: ENCODED_HISTORY}}, FULL),
+    "scratch-copy": ({"change": "scratch"}, FULL),
+    "marker-in-comment": ({"before": {FIRST: MARKER_COMMENT}}, FULL),
+    "slow": ({"before": {FIRST: "import time\ntime.sleep(60)\n"}}, None),
     "zz-honest-last": ({}, FULL),
 }
+NOT_GRADED = {"link-to-solutions", "link-to-gradebook", "link-to-dev-zero", "fifo", "slow"}
 
 
 def nbgrader(course, *args):
@@ -607,7 +835,13 @@ def batch(tmp_path_factory):
     for student, (how, _) in CASES.items():
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
+        how = dict(how)
+        files = how.pop("files", None)
+        if how.get("change") == "scratch":
+            how["change"] = add_scratch_copy(answers[FIRST])
         nbformat.write(build(release, answers, **how), folder / name)
+        if files:
+            files(folder, course)
 
     # One honest submission alone first: what grading one submission costs.
     start = time.perf_counter()
@@ -635,7 +869,10 @@ def test_at_least_twenty_submissions():
 def test_each_submission_gets_what_it_deserves(batch, student):
     deserved = CASES[student][1]
     got = batch["scores"][student]
-    if deserved is None:  # the kernel died: no grade, or zero
+    if student in NOT_GRADED:  # refused, or killed: no grade, reported by name
+        assert got is None, got
+        assert student in batch["autograde"].stderr
+    elif deserved is None:  # the kernel died: no grade, or zero
         assert got in (None, (0, FULL)), batch["autograde"].stderr[-3000:]
     else:
         assert got == (deserved, FULL), batch["autograde"].stderr[-3000:]
@@ -645,7 +882,7 @@ def test_the_batch_completes(batch, record_property):
     # Kernels that died make autograde exit 1; everyone else is graded.
     assert batch["autograde"].returncode in (0, 1)
     graded = [student for student, score in batch["scores"].items() if score is not None]
-    assert len(graded) >= len(CASES) - 2
+    assert len(graded) >= len(CASES) - 2 - len(NOT_GRADED)
     honest = len(CASES) - 1  # the first honest one was graded alone before the batch
     print(f"\nautograde: {batch['seconds_alone']:.1f} s for one honest submission alone, "
           f"{batch['seconds_batch'] / honest:.1f} s per submission in the batch of {honest}")
@@ -657,13 +894,74 @@ def test_feedback_pages_hold_no_secret(batch):
     assert batch["feedback"].returncode == 0, batch["feedback"].stderr[-3000:]
     secrets = secret_lines(batch["source"])
     pages = sorted((batch["root"] / "feedback").rglob("*.html"))
-    # Every graded submission has a page: all but the two whose kernels died.
-    assert len(pages) == len(CASES) - 2
+    # Every graded submission has a page: all but the two whose kernels died and those
+    # not graded.
+    assert len(pages) == len(CASES) - 2 - len(NOT_GRADED)
     for page in pages:
         text = html_text(page)
         leaked = sorted(line for line in secrets["HIDDEN TESTS"] if line in text)
         assert not leaked, f"hidden tests in {page}: {leaked[:3]}"
+        raw = page.read_text()
+        # decoded too: base64, hex, a tag between characters
+        assert leaks_in_decoded(raw, secrets["HIDDEN TESTS"], markers=False) == set(), page
+        assert leaks_in_decoded(text, secrets["HIDDEN TESTS"], markers=False) == set(), page
     assert leaks_in(pages, secrets["HIDDEN TESTS"]) == []
+
+
+def page_of(batch, student):
+    return batch["root"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+
+
+def test_no_student_html_or_javascript_reaches_a_page(batch):
+    raw = page_of(batch, "html-and-js").read_text()
+    for injected in ("bp-injected-html", "bp-injected-js", "bp-injected-svg",
+                     "bp-injected-markdown", "id=\"bp-injected\"", "id='bp-injected'"):
+        assert injected not in raw, injected
+    autograded = nbformat.read(batch["root"] / "autograded" / "html-and-js" / ASSIGNMENT
+                               / f"{ASSIGNMENT}.ipynb", 4)
+    mimes = {mime for cell in autograded.cells for output in cell.get("outputs", [])
+             for mime in output.get("data", {})}
+    assert mimes <= set(judge.SHOWN_MIME), mimes
+
+
+def test_outputs_are_capped(batch):
+    page = page_of(batch, "large-output")
+    assert page.stat().st_size < 1_000_000
+    assert "larger than" in html_text(page)
+
+
+def test_nothing_printed_after_hidden_code_reaches_feedback(batch):
+    """The history printed (plain, base64, hex, tag-split) after the last test: not shown."""
+    page = html_text(page_of(batch, "encoded-history"))
+    assert "ran after the hidden tests" in page
+    graded = nbformat.read(batch["root"] / "autograded" / "encoded-history" / ASSIGNMENT
+                           / f"{ASSIGNMENT}.ipynb", 4)
+    tests = [index for index, cell in enumerate(graded.cells) if judge.is_test_cell(cell)]
+    for cell in graded.cells[tests[0] + 1:]:
+        if cell.cell_type == "code" and not judge.is_test_cell(cell):
+            assert [output.get("text") for output in cell.outputs] in (
+                [], [judge.AFTER_HIDDEN]), cell.outputs
+
+
+def test_the_students_own_cells_are_theirs(batch):
+    """An answer equal to the solution, a scratch copy of it and a marker in a comment are
+    shown as written: no page refused, no cell redacted."""
+    for student in ("00-honest-first", "scratch-copy", "marker-in-comment"):
+        page = html_text(page_of(batch, student))
+        assert "not shown: it would show" not in page and "this cell is not shown" not in page
+    assert SCRATCH_COPY_MARK in html_text(page_of(batch, "scratch-copy"))
+    assert "my own note, not the instructor" in html_text(page_of(batch, "marker-in-comment"))
+
+
+def test_irregular_submissions_are_not_graded_and_say_why(batch):
+    log = batch["autograde"].stderr
+    assert "notes.txt is a symbolic link" in log and "pipe is a fifo" in log
+    for student in ("link-to-solutions", "link-to-gradebook", "link-to-dev-zero", "fifo"):
+        assert not (batch["root"] / "autograded" / student).exists()
+
+
+def test_a_slow_submission_costs_its_budget_only(batch):
+    assert "slow" in batch["autograde"].stderr and "ran longer than" in batch["autograde"].stderr
 
 
 def test_feedback_of_test_cells_is_only_the_graders(batch):
@@ -681,16 +979,27 @@ def test_feedback_of_test_cells_is_only_the_graders(batch):
     assert "f should be called exactly twice per input" in page
 
 
-def test_feedback_refuses_a_page_with_a_secret(batch):
-    """A feedback page that would show a hidden-test line is not written: the command fails."""
+def test_feedback_redacts_a_cell_with_a_secret(batch):
+    """The second line of defence: a cell whose output would show a hidden-test line, even
+    encoded, or an instructor's cell that would, is redacted; the page is written."""
     course = batch["root"]
     autograded = course / "autograded" / "zz-honest-last" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     notebook = nbformat.read(autograded, as_version=4)
-    hidden = sorted(secret_lines(batch["source"])["HIDDEN TESTS"])[0]
-    notebook.cells[0].source += "\n" + hidden
+    hidden = sorted(secret_lines(batch["source"])["HIDDEN TESTS"])
+    encoded = base64.b64encode("\n".join(hidden[:3]).encode()).decode()
+    notebook.cells.insert(1, nbformat.v4.new_code_cell("print(secret)", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=encoded)]))
+    notebook.cells.insert(2, nbformat.v4.new_code_cell("show()", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=hidden[3].encode().hex())]))
+    instructors = next(cell for cell in notebook.cells if judge.is_test_cell(cell))
+    instructors.source += "\n" + hidden[4]
     nbformat.write(notebook, autograded)
     result = nbgrader(course, "generate_feedback", ASSIGNMENT, "--student", "zz-honest-last",
                       "--force")
-    assert result.returncode != 0
-    page = course / "feedback" / "zz-honest-last" / ASSIGNMENT / f"{ASSIGNMENT}.html"
-    assert not page.exists() or hidden not in html_text(page)
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = page_of(batch, "zz-honest-last")
+    raw = page.read_text()
+    assert leaks_in_decoded(raw, set(hidden), markers=False) == set()
+    assert encoded not in raw
+    assert "it would show a hidden test" in html_text(page)
+    assert "this cell is not shown" in html_text(page)
