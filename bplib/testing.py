@@ -33,7 +33,9 @@ SWITCHABLE = {
 
 
 def _switched_off(*args, **kwargs):
-    raise RuntimeError(MESSAGE)
+    # Its code runs as the switched-off function's, with that module's globals: no names.
+    raise RuntimeError("this bplib function does the work of the task being tested, so it "
+                       "is switched off while the test runs: write the task's code yourself")
 
 
 def _make_seal():
@@ -127,18 +129,28 @@ def _package_folder():
     return os.path.realpath(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _audit(folder):
+def _sealed_file(path, folder, stems):
+    """Whether path is the source or a compiled copy of a sealed module of bplib (other
+    bplib modules may still be imported for the first time after the seal)."""
+    try:
+        real = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    if real != folder and not real.startswith(folder + os.sep):
+        return False
+    return real == folder or os.path.basename(real).split(".")[0] in stems
+
+
+def _audit(folder, stems):
     def hook(event, args):
-        if event in ("open", "compile", "exec") and args and isinstance(
-                args[0], (str, bytes, os.PathLike)) and event != "exec":
-            path = args[0] if event == "open" else args[1] if len(args) > 1 else None
-            if isinstance(path, (str, bytes, os.PathLike)):
-                try:
-                    real = os.path.realpath(os.fsdecode(path))
-                except (TypeError, ValueError):
-                    return
-                if real == folder or real.startswith(folder + os.sep):
-                    raise PermissionError(f"bplib's files are sealed while grading: {real}")
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            if _sealed_file(args[0], folder, stems):
+                raise PermissionError(f"bplib's {os.path.basename(os.fsdecode(args[0]))} is "
+                                      "sealed while grading")
+        elif event == "compile" and len(args) > 1 and isinstance(
+                args[1], (str, bytes, os.PathLike)):
+            if _sealed_file(args[1], folder, stems):
+                raise PermissionError("bplib's files are sealed while grading")
         elif event == "object.__setattr__" and len(args) >= 2 and args[1] in (
                 "__code__", "__globals__", "__defaults__", "__kwdefaults__"):
             module = getattr(args[0], "__module__", None) or ""
@@ -167,5 +179,6 @@ def seal():
             function = getattr(owner, name.split(".")[-1], None)
             if type(function) is types.FunctionType and not function.__code__.co_freevars:
                 _install(f"{module_name}.{name}", function)
-    sys.addaudithook(_audit(_package_folder()))
+    stems = {module_name.rsplit(".", 1)[-1] for module_name in SWITCHABLE}
+    sys.addaudithook(_audit(_package_folder(), stems))
     _sealed.append(True)

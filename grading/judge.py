@@ -1,23 +1,30 @@
 """The grader's side of hidden checks: nbgrader preprocessors that run in the grader's process.
 
-`JudgeChecks` runs in `nbgrader autograde` right after the student's notebook is executed
-and before the grades are saved. For each test cell it
+A test cell has two parts: the probe (the inputs, the calls of the student's code and
+`check(value, message)`) and the reference (`expect=`, `judge=`, `accept=` and the
+`hidden_*` helpers only they use). The student's kernel receives only the probe:
+`StripReferences` rewrites each test cell with `probe()` right before nbgrader executes
+the notebook, and `verify_probes()` (run by `make release`) checks that each probe still
+runs against the solution and names no reference. `JudgeChecks` runs right after the
+student's notebook is executed and before the grades are saved. For each test cell it
 
 1. runs the instructor's notebook from solutions/ in the grader's own process (once per
-   batch), where every `check(...)` of the hidden tests collects the solution's value, the
-   message and the tolerance (grading.record);
+   batch), test cells whole, where every `check(...)` collects the solution's value, the
+   message and the tolerance or judge (grading.record);
 2. reads the records the student's kernel sent from that test cell: display outputs of one
    MIME type, parsed again as plain JSON, taken in order. A record carries a value and
    nothing else, so a forged record is only a claim of a value, judged like a real one;
    a missing, extra or garbled record fails the cell;
 3. replaces the cell's outputs with the verdict: nothing (pass) or one error carrying the
    first failed check's message (fail), which nbgrader's SaveAutoGrades then scores.
-   Nothing the student's code printed in a test cell survives.
+   Nothing the student's code printed in a test cell survives, nor its error message.
 
-Outputs of the other cells that quote a hidden-test line (a student's hook can copy test
-source into a later cell) are replaced by a note. `ScanFeedback` ends `nbgrader
-generate_feedback`: a page that would still show a hidden-test or solution line is not
-written and the command fails.
+Every other code cell from the first test cell with hidden code on shows a note instead
+of its outputs: the kernel had run hidden code by then. Before that, only text and images
+are kept, each output and all of them capped. `ScanFeedback` ends `nbgrader
+generate_feedback`, a second line of defence: a cell that would still show a hidden-test
+or solution line, even encoded, is redacted and the page is written. `irregular_submission`
+keeps links, devices, fifos and sockets out of grading altogether.
 """
 
 import ast

@@ -1003,3 +1003,179 @@ def test_feedback_redacts_a_cell_with_a_secret(batch):
     assert encoded not in raw
     assert "it would show a hidden test" in html_text(page)
     assert "this cell is not shown" in html_text(page)
+
+
+# --- every other assignment: the cheat kit and the bplib bypasses, between honest neighbours
+
+OTHERS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
+                if folder.is_dir() and folder.name != ASSIGNMENT and any(folder.glob("*.ipynb")))
+PER_NEURON = "04-per-neuron"
+BYPASSES = {
+    # a function rebuilt from the code object of bplib's own g_j, saved before the test
+    "neuron-g-terms": """\
+import types
+from bplib import neuron as bypass_neuron
+
+bypass_code = bypass_neuron.output_terms.__code__
+
+
+def g_terms(y_hat, y):
+    return types.FunctionType(bypass_code, bypass_neuron.__dict__)(y_hat, y, "squared")
+""",
+    # a second copy of bplib.neuron, loaded from its file
+    "neuron-e-terms": """\
+import importlib.util
+
+
+def e_terms(w, b, g):
+    spec = importlib.util.spec_from_file_location("bplib.bypass_copy",
+                                                  bypass_neuron.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    q, l = w.shape
+    net = {"v": np.zeros((1, q)), "gamma": np.zeros(q), "w": w, "theta": np.zeros(l)}
+    return copy.hidden_terms(net, b, g)
+""",
+}
+
+
+def points_of(source):
+    return {meta(cell)["grade_id"]: meta(cell)["points"] for cell in source.cells
+            if meta(cell).get("grade") and "points" in meta(cell)}
+
+
+@pytest.fixture(scope="module")
+def every_assignment(tmp_path_factory):
+    """One course with the four other assignments, graded and fed back by one nbgrader
+    run each ("*"): honest first and last, the cheat kit in between, and in 04 the two
+    bypasses of switched_off."""
+    course = tmp_path_factory.mktemp("every-assignment")
+    for assignment in OTHERS:
+        shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    generated = nbgrader(course, "generate_assignment", "*", "--force")
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    sources, students = {}, {}
+    for assignment in OTHERS:
+        name = f"{assignment}.ipynb"
+        source = nbformat.read(course / "solutions" / assignment / name, as_version=4)
+        release = nbformat.read(course / "exercises" / assignment / name, as_version=4)
+        answers = {meta(cell)["grade_id"]: without_markers(cell.source)
+                   for cell in source.cells if meta(cell).get("solution")}
+        first = next(meta(cell)["grade_id"] for cell in source.cells
+                     if meta(cell).get("solution") and cell.cell_type == "code")
+        cases = {"a-honest": {}, "cheat-kit": {"before": {first: CHEAT_KIT}, "stubs": True},
+                 "z-honest": {}}
+        if assignment == PER_NEURON:
+            cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
+        for student, how in cases.items():
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(build(release, answers, **how), folder / name)
+        sources[assignment], students[assignment] = source, list(cases)
+    start = time.perf_counter()
+    graded = nbgrader(course, "autograde", "*")
+    seconds = time.perf_counter() - start
+    feedback = nbgrader(course, "generate_feedback", "*", "--force")
+    return {"root": course, "sources": sources, "autograde": graded, "feedback": feedback,
+            "seconds": seconds,
+            "scores": {assignment: gradebook_scores(course, assignment, students[assignment])
+                       for assignment in OTHERS}}
+
+
+def test_the_cheat_kit_earns_nothing_on_any_assignment(every_assignment):
+    assert every_assignment["autograde"].returncode == 0, \
+        every_assignment["autograde"].stderr[-3000:]
+    for assignment in OTHERS:
+        scores = every_assignment["scores"][assignment]
+        full = sum(points_of(every_assignment["sources"][assignment]).values())
+        assert scores["a-honest"] == scores["z-honest"] == (full, full), (assignment, scores)
+        assert scores["cheat-kit"] == (0, full), (assignment, scores)
+
+
+def test_switched_off_holds_for_a_saved_code_object_and_a_second_copy(every_assignment):
+    points = points_of(every_assignment["sources"][PER_NEURON])
+    full = sum(points.values())
+    lost_points = points["neuron-g-terms-tests"] + points["neuron-e-terms-tests"]
+    assert every_assignment["scores"][PER_NEURON]["bypass-switched-off"] == (
+        full - lost_points, full)
+
+
+def test_no_page_of_any_assignment_leaks(every_assignment):
+    assert every_assignment["feedback"].returncode == 0, \
+        every_assignment["feedback"].stderr[-3000:]
+    hidden = set()
+    for source in every_assignment["sources"].values():
+        hidden |= secret_lines(source)["HIDDEN TESTS"]
+    pages = sorted((every_assignment["root"] / "feedback").rglob("*.html"))
+    assert len(pages) == 3 * len(OTHERS) + 1
+    for page in pages:
+        assert leaks_in_decoded(page.read_text(), hidden, markers=False) == set(), page
+        assert leaks_in_decoded(html_text(page), hidden, markers=False) == set(), page
+    print(f"\nautograde of {3 * len(OTHERS) + 1} submissions of {len(OTHERS)} assignments: "
+          f"{every_assignment['seconds']:.1f} s")
+
+
+SEAL_SCRIPT = """
+import importlib.util, types
+import numpy as np
+from bplib import neuron, testing
+
+y_hat, y = np.array([0.25, 0.6]), np.array([1.0, 0.0])
+right = neuron.output_terms(y_hat, y, "squared")
+saved = neuron.output_terms.__code__
+
+
+def copy_of_neuron():
+    spec = importlib.util.spec_from_file_location("bplib.copy", neuron.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    return copy
+
+
+def bypasses():
+    found = {}
+    with testing.switched_off(neuron.output_terms, neuron.hidden_terms):
+        for name, attempt in [
+                ("code", lambda: types.FunctionType(saved, neuron.__dict__)(y_hat, y, "squared")),
+                ("sealed code", lambda: types.FunctionType(
+                    neuron.output_terms.__code__, neuron.__dict__)(y_hat, y, "squared")),
+                ("copy", lambda: copy_of_neuron().output_terms(y_hat, y, "squared")),
+                ("set code", lambda: setattr(neuron.hidden_terms, "__code__", saved)),
+                ("call", lambda: neuron.output_terms(y_hat, y))]:
+            try:
+                attempt()
+                found[name] = "done"
+            except (RuntimeError, PermissionError) as error:
+                found[name] = type(error).__name__
+    return found
+
+
+before = bypasses()
+testing.seal()  # in the grading kernel: before the student's first cell
+saved = neuron.output_terms.__code__  # what a student's cell can save
+after = bypasses()
+print(before["code"], before["copy"], before["call"])
+print(after["code"], after["sealed code"], after["copy"], after["set code"], after["call"])
+print(np.allclose(neuron.output_terms(y_hat, y, "squared"), right))
+"""
+
+
+def test_seal_closes_the_bypasses_of_switched_off():
+    """Unsealed (a student's own Jupyter), a saved code object and a second copy of the
+    module escape switched_off; sealed (the grading kernel), neither does, the code of a
+    bplib function cannot be replaced, and the library still works outside the block."""
+    done = subprocess.run([str(BIN / "python"), "-c", SEAL_SCRIPT], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == [
+        "done done RuntimeError",
+        "RuntimeError RuntimeError PermissionError PermissionError RuntimeError", "True"]
+
+
+def test_after_the_seal_other_bplib_modules_still_import():
+    script = ("from bplib import testing\ntesting.seal()\nimport bplib.telephone, bplib.graph\n"
+              "print('imported')")
+    done = subprocess.run([str(BIN / "python"), "-c", script], capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip() == "imported", done.stderr
