@@ -4,10 +4,10 @@ import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
+from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
 
-from grading.judge import (JudgeChecks, RestoreMetadata, ScanFeedback, StripReferences,
-                           refuse_irregular_submissions)
+from grading.judge import (ClearInstructorsHiddenTests, JudgeChecks, RestoreMetadata,
+                           ScanFeedback, StripReferences, refuse_irregular_submissions)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -45,12 +45,13 @@ c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal",
 # its points are lost, even for a correct answer.
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
+# Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them
+# (from the instructor's cells: a marker in a student's comment is the student's text).
 # The first two are GenerateFeedback's defaults, kept in their order. ScanFeedback (grading/)
 # comes last: a cell that would still show a hidden-test or solution line (decoded: HTML,
 # base64, hex) is redacted, and the page is written.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests,
-                                    ScanFeedback]
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
+                                    ClearInstructorsHiddenTests, ScanFeedback]
 
 # Every page made of a notebook is sanitised: the feedback pages and formgrader's (which
 # builds its HTMLExporter from this config when the notebook server runs in this folder).

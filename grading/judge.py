@@ -43,7 +43,7 @@ import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from . import record
 from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
@@ -390,6 +390,17 @@ def students_own(cell):
     have). Every other cell was restored from the instructor's notebook."""
     meta = nbgrader_meta(cell)
     return bool(meta.get("solution")) or not meta.get("grade_id")
+
+
+class ClearInstructorsHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests for the instructor's cells only: a student's comment
+    that mentions a hidden-tests marker is the student's text (nbgrader's own would cut
+    the student's code after it, or fail the page)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if students_own(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
 
 REDACTED_SOURCE = "[this cell is not shown: it would show a hidden test or a solution]"
