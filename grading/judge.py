@@ -273,6 +273,20 @@ def shown_output(output):
     return output
 
 
+def defuse_students_cell(cell):
+    """A cell of the student's as a page may show it without running anything: no raw
+    HTML in markdown (every "<" escaped; nbgrader's feedback and formgrader templates do
+    not sanitise markdown themselves), no script: links, no raw cell passed to the page
+    verbatim, no tags put into the page's class attributes."""
+    if cell.cell_type == "markdown":
+        cell.source = re.sub(r"(?i)(java|vb)script\s*:", "blocked:",
+                             cell.source.replace("<", "&lt;"))
+    elif cell.cell_type == "raw":
+        for key in ("format", "raw_mimetype"):
+            cell.metadata.pop(key, None)
+    cell.metadata.pop("tags", None)
+
+
 def has_hidden_tests(source):
     return any(marker.group(1) == "BEGIN" and marker.group(2) == "HIDDEN TESTS"
                for marker in re.finditer(MARKER, source))
@@ -317,6 +331,8 @@ class JudgeChecks(NbGraderPreprocessor):
         hidden_ran = False
         total = 0
         for cell in nb.cells:
+            if cell.cell_type != "code" and students_own(cell):
+                defuse_students_cell(cell)
             if is_test_cell(cell):
                 grade_id = nbgrader_meta(cell).get("grade_id")
                 if grade_id not in checks:
@@ -434,6 +450,8 @@ class ScanFeedback(NbGraderPreprocessor):
                     json.dumps(nb.metadata[key]), hidden | solution):
                 del nb.metadata[key]
         for index, cell in enumerate(nb.cells):
+            if students_own(cell):
+                defuse_students_cell(cell)
             outputs = "\n".join(_output_text(output) for output in cell.get("outputs", []))
             found = leaks_in_decoded(outputs, in_outputs, markers=False)
             found |= {marker for marker in leaks_in_decoded(outputs, set())
