@@ -8,9 +8,11 @@ by the student's code and not by a call to the library.
 In the grading kernel the library is also sealed (`seal()`, run by the kernel at start-up,
 before any cell: nbgrader_config.py asks for it): every function a test cell may switch
 off gets a dispatching body that checks the switch, so a copy of the function or of its
-code taken by the student's code is switched off as well, and no Python code in the kernel
-may read bplib's source files again (a second copy of a module built from its file) or
-change a bplib function's code.
+code taken by the student's code is switched off as well; no Python code in the kernel may
+open the files of the modules that hold them again (a second copy of a module built from
+its file, or its .pyc) or change a bplib function's code. Not defended: introspection of
+the seal's closures, frames or the garbage collector, ctypes, and a child process (which
+imports an unsealed bplib).
 """
 
 import contextlib
