@@ -4,9 +4,10 @@ import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
+from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
 
-from grading.judge import JudgeChecks, RestoreMetadata, ScanFeedback
+from grading.judge import (ClearInstructorsHiddenTests, JudgeChecks, RestoreMetadata,
+                           ScanFeedback, StripReferences, refuse_irregular_submissions)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -34,22 +35,40 @@ c.Execute.timeout = 60
 # for it to exit by itself (about 0.7 s a notebook); the sandbox then kills what is left.
 c.Execute.shutdown_kernel = "immediate"
 # Minimal tracebacks: a failing hidden test must not quote its own source lines in the feedback.
-c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+# bplib is sealed in the grading kernel before any cell runs (bplib/testing.py's seal()): a
+# function a test switches off stays off for a copy of it or of its code, and bplib's files
+# cannot be loaded a second time.
+c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal",
+                             "--IPKernelApp.exec_lines=__import__('bplib.testing').testing.seal()"]
 
 # Restore and run test cells a student deleted; without this a deleted test never runs and
 # its points are lost, even for a correct answer.
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them.
+# Feedback goes back to students, and by default it shows the hidden tests verbatim: strip them
+# (from the instructor's cells: a marker in a student's comment is the student's text).
 # The first two are GenerateFeedback's defaults, kept in their order. ScanFeedback (grading/)
-# comes last: a page that would still show a hidden-test or solution line is not written,
-# and generate_feedback fails.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests,
-                                    ScanFeedback]
+# comes last: a cell that would still show a hidden-test or solution line (decoded: HTML,
+# base64, hex) is redacted, and the page is written.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
+                                    ClearInstructorsHiddenTests, ScanFeedback]
+
+# Every page made of a notebook is sanitised: the feedback pages and formgrader's (which
+# builds its HTMLExporter from this config when the notebook server runs in this folder).
+# JudgeChecks has already dropped every text/html, JavaScript and SVG output of the graded
+# notebook; this also cleans the HTML in the student's markdown cells.
+c.HTMLExporter.sanitize_html = True
+
+# --- A submission is plain files only: a link, device, fifo or socket anywhere in
+# submitted/<student>/<assignment>/ (checked with lstat before nbgrader copies or reads any
+# of it) means that submission is not graded, with the reason in the log.
+refuse_irregular_submissions(Autograde)
 
 # --- Hidden checks are judged by the grader, not in the student's kernel (grading/judge.py).
-# JudgeChecks runs right after the notebook is executed and before the grades are saved; it
-# is inserted after whichever execution step the pipeline has (the sandbox may replace it).
+# StripReferences runs right before the notebook is executed: the kernel receives each test
+# cell's probe only (no expect=/judge=/accept=, no reference helper). JudgeChecks runs right
+# after it and before the grades are saved. Both are placed around whichever execution step
+# the pipeline has (the sandbox may replace it).
 _pipeline = list(c.Autograde.autograde_preprocessors
                  if "autograde_preprocessors" in c.Autograde
                  else Autograde.class_traits()["autograde_preprocessors"].default())
@@ -57,6 +76,8 @@ _executes = [i for i, step in enumerate(_pipeline)
              if isinstance(step, type) and issubclass(step, Execute)]
 if JudgeChecks not in _pipeline:
     _pipeline.insert(_executes[0] + 1, JudgeChecks)
+if StripReferences not in _pipeline:
+    _pipeline.insert(_executes[0], StripReferences)
 c.Autograde.autograde_preprocessors = _pipeline
 # Tampered cell metadata (a test cell made an answer cell, a grade flag removed) is put back
 # from solutions/ before nbgrader's own OverwriteCells checks the cells.

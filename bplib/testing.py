@@ -4,15 +4,98 @@ Some tasks ask for a function that bplib also has, because the chapter needed it
 (chapter 4's loops are `neuron.output_terms`, chapter 3's layer is `layers.Linear`). A test
 cell switches those off while it calls the student's function, so that the task is passed
 by the student's code and not by a call to the library.
+
+In the grading kernel the library is also sealed (`seal()`, run by the kernel at start-up,
+before any cell: nbgrader_config.py asks for it): every function a test cell may switch
+off gets a dispatching body that checks the switch, so a copy of the function or of its
+code taken by the student's code is switched off as well; no Python code in the kernel may
+open the files of the modules that hold them again (a second copy of a module built from
+its file, or its .pyc) or change a bplib function's code. Not defended: introspection of
+the seal's closures, frames or the garbage collector, ctypes, and a child process (which
+imports an unsealed bplib).
 """
 
 import contextlib
+import functools
+import os
+import sys
 import types
+import warnings
+
+MESSAGE = ("this bplib function does the work of the task being tested, so it is switched "
+           "off while the test runs: write the task's code yourself")
+
+# Every function a test cell of an assignment switches off: module -> qualified names.
+SWITCHABLE = {
+    "bplib.layers": ("Linear.forward", "Linear.backward", "Linear.jvp", "Linear.vjp"),
+    "bplib.neuron": ("output_terms", "hidden_terms", "updates", "gradients", "step", "train"),
+    "bplib.network": ("backprop", "_backprop", "central_differences", "numerical_gradient",
+                      "train"),
+}
 
 
 def _switched_off(*args, **kwargs):
+    # Its code runs as the switched-off function's, with that module's globals: no names.
     raise RuntimeError("this bplib function does the work of the task being tested, so it "
                        "is switched off while the test runs: write the task's code yourself")
+
+
+def _make_seal():
+    """The seal's state lives in these closures only: no module attribute can switch a
+    function back on (a token from switching off is needed) or reach the originals."""
+    originals = {}  # key -> a copy of the function with its original code
+    off = {}  # key -> how many switched_off blocks hold it
+    tokens = {}  # id(token) -> (token, keys)
+
+    def dispatch(key, args, kwargs):
+        if off.get(key):
+            raise RuntimeError(MESSAGE)
+        return originals[key](*args, **kwargs)
+
+    def install(key, function):
+        original = types.FunctionType(function.__code__, function.__globals__,
+                                      function.__name__, function.__defaults__,
+                                      function.__closure__)
+        original.__kwdefaults__ = function.__kwdefaults__
+        original.__qualname__ = function.__qualname__
+        originals[key] = original
+        with warnings.catch_warnings():  # calling a str constant: it is replaced below
+            warnings.simplefilter("ignore")
+            code = compile("def dispatcher(*args, **kwargs):\n"
+                           "    return '__bp_dispatch__'(args, kwargs)\n", "<sealed bplib>",
+                           "exec")
+        body = next(const for const in code.co_consts if isinstance(const, types.CodeType))
+        slot = functools.partial(dispatch, key)
+        body = body.replace(co_consts=tuple(slot if const == "__bp_dispatch__" else const
+                                            for const in body.co_consts),
+                            co_name=function.__code__.co_name,
+                            co_qualname=function.__code__.co_qualname)
+        function.__code__ = body
+
+    def key_of(function):
+        for const in getattr(function, "__code__", types.SimpleNamespace(
+                co_consts=())).co_consts:
+            if isinstance(const, functools.partial) and const.func is dispatch:
+                return const.args[0]
+        return None
+
+    def switch_off(keys):
+        token = object()
+        for key in keys:
+            off[key] = off.get(key, 0) + 1
+        tokens[id(token)] = (token, keys)
+        return token
+
+    def switch_on(token):
+        _, keys = tokens.pop(id(token), (None, ()))
+        for key in keys:
+            off[key] -= 1
+
+    return install, key_of, switch_off, switch_on
+
+
+_install, _key_of, _switch_off, _switch_on = _make_seal()
+_sealed = []
 
 
 @contextlib.contextmanager
@@ -21,17 +104,83 @@ def switched_off(*functions):
 
     The function's code is swapped, not a name, so a copy of the function taken earlier
     (``from bplib.neuron import output_terms``) is switched off as well. Methods are given
-    as ``layers.Linear.forward``. Everything is restored when the block ends.
+    as ``layers.Linear.forward``. Everything is restored when the block ends. A sealed
+    function (see seal()) is switched by its dispatcher instead.
     """
-    saved = []
+    saved, keys = [], []
     for function in functions:
         if type(function) is not types.FunctionType or function.__code__.co_freevars:
             raise TypeError(f"switched_off takes plain functions, not {function!r}")
-        saved.append((function, function.__code__))
+        key = _key_of(function)
+        if key is not None:
+            keys.append(key)
+        else:
+            saved.append((function, function.__code__))
+    token = _switch_off(keys)
     try:
         for function, _ in saved:
             function.__code__ = _switched_off.__code__
         yield
     finally:
+        _switch_on(token)
         for function, code in saved:
             function.__code__ = code
+
+
+def _package_folder():
+    return os.path.realpath(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _sealed_file(path, folder, stems):
+    """Whether path is the source or a compiled copy of a sealed module of bplib (other
+    bplib modules may still be imported for the first time after the seal)."""
+    try:
+        real = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    if real != folder and not real.startswith(folder + os.sep):
+        return False
+    return real == folder or os.path.basename(real).split(".")[0] in stems
+
+
+def _audit(folder, stems):
+    def hook(event, args):
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            if _sealed_file(args[0], folder, stems):
+                raise PermissionError(f"bplib's {os.path.basename(os.fsdecode(args[0]))} is "
+                                      "sealed while grading")
+        elif event == "compile" and len(args) > 1 and isinstance(
+                args[1], (str, bytes, os.PathLike)):
+            if _sealed_file(args[1], folder, stems):
+                raise PermissionError("bplib's files are sealed while grading")
+        elif event == "object.__setattr__" and len(args) >= 2 and args[1] in (
+                "__code__", "__globals__", "__defaults__", "__kwdefaults__"):
+            module = getattr(args[0], "__module__", None) or ""
+            if module == "bplib" or str(module).startswith("bplib."):
+                raise PermissionError("bplib's functions are sealed while grading (a function "
+                                      "a test switches off must be in "
+                                      "bplib.testing.SWITCHABLE)")
+    return hook
+
+
+def seal():
+    """Seal bplib in this process (the grading kernel, before any student code): the
+    SWITCHABLE functions dispatch through the switch, bplib's files cannot be opened or
+    compiled again, and no bplib function's code can be replaced. Irreversible: an audit
+    hook (PEP 578) cannot be removed from Python code."""
+    if _sealed:
+        return
+    import importlib
+
+    for module_name, names in SWITCHABLE.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            owner = module
+            for part in name.split(".")[:-1]:
+                owner = getattr(owner, part)
+            function = getattr(owner, name.split(".")[-1], None)
+            if type(function) is types.FunctionType and not function.__code__.co_freevars:
+                _install(f"{module_name}.{name}", function)
+    stems = {module_name.rsplit(".", 1)[-1] for module_name in SWITCHABLE}
+    sys.addaudithook(_audit(_package_folder(), stems))
+    _sealed.append(True)

@@ -1,30 +1,41 @@
 """The grader's side of hidden checks: nbgrader preprocessors that run in the grader's process.
 
-`JudgeChecks` runs in `nbgrader autograde` right after the student's notebook is executed
-and before the grades are saved. For each test cell it
+A test cell has two parts: the probe (the inputs, the calls of the student's code and
+`check(value, message)`) and the reference (`expect=`, `judge=`, `accept=` and the
+`hidden_*` helpers only they use). The student's kernel receives only the probe:
+`StripReferences` rewrites each test cell with `probe()` right before nbgrader executes
+the notebook, and `verify_probes()` (run by `make release`) checks that each probe still
+runs against the solution and names no reference. `JudgeChecks` runs right after the
+student's notebook is executed and before the grades are saved. For each test cell it
 
 1. runs the instructor's notebook from solutions/ in the grader's own process (once per
-   batch), where every `check(...)` of the hidden tests collects the solution's value, the
-   message and the tolerance (grading.record);
+   batch), test cells whole, where every `check(...)` collects the solution's value, the
+   message and the tolerance or judge (grading.record);
 2. reads the records the student's kernel sent from that test cell: display outputs of one
    MIME type, parsed again as plain JSON, taken in order. A record carries a value and
    nothing else, so a forged record is only a claim of a value, judged like a real one;
    a missing, extra or garbled record fails the cell;
 3. replaces the cell's outputs with the verdict: nothing (pass) or one error carrying the
    first failed check's message (fail), which nbgrader's SaveAutoGrades then scores.
-   Nothing the student's code printed in a test cell survives.
+   Nothing the student's code printed in a test cell survives, nor its error message.
 
-Outputs of the other cells that quote a hidden-test line (a student's hook can copy test
-source into a later cell) are replaced by a note. `ScanFeedback` ends `nbgrader
-generate_feedback`: a page that would still show a hidden-test or solution line is not
-written and the command fails.
+Every other code cell from the first test cell with hidden code on shows a note instead
+of its outputs: the kernel had run hidden code by then. Before that, only text and images
+are kept, each output and all of them capped. `ScanFeedback` ends `nbgrader
+generate_feedback`, a second line of defence: a cell that would still show a hidden-test
+or solution line, even encoded, is redacted and the page is written. `irregular_submission`
+keeps links, devices, fifos and sockets out of grading altogether.
 """
 
+import ast
+import builtins
 import contextlib
 import io
 import json
 import math
 import os
+import re
+import stat
 from pathlib import Path
 
 import nbformat
@@ -32,10 +43,10 @@ import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from . import record
-from .leaks import leaks_in_text, secret_lines
+from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
 
 _references = {}  # (path, mtime) -> (checks by grade_id, secret lines): once per batch
 
@@ -49,42 +60,51 @@ def is_test_cell(cell):
     return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
+def _run(notebook, folder, name, probes=False):
+    """{grade_id: the checks its test cell collected} for a notebook run cell by cell in one
+    fresh namespace in this process, as the validator would, with check() collecting
+    instead of sending. probes: the test cells run as the student's kernel runs them."""
+    namespace = {"__name__": "__reference__"}
+    checks = {}
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        # as in the student's kernel during autograding: sliders draw nothing
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), \
+                _autograding():
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type != "code":
+                    continue
+                grade_id = nbgrader_meta(cell).get("grade_id", f"cell {index}")
+                collected = []
+                record.collector, record.namespace = collected, namespace
+                try:
+                    # IPython syntax (the bootstrap cell's %pip) as the kernel reads it
+                    code = (probe(cell.source)[0] if probes and is_test_cell(cell)
+                            else TransformerManager().transform_cell(cell.source))
+                    exec(compile(code, f"<{name}: {grade_id}>", "exec"), namespace)
+                finally:
+                    record.collector = record.namespace = None
+                if is_test_cell(cell):
+                    checks[grade_id] = collected
+    finally:
+        os.chdir(here)
+    return checks
+
+
 def reference(source_path):
     """({grade_id: [check, ...]}, secret lines) for an instructor notebook.
 
-    Runs every code cell of the notebook in one fresh namespace in this process, as the
-    validator would, with check() collecting instead of sending.
+    Runs every code cell of the notebook (test cells whole) in this process (_run).
     """
     source_path = Path(source_path).resolve()
     key = (source_path, source_path.stat().st_mtime_ns)
     if key not in _references:
         notebook = nbformat.read(source_path, as_version=4)
-        namespace = {"__name__": "__reference__"}
-        checks = {}
-        here = os.getcwd()
-        os.chdir(source_path.parent)
-        try:
-            # as in the student's kernel during autograding: sliders draw nothing
-            with contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()), \
-                    _autograding():
-                for index, cell in enumerate(notebook.cells):
-                    if cell.cell_type != "code":
-                        continue
-                    grade_id = nbgrader_meta(cell).get("grade_id", f"cell {index}")
-                    collected = []
-                    record.collector, record.namespace = collected, namespace
-                    try:
-                        # IPython syntax (the bootstrap cell's %pip) as the kernel reads it
-                        code = TransformerManager().transform_cell(cell.source)
-                        exec(compile(code, f"<{source_path.name}: {grade_id}>", "exec"),
-                             namespace)
-                    finally:
-                        record.collector = record.namespace = None
-                    if is_test_cell(cell):
-                        checks[grade_id] = [_expected(check) for check in collected]
-        finally:
-            os.chdir(here)
+        collected = _run(notebook, source_path.parent, source_path.name)
+        checks = {grade_id: [_expected(check) for check in found]
+                  for grade_id, found in collected.items()}
         undecided = sorted(grade_id for grade_id, found in checks.items() if not found)
         if undecided:
             raise ValueError(f"{source_path.name}: the test cell(s) {', '.join(undecided)} "
@@ -165,32 +185,39 @@ def _records(outputs):
     return found
 
 
-def _kernel_error(outputs, secrets):
-    """How the student's code stopped the test cell, if it did, without anything that
-    quotes a hidden test."""
+def _kernel_error(outputs):
+    """How the student's code stopped the test cell, if it did: the name of a built-in
+    exception, else "an error". The kernel wrote it after hidden code had run in it, so
+    nothing else of it is shown (its message could carry the hidden test, encoded)."""
     for output in outputs:
         if output.get("output_type") == "error":
-            name = str(output.get("ename", "an error"))[:80]
-            value = str(output.get("evalue", ""))[:300]
-            if leaks_in_text(name + value, secrets):
-                return "an error (its message is withheld: it quoted a hidden test)"
-            return f"{name}: {value}" if value else name
+            name = output.get("ename")
+            known = isinstance(name, str) and isinstance(
+                getattr(builtins, name, None), type) and issubclass(
+                getattr(builtins, name), BaseException)
+            return name if known else "an error"
     return None
 
 
-def verdict(outputs, checks, secrets):
+def verdict(outputs, checks, secrets=()):
     """None if every check passed, else the message to show."""
-    records = _records(outputs)
+    return judged_records(_records(outputs), checks, _kernel_error(outputs))
+
+
+def judged_records(records, checks, stopped=None):
+    """verdict() of the records a test cell sent, in order (stopped: how the cell stopped).
+
+    The message is the instructor's: nothing of the student's kernel is quoted (it ran
+    after hidden code), only the name of a built-in exception that stopped the cell."""
     for index, check in enumerate(checks):
         if index >= len(records):
-            stopped = _kernel_error(outputs, secrets)
             reason = f"the test stopped at {stopped}" if stopped else "the check did not run"
             return f"{check['message']} ({reason})"
         got = records[index]
         if type(got) is not dict or set(got) != {"value"}:
-            problem = got.get("unsupported") if type(got) is dict else None
-            return (f"{check['message']} (the value is {problem})"
-                    if type(problem) is str else check["message"])
+            unsupported = type(got) is dict and "unsupported" in got
+            return (f"{check['message']} (the value is not plain data: numbers, strings, "
+                    "lists or dicts)" if unsupported else check["message"])
         if "judge" in check:
             if not _judged(check["judge"], got["value"]):
                 return check["message"]
@@ -214,8 +241,84 @@ def _output_text(output):
     return "\n".join(parts)
 
 
+# What of a cell's outputs may reach a page (feedback, formgrader): text and images.
+# text/html, JavaScript, SVG (which can hold a script), widgets and markdown never do.
+SHOWN_MIME = ("text/plain", "image/png", "image/jpeg")
+# Caps: one output (as JSON) and all outputs of a graded notebook together.
+MAX_OUTPUT_CHARS = 100_000
+MAX_NOTEBOOK_OUTPUT_CHARS = 2_000_000
+AFTER_HIDDEN = ("[output not shown in feedback: this cell ran after the hidden tests "
+                "entered the kernel; run your notebook to see it]\n")
+
+
+def _note(text):
+    return new_output("stream", name="stdout", text=text)
+
+
+def shown_output(output):
+    """The output as a page may show it: only SHOWN_MIME data, within MAX_OUTPUT_CHARS."""
+    kind = output.get("output_type")
+    if kind in ("display_data", "execute_result"):
+        data = {mime: value for mime, value in output.get("data", {}).items()
+                if mime in SHOWN_MIME}
+        if not data:
+            return _note("[output not shown: only text and images are]\n")
+        output = new_output(kind, data=data, **(
+            {"execution_count": output.get("execution_count")} if kind == "execute_result"
+            else {}))
+    elif kind not in ("stream", "error"):
+        return _note("[output not shown: only text and images are]\n")
+    if len(json.dumps(output)) > MAX_OUTPUT_CHARS:
+        return _note(f"[output not shown: larger than {MAX_OUTPUT_CHARS} characters]\n")
+    return output
+
+
+def defuse_students_cell(cell):
+    """A cell of the student's as a page may show it without running anything: no raw
+    HTML in markdown (every "<" escaped; nbgrader's feedback and formgrader templates do
+    not sanitise markdown themselves), no script: links, no raw cell passed to the page
+    verbatim, no tags put into the page's class attributes."""
+    if cell.cell_type == "markdown":
+        cell.source = re.sub(r"(?i)(java|vb)script\s*:", "blocked:",
+                             cell.source.replace("<", "&lt;"))
+    elif cell.cell_type == "raw":
+        for key in ("format", "raw_mimetype"):
+            cell.metadata.pop(key, None)
+    cell.metadata.pop("tags", None)
+
+
+def has_hidden_tests(source):
+    return any(marker.group(1) == "BEGIN" and marker.group(2) == "HIDDEN TESTS"
+               for marker in re.finditer(MARKER, source))
+
+
+class StripReferences(NbGraderPreprocessor):
+    """Right before the student's notebook is executed: each test cell's source becomes its
+    probe (probe() above), so the kernel never receives a reference. JudgeChecks puts the
+    whole sources back once the kernel is done."""
+
+    def preprocess(self, nb, resources):
+        originals = {}
+        for index, cell in enumerate(nb.cells):
+            if is_test_cell(cell):
+                originals[index] = cell.source
+                try:
+                    cell.source = probe(cell.source)[0]
+                except SyntaxError:  # never an instructor's cell (make release checks)
+                    cell.source = "raise SyntaxError('this test cell could not be prepared')\n"
+        resources["bp_test_sources"] = originals
+        return nb, resources
+
+
 class JudgeChecks(NbGraderPreprocessor):
-    """Decide every test cell in the grader's process (see the module's docstring)."""
+    """Decide every test cell in the grader's process (see the module's docstring), and
+    keep of the kernel's outputs only what may reach a student:
+
+    - a test cell shows the grader's verdict only;
+    - every other code cell from the first test cell with hidden code on shows a note: it
+      ran in a kernel where hidden code had run, so whatever it printed may carry it;
+    - before that, only text and images, each output capped, all of them capped.
+    """
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -223,21 +326,38 @@ class JudgeChecks(NbGraderPreprocessor):
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         checks, secrets = reference(source)
+        for index, original in resources.pop("bp_test_sources", {}).items():
+            nb.cells[index].source = original
+        hidden_ran = False
+        total = 0
         for cell in nb.cells:
+            if cell.cell_type != "code" and students_own(cell):
+                defuse_students_cell(cell)
             if is_test_cell(cell):
                 grade_id = nbgrader_meta(cell).get("grade_id")
                 if grade_id not in checks:
                     message = "this test cell is not part of the assignment"
                 else:
-                    message = verdict(cell.outputs, checks[grade_id], secrets)
+                    message = verdict(cell.outputs, checks[grade_id])
                 cell.outputs = [] if message is None else [failure(message)]
                 cell.execution_count = None
+                hidden_ran = hidden_ran or has_hidden_tests(cell.source)
             elif cell.cell_type == "code":
+                if hidden_ran:
+                    cell.outputs = [_note(AFTER_HIDDEN)] if cell.outputs else []
+                    cell.execution_count = None
+                    continue
                 cell.outputs = [
-                    new_output("stream", name="stdout",
-                               text="[output removed by the grader: it quoted a hidden test]\n")
-                    if leaks_in_text(_output_text(output), secrets) else output
+                    _note("[output removed by the grader: it quoted a hidden test]\n")
+                    if leaks_in_text(_output_text(output), secrets) else shown_output(output)
                     for output in cell.outputs]
+                total += sum(len(json.dumps(output)) for output in cell.outputs)
+        if total > MAX_NOTEBOOK_OUTPUT_CHARS:
+            for cell in nb.cells:
+                if cell.cell_type == "code" and not is_test_cell(cell) and cell.outputs:
+                    cell.outputs = [_note(f"[outputs not shown: the notebook's outputs are "
+                                          f"larger than {MAX_NOTEBOOK_OUTPUT_CHARS} "
+                                          "characters]\n")]
         return nb, resources
 
 
@@ -280,10 +400,39 @@ class RestoreMetadata(NbGraderPreprocessor):
         return nb, resources
 
 
+def students_own(cell):
+    """Whether the cell's source is the student's: an answer cell, or a cell the student
+    added (RestoreMetadata removed any nbgrader metadata the instructor's notebook does not
+    have). Every other cell was restored from the instructor's notebook."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("solution")) or not meta.get("grade_id")
+
+
+class ClearInstructorsHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests for the instructor's cells only: a student's comment
+    that mentions a hidden-tests marker is the student's text (nbgrader's own would cut
+    the student's code after it, or fail the page)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if students_own(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+
+REDACTED_SOURCE = "[this cell is not shown: it would show a hidden test or a solution]"
+REDACTED_OUTPUT = "[output not shown: it would show a hidden test or a solution]\n"
+
+
 class ScanFeedback(NbGraderPreprocessor):
-    """Last step of generate_feedback: refuse a page that shows a hidden-test or solution
-    line of any assignment, or a region marker (the whole notebook's text is scanned,
-    sources, outputs and metadata, which is everything the page is made from)."""
+    """Last step of generate_feedback, a second line of defence: a cell that would still
+    show a hidden-test or solution line of any assignment is redacted, never the page.
+
+    Scanned on decoded text (leaks.decoded: HTML removed, base64 and hex blobs decoded):
+    the outputs of every cell, and the sources and metadata of the instructor's cells.
+    The student's own cells (students_own) are theirs: an answer that equals the
+    solution's code is no leak, and a marker in their comment is not a marker. A solution
+    line in an output counts only if the student's own cells do not hold it.
+    """
 
     def preprocess(self, nb, resources):
         coursedir = CourseDirectory(parent=self)
@@ -293,17 +442,331 @@ class ScanFeedback(NbGraderPreprocessor):
             lines = secret_lines(nbformat.read(source, as_version=4))
             hidden |= lines["HIDDEN TESTS"]
             solution |= lines["SOLUTION"]
-        leaks = leaks_in_text(json.dumps(nb.metadata), hidden | solution)
-        for cell in nb.cells:
+        own = "\n".join(cell.source for cell in nb.cells if students_own(cell))
+        in_outputs = hidden | {line for line in solution if line not in own}
+        student = resources.get("nbgrader", {}).get("student", "a student")
+        for key in list(nb.metadata):
+            if key not in ("kernelspec", "language_info", "nbgrader") and leaks_in_decoded(
+                    json.dumps(nb.metadata[key]), hidden | solution):
+                del nb.metadata[key]
+        for index, cell in enumerate(nb.cells):
+            if students_own(cell):
+                defuse_students_cell(cell)
             outputs = "\n".join(_output_text(output) for output in cell.get("outputs", []))
-            leaks |= leaks_in_text(json.dumps(cell.metadata) + outputs, hidden)
-            # A student's answer may well repeat a solution line; the rest of the page not.
-            mine = nbgrader_meta(cell).get("solution")
-            leaks |= leaks_in_text(cell.source, hidden if mine else hidden | solution)
-            if not mine:
-                leaks |= leaks_in_text(outputs, solution)
-        if leaks:
-            student = resources.get("nbgrader", {}).get("student", "a student")
-            raise RuntimeError(f"the feedback for {student} would show {len(leaks)} "
-                               "hidden-test or solution line(s): it is not written")
+            found = leaks_in_decoded(outputs, in_outputs, markers=False)
+            found |= {marker for marker in leaks_in_decoded(outputs, set())
+                      if marker not in own}
+            if found:
+                cell.outputs = [_note(REDACTED_OUTPUT)]
+                self.log.warning("feedback for %s: outputs of cell %d redacted (%d secret "
+                                 "line(s))", student, index, len(found))
+            if not students_own(cell) and leaks_in_decoded(
+                    cell.source + json.dumps(cell.metadata), hidden | solution):
+                cell.source = REDACTED_SOURCE
+                cell.metadata = {key: value for key, value in cell.metadata.items()
+                                 if key == "nbgrader"}
+                self.log.warning("feedback for %s: source of cell %d redacted", student,
+                                 index)
         return nb, resources
+
+
+# --- Probes: what of a test cell the student's kernel runs --------------------------------
+#
+# A test cell computes the student's values (the probe) and the expected ones (the
+# reference: expect=, judge=, accept= and the hidden_* helpers only they use). The grader
+# runs the whole cell against the solutions in its own process (reference() above); the
+# student's kernel runs only the probe: every keyword argument of every check() call is cut
+# out, then every definition, assignment or import whose name nothing left reads any more,
+# and every argument passed to a parameter of a cell's own function that the function no
+# longer reads (a helper that took an expected-value function), until nothing changes.
+# `make release` runs verify_probes(): each probe, run against the solution, must send
+# values the reference accepts, and no name the cut removed may be left in it.
+
+_STRIPPED = object()
+
+
+def _loaded_names(tree):
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store)}
+
+
+def _is_check(call):
+    function = call.func
+    return (isinstance(function, ast.Name) and function.id == "check") or (
+        isinstance(function, ast.Attribute) and function.attr == "check")
+
+
+def _bound_names(statement):
+    """The names a definition, a plain assignment or an import binds (None: other kinds
+    of statement, never removed)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = []
+        for target in targets:
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    names.append(node.id)
+                elif not isinstance(node, (ast.Tuple, ast.List, ast.Store, ast.Starred)):
+                    return None  # x.attr = ..., x[i] = ...: an effect, kept
+        return names
+    return None
+
+
+class _Cut(ast.NodeTransformer):
+    """One pass: remove the statements and arguments that only the reference needs."""
+
+    def __init__(self, dead, dead_parameters):
+        self.dead, self.dead_parameters, self.changed = dead, dead_parameters, False
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if _is_check(node) and node.keywords:
+            node.keywords, self.changed = [], True
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        for index, parameter in self.dead_parameters.get(name, ()):
+            if index is not None and index < len(node.args) and not (
+                    isinstance(node.args[index], ast.Constant)
+                    and node.args[index].value is None):
+                if not isinstance(node.args[index], ast.Starred):
+                    node.args[index], self.changed = ast.Constant(None), True
+            for keyword in node.keywords:
+                if keyword.arg == parameter and not (
+                        isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
+                    keyword.value, self.changed = ast.Constant(None), True
+        return node
+
+    def _body(self, statements):
+        kept = []
+        for statement in statements:
+            names = _bound_names(statement)
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                aliases = [alias for alias in statement.names
+                           if (alias.asname or alias.name.split(".")[0]) not in self.dead]
+                if len(aliases) != len(statement.names):
+                    self.changed = True
+                    if not aliases:
+                        continue
+                    statement.names = aliases
+            elif names and all(name in self.dead for name in names):
+                self.changed = True
+                continue
+            kept.append(self.visit(statement))
+        return kept or [ast.Pass()]
+
+    def generic_visit(self, node):
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list) and statements and isinstance(statements[0],
+                                                                         ast.stmt):
+                setattr(node, field, self._body(statements))
+        for handler in getattr(node, "handlers", []) or []:
+            handler.body = self._body(handler.body)
+        for field, value in ast.iter_fields(node):
+            if field in ("body", "orelse", "finalbody", "handlers"):
+                continue
+            if isinstance(value, list):
+                value[:] = [self.visit(item) if isinstance(item, ast.AST) else item
+                            for item in value]
+            elif isinstance(value, ast.AST):
+                setattr(node, field, self.visit(value))
+        return node
+
+
+def _parameters(function):
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    found = [(index, argument.arg) for index, argument in enumerate(positional)]
+    found += [(None, argument.arg) for argument in arguments.kwonlyargs]
+    return found
+
+
+def probe(source):
+    """(the probe of a test cell's source, the names cut out of it): see above."""
+    code = TransformerManager().transform_cell(source)
+    tree = ast.parse(code)
+    first_loads = _loaded_names(tree)
+    first_bodies = {}  # what each of the cell's functions read before the cut
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first_bodies.setdefault(function.name, set()).update(
+                _loaded_names(ast.Module(body=function.body, type_ignores=[])))
+    removed = set()
+    while True:
+        # Keywords of check() first, so that what only they read is seen as unread.
+        cutter = _Cut(set(), {})
+        tree = cutter.visit(tree)
+        loads = _loaded_names(tree)
+        dead = {name for statement in ast.walk(tree)
+                for name in (_bound_names(statement) or []) if name not in loads}
+        dead |= {(alias.asname or alias.name.split(".")[0])
+                 for statement in ast.walk(tree)
+                 if isinstance(statement, (ast.Import, ast.ImportFrom))
+                 for alias in statement.names} - loads
+        # Only what the test read before the cut: a name nothing ever read (an assignment
+        # the student's code may look up, say) is left alone.
+        dead &= first_loads
+        dead_parameters = {}
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inside = _loaded_names(ast.Module(body=function.body, type_ignores=[]))
+                before = first_bodies.get(function.name, set())
+                unused = [(index, name) for index, name in _parameters(function)
+                          if name not in inside and name in before]
+                if unused:
+                    dead_parameters[function.name] = unused
+        cutter = _Cut(dead, dead_parameters)
+        tree = cutter.visit(tree)
+        removed |= dead
+        if not cutter.changed:
+            break
+    return ast.unparse(tree) + "\n", removed - _loaded_names(tree)
+
+
+REFERENCE_KEYWORDS = ("expect", "judge", "accept")
+# Values a student's code can return without computing anything.
+CONSTANTS = (0, 0.0, 1, 1.0, -1.0, 0.5, True, False, None, "", [], {})
+
+
+def verify_probes(source_path):
+    """The problems of an instructor notebook's probes ([] when there are none), for
+    `make release`: each test cell's probe (what the student's kernel runs) must still run
+    against the solution and send values its reference accepts, and nothing the cut
+    removed (a reference name, a check()'s keyword argument) may be left in it."""
+    source_path = Path(source_path).resolve()
+    checks, _ = reference(source_path)
+    notebook = nbformat.read(source_path, as_version=4)
+    problems = []
+    for cell in notebook.cells:
+        if not is_test_cell(cell):
+            continue
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        try:
+            text, removed = probe(cell.source)
+        except SyntaxError as error:
+            problems.append(f"{grade_id}: the test cell is not Python: {error}")
+            continue
+        tree = ast.parse(text)
+        if any(isinstance(node, ast.Call) and _is_check(node) and node.keywords
+               for node in ast.walk(tree)):
+            problems.append(f"{grade_id}: a check() in the probe still has keyword arguments")
+        words = _loaded_names(tree) | {
+            name for node in ast.walk(tree) for name in (_bound_names(node) or [])}
+        words |= {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                  if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+        words |= {word for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                  for word in re.findall(r"[A-Za-z_]\w*", node.value)}
+        if removed & words:
+            problems.append(f"{grade_id}: the probe still names what only the reference "
+                            f"uses: {', '.join(sorted(removed & words))}")
+    try:
+        sent = _run(notebook, source_path.parent, source_path.name, probes=True)
+    except Exception as error:  # noqa: BLE001 - reported, with its cause
+        return problems + [f"the probes do not run against the solution: "
+                           f"{type(error).__name__}: {error}"]
+    for grade_id, cell_checks in checks.items():
+        records = [{"value": check["value"]} for check in sent.get(grade_id, [])]
+        message = judged_records(records, cell_checks)
+        if message is not None:
+            problems.append(f"{grade_id}: its probe, run against the solution, fails: "
+                            f"{message}")
+    return problems
+
+
+def constant_passable(source_path):
+    """The test cells with a judge= check in which every check passes some constant
+    (CONSTANTS): a student who returns constants (per check) would earn their points.
+    Such a cell needs a check that only a computed value passes (an expect= on another
+    input, say)."""
+    checks, _ = reference(source_path)
+    weak = []
+    for grade_id, cell_checks in checks.items():
+        if any("judge" in check for check in cell_checks) and all(
+                any(judged_records([{"value": value}], [check]) is None
+                    for value in CONSTANTS) for check in cell_checks):
+            weak.append(grade_id)
+    return weak
+
+
+# --- A submission is plain files only -------------------------------------------------------
+
+MAX_SUBMISSION_BYTES = 50 * 1024 * 1024  # all files of one student's assignment together
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+class IrregularSubmission(Exception):
+    """A submission that is not graded: its reason is the message."""
+
+
+def irregular_submission(folder, top=None):
+    """Why the submission folder must not be graded (None: it may). Checked with lstat,
+    never following a link: the folder and every folder from `top` (the course's
+    submitted/) down to it must be real folders, and everything inside plain files and
+    folders, under the size limits."""
+    folder = Path(os.path.abspath(folder))
+    chain = [folder]
+    if top is not None:
+        top = Path(os.path.abspath(top))
+        chain = [parent for parent in folder.parents if parent == top or top in parent.parents]
+        chain = [*reversed(chain), folder]
+    for path in chain:
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return f"{path} does not exist"
+        if not stat.S_ISDIR(mode):
+            return f"{path} is not a plain folder ({_kind(mode)})"
+    total = 0
+    for parent, folders, files in os.walk(folder, followlinks=False):
+        for name in folders + files:
+            path = os.path.join(parent, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                return f"{os.path.relpath(path, folder)} is a {_kind(mode)}, not a plain file"
+            size = os.lstat(path).st_size
+            total += size
+            if name.endswith(".ipynb") and size > MAX_NOTEBOOK_BYTES:
+                return (f"{os.path.relpath(path, folder)} is larger than "
+                        f"{MAX_NOTEBOOK_BYTES // 2**20} MB")
+    if total > MAX_SUBMISSION_BYTES:
+        return f"the files are larger than {MAX_SUBMISSION_BYTES // 2**20} MB together"
+    return None
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISLNK, "symbolic link"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "fifo"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISREG, "file")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def refuse_irregular_submissions(autograde_class):
+    """Make autograde_class (nbgrader's Autograde) check every submission with
+    irregular_submission() before it copies or reads anything of it: an irregular one is
+    not graded, with the reason in the log (nbgrader reports it and grades the others).
+    nbgrader_config.py calls this, so it holds however autograde is started."""
+    if getattr(autograde_class.init_destination, "_bp_checked", False):
+        return
+
+    original = autograde_class.init_destination
+
+    def init_destination(self, assignment_id, student_id):
+        if self._sanitizing:
+            folder = self._format_source(assignment_id, student_id)
+            top = self.coursedir.format_path(self.coursedir.submitted_directory, ".", ".")
+            reason = irregular_submission(folder, top)
+            if reason:
+                message = (f"submission of {student_id} for {assignment_id} NOT GRADED: "
+                           f"{reason}")
+                self.log.error(message)
+                raise IrregularSubmission(message)
+        return original(self, assignment_id, student_id)
+
+    init_destination._bp_checked = True
+    autograde_class.init_destination = init_destination

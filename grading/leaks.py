@@ -4,6 +4,7 @@ Used by the tests (the release, the book, the feedback) and by the grader (feedb
 outputs of graded notebooks): one definition of a secret for both.
 """
 
+import base64
 import html
 import re
 from pathlib import Path
@@ -57,6 +58,73 @@ def leaks_in_text(text, secrets):
     """The secret lines and region markers found in a text."""
     found = {secret for secret in secrets if secret in text}
     return found | {marker.group(0) for marker in re.finditer(MARKER, text)}
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
+MAX_DECODED = 4_000_000  # characters of decoded text scanned for one text
+
+
+def _blobs(text):
+    """The texts that base64 or hex blobs in text decode to (whitespace inside a blob, as
+    base64 writes it in lines, ignored)."""
+    squeezed = re.sub(r"\s+", "", text)
+    found = []
+    for match in BASE64.finditer(squeezed):
+        blob = match.group(0).replace("-", "+").replace("_", "/").rstrip("=")
+        for start in range(4):  # a blob glued to a word before it
+            part = blob[start:]
+            if len(part) % 4 == 1:  # a stray character at the end
+                part = part[:-1]
+            try:
+                found.append(base64.b64decode(part + "=" * (-len(part) % 4),
+                                              validate=True).decode("utf-8", "replace"))
+            except ValueError:
+                pass
+    for match in HEX.finditer(squeezed):
+        for start in range(2):
+            part = match.group(0)[start:]
+            found.append(bytes.fromhex(part[: len(part) - len(part) % 2]).decode(
+                "utf-8", "replace"))
+    return found
+
+
+def decoded(text):
+    """text, and what a reader or a decoder makes of it: HTML tags and entities and
+    terminal colour codes removed, base64 and hex blobs decoded (twice nested at most)."""
+    texts = [text]
+    plain = html.unescape(re.sub(r"<[^>]*>", "", ANSI.sub("", text)))
+    texts.append(plain)
+    for layer in range(2):
+        new = [blob for source in texts[-2 if layer == 0 else -1:] for blob in _blobs(source)]
+        new = [blob for blob in new if sum(c.isprintable() or c.isspace() for c in blob)
+               > 0.8 * len(blob)]
+        if not new:
+            break
+        texts.append("\n".join(new))
+    total, kept = 0, []
+    for part in texts:
+        total += len(part)
+        if total > MAX_DECODED:
+            break
+        kept.append(part)
+    return kept
+
+
+def leaks_in_decoded(text, secrets, markers=True):
+    """leaks_in_text on every decoding of text (decoded), also with all whitespace
+    removed (a line split over several lines, or spaced out). markers=False: secret
+    lines only."""
+    squeezed = {re.sub(r"\s+", "", secret): secret for secret in secrets}
+    found = set()
+    for part in decoded(text):
+        found |= {secret for secret in secrets if secret in part}
+        flat = re.sub(r"\s+", "", part)
+        found |= {secret for short, secret in squeezed.items() if short and short in flat}
+        if markers:
+            found |= {marker.group(0) for marker in re.finditer(MARKER, part)}
+    return found
 
 
 def notebook_text(path):

@@ -1,11 +1,14 @@
 """The check API of hidden tests: evaluate, hand back plain data, never judge.
 
-A hidden test calls `check(value, message, ...)` once per thing it checks. In the student's
-kernel, `check` only sends `value`, converted to plain JSON data, as a display output of the
-test cell; the message and the options are not used there. The grader runs the same test
-code again in its own process against the solutions, and compares (see grading/judge.py).
-So nothing in the student's process decides a hidden check: whatever the student patches
-there can only change the values sent, and a value is judged like any other answer.
+A hidden test calls `check(value, message, ...)` once per thing it checks. The student's
+kernel runs the test cell's probe only (grading/judge.py's probe()): every keyword argument
+of every check() is cut out before the kernel receives the cell, and with them whatever
+only they used, so `expect=`, `judge=`, `accept=` and the reference helpers never exist
+there. In the kernel `check` sends `value`, converted to plain JSON data, as a display
+output of the test cell, and nothing else. The grader runs the whole test code in its own
+process against the solutions, and compares (see grading/judge.py). So nothing in the
+student's process decides a hidden check: whatever the student patches there can only
+change the values sent, and a value is judged like any other answer.
 """
 
 import numpy as np
@@ -61,17 +64,20 @@ def check(value, message, *, rtol=1e-9, atol=1e-12, expect=None, accept=None, ju
 
     message: what the student reads when the check fails.
     rtol, atol: tolerance for floats (ints, strings and bools must match exactly).
-    expect: a function of no arguments, called only in the grader's process, whose result
-        replaces the solution's value (autograd's gradient, say).
+    expect: a function of no arguments, called only in the grader's process (the kernel
+        never receives it), whose result replaces the solution's value (autograd's
+        gradient, say).
     accept: names of variables set by the solution cells whose values are all accepted (a
-        question with more than one right answer). Never write an answer itself into a
-        hidden test: the student's kernel runs that code and can read it.
+        question with more than one right answer). Never write an answer itself outside a
+        keyword argument of check(): the student's kernel runs the rest of the test.
     judge: a function of the student's value (as plain data: lists, not arrays), called
         only in the grader's process, that returns True when the value is right: for a
         range of right answers, or a property (an accuracy, a bound) that the grader
         computes itself with its own numpy and bplib. The solution's value must pass it.
         Send the value, never a comparison made in the student's kernel: an object of the
-        student's can make `x < 1e-8` come out True.
+        student's can make `x < 1e-8` come out True. A judge a constant passes (0.0 for
+        "below 1e-7") needs another check in the cell that only a computed value passes
+        (grading.judge.constant_passable finds cells without one).
     """
     if collector is not None:
         # Plain data at once: the test may change an array after it was checked.

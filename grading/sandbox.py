@@ -19,11 +19,15 @@ notebook it:
   folders of `bplib` and `grading` (installed in editable mode); never the course folder
   itself (solutions/, gradebook.db, submitted/, autograded/), nor the instructor's home;
 - talks to the kernel over ZeroMQ `ipc` sockets in a private directory bound into the
-  sandbox, since the kernel has no network, not even loopback to the host;
+  sandbox, since the kernel has no network, not even loopback to the host; that directory
+  is a 1 MB tmpfs mounted for this kernel alone: nothing of the host's disk is writable
+  from the sandbox;
 - drops to the fresh uid with `setpriv` (no groups, no capabilities, no new privileges) and
   sets resource limits with `prlimit`: address space (memory), processes (fork storms),
   CPU seconds, file size and no core dumps;
-- kills the kernel when the whole notebook exceeds `wall_seconds`: nbgrader's
+- kills the kernel when the whole notebook exceeds its assignment's wall budget
+  (WALL_BUDGET, about ten times an honest notebook's cost; `wall_seconds` for an assignment
+  the table does not name): nbgrader's
   `Execute.timeout` only bounds each cell, so many slow cells could otherwise cost that
   timeout many times over. The submission then fails like a crashed kernel: no score, and
   `nbgrader autograde` reports it and grades the others;
@@ -69,6 +73,22 @@ KERNEL_PACKAGES = ("bplib", "grading")
 # The grader's environment variables the kernel keeps (others may hold the instructor's
 # secrets).
 KEPT_ENV = ("LANG", "LC_", "TZ", "NBGRADER_", "JPY_", "PYDEVD_")
+# Seconds of wall clock a whole notebook may take, kernel start included, per assignment:
+# about ten times what an honest notebook costs with the sandbox on (2 to 3 s on an idle
+# 2-core machine, kernel start included; `make bench-grading`), so that a loaded machine
+# does not cut an honest student short. Assignment 5 allows train_digits 20 s, which its
+# test calls twice. check_wall_budget() compares an entry with a measured honest run.
+WALL_BUDGET = {
+    "01-telephone": 30,
+    "02-chain-rule-graphs": 30,
+    "03-composite": 30,
+    "04-per-neuron": 30,
+    "05-full-algorithm": 90,
+}
+# The budget must leave this many honest runs' time (a loaded machine), and not more than
+# the larger factor (a budget that large lets a slow submission cost the class too much).
+BUDGET_FACTORS = (5, 30)
+RUN_TMPFS_SIZE = "1m"  # the socket folder: sockets and the connection file only
 LOST = ("student code runs as {user}, in the submission's folder, with every file {user} "
         "can read or write (solutions/, gradebook.db, other students' work) and with the "
         "network; only the memory, CPU and wall-clock limits apply")
@@ -88,6 +108,64 @@ def unavailable_reason():
     if probe.returncode != 0:
         return f"bwrap cannot create namespaces here: {probe.stderr.strip()}"
     return None
+
+
+def wall_budget(assignment, ceiling=None):
+    """The wall-clock seconds a notebook of `assignment` may take: its WALL_BUDGET entry,
+    at most `ceiling` (SandboxedKernelManager.wall_seconds), which is also the budget of
+    an assignment the table does not name."""
+    budget = WALL_BUDGET.get(assignment, ceiling)
+    return budget if ceiling is None or budget is None else min(budget, ceiling)
+
+
+def check_wall_budget(assignment, honest_seconds):
+    """None if the assignment's budget fits an honest notebook's measured wall time
+    (BUDGET_FACTORS times it), else the problem, for `make release`."""
+    budget = WALL_BUDGET.get(assignment)
+    if budget is None:
+        return f"{assignment} has no wall budget in grading/sandbox.py's WALL_BUDGET"
+    low, high = BUDGET_FACTORS
+    if budget < low * honest_seconds:
+        return (f"{assignment}: the wall budget {budget} s is less than {low} times an honest "
+                f"run ({honest_seconds:.1f} s): raise it in WALL_BUDGET")
+    if budget > high * honest_seconds:
+        return (f"{assignment}: the wall budget {budget} s is more than {high} times an honest "
+                f"run ({honest_seconds:.1f} s): lower it in WALL_BUDGET")
+    return None
+
+
+def honest_seconds(notebook_path, timeout=600):
+    """The wall time of one run of an instructor notebook in a fresh kernel (nbclient, in
+    its folder, NBGRADER_EXECUTION=autograde as when grading): what check_wall_budget()
+    takes as the honest cost."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde")
+    client = nbclient.NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": os.path.dirname(os.path.abspath(notebook_path))}})
+    start = time.perf_counter()
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return time.perf_counter() - start
+
+
+def mount_tmpfs(folder, uid, size=RUN_TMPFS_SIZE):
+    """Mount a small tmpfs owned by uid on folder (root only)."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o",
+                    f"size={size},mode=0700,uid={uid},gid={uid},nosuid,nodev,noexec",
+                    "tmpfs", folder], check=True, capture_output=True)
+
+
+def unmount(folder):
+    subprocess.run(["umount", "-l", folder], capture_output=True)
 
 
 def uid_of_process(pid):
@@ -200,6 +278,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                    help="False runs kernels unisolated (with a warning).")
 
     _scratch = _uid = _timer = None
+    _wall = 0
 
     @default("shutdown_wait_time")
     def _short_shutdown_wait(self):
@@ -222,7 +301,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._scratch = tempfile.mkdtemp(prefix="bp-sandbox-")
             run = os.path.join(self._scratch, "run")
             os.mkdir(run, 0o700)
-            os.chown(run, self._uid, self._uid)
+            mount_tmpfs(run, self._uid)
             if workdir:
                 readable_copy(workdir, os.path.join(self._scratch, "work"))
             # ZeroMQ over unix sockets the kernel creates in its own directory.
@@ -239,10 +318,13 @@ class SandboxedKernelManager(AsyncKernelManager):
             kw["independent"] = True
             self.log.info("Grading sandbox: the kernel for %s runs as uid %d, no network, "
                           "%d MB, %d processes, %d s.", workdir, self._uid, self.memory_mb,
-                          self.max_processes, self.wall_seconds)
+                          self.max_processes, wall_budget(os.path.basename(
+                              os.path.normpath(workdir or ".")), self.wall_seconds))
         else:
             cmd = self._limits() + cmd
-        self._timer = threading.Timer(self.wall_seconds, self._time_out, args=[workdir])
+        self._wall = wall_budget(os.path.basename(os.path.normpath(workdir or ".")),
+                                 self.wall_seconds)
+        self._timer = threading.Timer(self._wall, self._time_out, args=[workdir])
         self._timer.daemon = True
         self._timer.start()
         return cmd, kw
@@ -311,7 +393,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def _time_out(self, workdir):
         self.log.error("Grading sandbox: %s ran longer than %d s; its kernel is killed.",
-                       workdir, self.wall_seconds)
+                       workdir, self._wall)
         self._kill_everything()
 
     def _kill_everything(self):
@@ -342,6 +424,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._timer.cancel()
         self._kill_everything()
         if self._scratch:
+            unmount(os.path.join(self._scratch, "run"))
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._scratch = self._uid = self._timer = None
 

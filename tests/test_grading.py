@@ -9,6 +9,7 @@ test_sandbox.py; here the kernel may do anything a Python process can do to itse
 The first tests check the judge's pieces directly, in this process.
 """
 
+import base64
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from bplib import network
 from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
                       secret_lines, without_markers)
 from grading import judge, record
+from grading.leaks import leaks_in_decoded
 
 ASSIGNMENT = "01-telephone"
 FULL = 10
@@ -80,10 +82,16 @@ def test_verdict_trusts_only_values_in_their_places():
     forged = [record_output({"value": 1.0, "passed": True}), good[1]]
     assert judge.verdict(forged, checks, set()) == "first"
     unsupported = [record_output({"unsupported": "a Liar"}), good[1]]
-    assert "a Liar" in judge.verdict(unsupported, checks, set())
+    assert "not plain data" in judge.verdict(unsupported, checks, set())
+    # The kernel's own words never reach the verdict (it ran after the hidden code): only
+    # the name of a built-in exception.
     stopped = [nbformat.v4.new_output("error", ename="ValueError", evalue="secret line here",
-                                      traceback=[])]
-    assert "withheld" in judge.verdict(stopped, checks, {"secret line here"})
+                                      traceback=["secret line here"])]
+    message = judge.verdict(stopped, checks, set())
+    assert "ValueError" in message and "secret" not in message
+    forged = [nbformat.v4.new_output("error", ename="c2VjcmV0IGxpbmU=", evalue="",
+                                     traceback=[])]
+    assert "c2VjcmV0" not in judge.verdict(forged, checks, set())
 
 
 def test_a_judge_decides_in_the_grader_on_plain_data():
@@ -333,6 +341,117 @@ def test_a_test_cell_without_a_check_is_refused(tmp_path):
         judge.reference(path)
 
 
+# --- probes: what the student's kernel runs --------------------------------------------
+
+
+SOURCES = sorted((REPO / "solutions").glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[path.parent.name for path in SOURCES])
+def test_every_probe_runs_and_names_no_reference(source):
+    """What `make release` checks: each probe, against the solution, sends what the
+    reference accepts, and no check() keyword or reference-only name is left in it."""
+    assert judge.verify_probes(source) == []
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        if judge.is_test_cell(cell):
+            text, _ = judge.probe(cell.source)
+            for word in ("expect=", "judge=", "accept=", "hidden_autograd", "hidden_below",
+                         "hidden_test_accuracy", "hidden_reference_epoch",
+                         "hidden_smallest_good_rate", "hidden_in_window"):
+                assert word not in text, (cell.metadata["nbgrader"]["grade_id"], word)
+
+
+def test_the_probe_cuts_what_only_references_use():
+    source = """\
+from grading.record import check
+import autograd
+
+
+def hidden_reference(x):
+    return hidden_helper(x) * 2
+
+
+def hidden_helper(x):
+    return x
+
+
+def hidden_send(value, expected=None):
+    check(value, "m", expect=expected)
+
+
+hidden_rng = np.random.default_rng(1)
+hidden_x = hidden_rng.normal()
+hidden_kept = hidden_x * 1
+check(answer(hidden_x), "m", expect=lambda: hidden_reference(hidden_kept), rtol=0)
+hidden_send(answer(2.0), lambda: autograd.grad(hidden_reference)(2.0))
+check(answer(3.0), "m", judge=lambda v: v > 0)
+"""
+    text, removed = judge.probe(source)
+    assert removed == {"hidden_reference", "hidden_helper", "hidden_kept", "autograd"}
+    for name in removed | {"expect", "judge", "rtol", "expected()"}:
+        assert name not in text.replace("expected=None", ""), name
+    assert "hidden_rng.normal()" in text and "answer(hidden_x)" in text
+    assert "hidden_send(answer(2.0), None)" in text
+
+
+def write_notebook(path, cells):
+    notebook = nbformat.v4.new_notebook()
+    for index, (source, points) in enumerate(cells):
+        metadata = {"nbgrader": {"grade_id": f"cell-{index}", "grade": bool(points),
+                                 "solution": not points, "locked": bool(points),
+                                 **({"points": points} if points else {})}}
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata=metadata))
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_verify_probes_finds_a_probe_out_of_step(tmp_path):
+    """A reference that draws from the test's random generator: without it the probe
+    sends values for other inputs, and make release says so."""
+    path = write_notebook(tmp_path / "a.ipynb", [
+        ("import numpy as np\ndef double(x):\n    return 2 * x\n", 0),
+        ("### BEGIN HIDDEN TESTS\nfrom grading.record import check\n"
+         "hidden_rng = np.random.default_rng(3)\n"
+         "hidden_noise = hidden_rng.normal()\n"
+         "hidden_x = hidden_rng.normal()\n"
+         "check(double(hidden_x), 'm', expect=lambda: 2 * hidden_x + 0 * hidden_noise)\n"
+         "### END HIDDEN TESTS\n", 1)])
+    problems = judge.verify_probes(path)
+    assert problems and "fails" in problems[0], problems
+
+
+def test_constant_passable_cells_are_found(tmp_path):
+    path = write_notebook(tmp_path / "b.ipynb", [
+        ("def error():\n    return 1e-12\n", 0),
+        ("### BEGIN HIDDEN TESTS\nfrom grading.record import check\n"
+         "check(error(), 'm', judge=lambda v: type(v) is float and 0 <= v < 1e-7)\n"
+         "### END HIDDEN TESTS\n", 1)])
+    assert judge.constant_passable(path) == ["cell-1"]
+
+
+def test_irregular_submission(tmp_path):
+    top = tmp_path / "submitted"
+    folder = top / "alice" / "a1"
+    folder.mkdir(parents=True)
+    (folder / "a1.ipynb").write_text("{}")
+    (folder / "data").mkdir()
+    (folder / "data" / "x.csv").write_text("1,2")
+    assert judge.irregular_submission(folder, top) is None
+    (folder / "data" / "notes.txt").symlink_to("/dev/zero")
+    assert "symbolic link" in judge.irregular_submission(folder, top)
+    (folder / "data" / "notes.txt").unlink()
+    os.mkfifo(folder / "pipe")
+    assert "fifo" in judge.irregular_submission(folder, top)
+    (folder / "pipe").unlink()
+    # a linked student folder
+    (top / "bob").symlink_to(top / "alice")
+    assert "not a plain folder" in judge.irregular_submission(top / "bob" / "a1", top)
+    with open(folder / "big.bin", "wb") as big:
+        big.truncate(judge.MAX_SUBMISSION_BYTES + 1)
+    assert "larger than" in judge.irregular_submission(folder, top)
+
+
 # --- the adversarial batch ---------------------------------------------------------------
 
 WRONG = {
@@ -499,14 +618,17 @@ def meta(cell):
     return cell.metadata.get("nbgrader", {})
 
 
-def build(release, answers, answer_changes=None, before=None, after=None, change=None):
-    """A submission: the release with the answers (some replaced), code put before or
-    after an answer cell ({grade_id: code}), and any other change (a function)."""
+def build(release, answers, answer_changes=None, before=None, after=None, change=None,
+          stubs=False, files=None):
+    """A submission: the release with the answers (some replaced; stubs: the release's own
+    stubs), code put before or after an answer cell ({grade_id: code}), and any other
+    change (a function). files: made next to the notebook by the fixture."""
     notebook = nbformat.from_dict(release)
     for cell in notebook.cells:
         grade_id = meta(cell).get("grade_id")
         if meta(cell).get("solution"):
-            cell.source = (answer_changes or {}).get(grade_id, answers[grade_id])
+            if not stubs:
+                cell.source = (answer_changes or {}).get(grade_id, answers[grade_id])
             cell.source = (before or {}).get(grade_id, "") + cell.source
             cell.source += "\n" + (after or {}).get(grade_id, "")
     if change:
@@ -540,6 +662,106 @@ def make_test_cell_an_answer(notebook):
     cell.metadata["nbgrader"]["solution"] = True
     cell.source = "pass"
 
+
+# A generic cheat kit: asserts deleted, every check()'s value computed lazily so that a stub
+# that raises does not stop the cell, and a check() that sends what expect= gives, a
+# candidate that judge= accepts, or a solution variable accept= names. In the grading
+# kernel no check() has those any more: the kit has nothing to send.
+CHEAT_KIT = """\
+import ast
+import grading.record as kit_record
+from IPython.display import display
+
+
+class KitTransformer(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if getattr(node.func, "id", None) == "check" and node.args:
+            lazy = ast.Lambda(ast.arguments([], [], None, [], [], None, []), node.args[0])
+            node.args[0] = ast.Call(ast.Name("kit_try", ast.Load()), [lazy], [])
+        return node
+
+
+get_ipython().ast_transformers.append(KitTransformer())
+
+
+def kit_try(thunk):
+    try:
+        return thunk()
+    except Exception:
+        return None
+
+
+KIT_CANDIDATES = [0, 0.0, 1, 1.0, 0.5, -1.0, 1e-9, 1e9, True, False, None, [], {}]
+
+
+def kit_check(value, message=None, *, expect=None, judge=None, accept=None, **options):
+    if expect is not None:
+        value = kit_try(expect)
+    elif judge is not None:
+        value = next((c for c in KIT_CANDIDATES if kit_try(lambda: judge(c)) is True), value)
+    elif accept is not None:
+        value = globals().get(accept[0], value)
+    try:
+        data = {"value": kit_record.plain(value)}
+    except Exception:
+        data = {"value": None}
+    display({kit_record.MIME: data, "text/plain": ""}, raw=True)
+
+
+kit_record.check = kit_check
+"""
+
+
+def link(name, target):
+    """files=: a symbolic link next to the notebook (target: a function of the course)."""
+    def make(folder, course):
+        (folder / name).symlink_to(target(course))
+    return make
+
+
+def fifo(folder, course):
+    os.mkfifo(folder / "pipe")
+
+
+HTML_AND_JS = """\
+from IPython.display import HTML, Javascript, display
+
+display(HTML("<script>alert('bp-injected-html')</script><b id='bp-injected'>bold</b>"))
+display(Javascript("alert('bp-injected-js')"))
+display({"image/svg+xml": "<svg><script>alert('bp-injected-svg')</script></svg>",
+         "text/plain": "an svg"}, raw=True)
+"""
+ENCODED_HISTORY = """\
+import base64, codecs
+print(base64.b64encode("\\n".join(In).encode()).decode())
+print("\\n".join(In).encode().hex())
+print("<i>" + "</i><i>".join("\\n".join(In)) + "</i>")
+"""
+SCRATCH_COPY_MARK = "# my scratch copy of line_error, tried out on its own"
+
+
+def add_markdown_script(notebook):
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell(
+        "My notes <script>alert('bp-injected-markdown')</script><b>done</b> "
+        "[a link](javascript:alert('bp-injected-link'))"))
+    notebook.cells.insert(2, nbformat.v4.new_raw_cell(
+        "<script>alert('bp-injected-raw')</script>", metadata={"format": "text/html"}))
+
+
+def add_scratch_copy(answers):
+    def change(notebook):
+        tests = graded_test_cells(notebook)
+        notebook.cells.insert(notebook.cells.index(tests[0]) + 1, nbformat.v4.new_code_cell(
+            SCRATCH_COPY_MARK + "\n" + answers + "\nprint(line_error([0.5, 0.5]))"))
+    return change
+
+
+MARKER_COMMENT = ("# ### END SOLUTION and ### BEGIN HIDDEN TESTS: "
+                  "my own note, not the instructor's\n")
 
 FIRST, LAST = "telephone-line-error", "telephone-central-gradient"
 ALL_WRONG = dict(WRONG)
@@ -586,8 +808,23 @@ CASES = {
                        lost("telephone-forward-count")),
     "suppressed-display": ({"before": {FIRST: NO_DISPLAY}}, 0),
     "print-history": ({"after": {LAST: HISTORY}}, FULL),
+    # issue 18
+    "cheat-kit": ({"before": {FIRST: CHEAT_KIT}, "stubs": True}, 0),
+    "link-to-solutions": ({"files": link("notes.txt", lambda course: course / "solutions"
+                                         / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")}, None),
+    "link-to-gradebook": ({"files": link("notes.txt", lambda course: course / "gradebook.db")},
+                          None),
+    "link-to-dev-zero": ({"files": link("data.bin", lambda course: "/dev/zero")}, None),
+    "fifo": ({"files": fifo}, None),
+    "html-and-js": ({"before": {FIRST: HTML_AND_JS}, "change": add_markdown_script}, FULL),
+    "large-output": ({"before": {FIRST: "print('x' * 3_000_000)\n"}}, FULL),
+    "encoded-history": ({"after": {LAST: ENCODED_HISTORY}}, FULL),
+    "scratch-copy": ({"change": "scratch"}, FULL),
+    "marker-in-comment": ({"before": {FIRST: MARKER_COMMENT}}, FULL),
+    "slow": ({"before": {FIRST: "import time\ntime.sleep(60)\n"}}, None),  # killed
     "zz-honest-last": ({}, FULL),
 }
+NOT_GRADED = {"link-to-solutions", "link-to-gradebook", "link-to-dev-zero", "fifo"}
 
 
 def nbgrader(course, *args):
@@ -610,7 +847,13 @@ def batch(tmp_path_factory):
     for student, (how, _) in CASES.items():
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
+        how = dict(how)
+        files = how.pop("files", None)
+        if how.get("change") == "scratch":
+            how["change"] = add_scratch_copy(answers[FIRST])
         nbformat.write(build(release, answers, **how), folder / name)
+        if files:
+            files(folder, course)
 
     # One honest submission alone first: what grading one submission costs.
     start = time.perf_counter()
@@ -638,7 +881,10 @@ def test_at_least_twenty_submissions():
 def test_each_submission_gets_what_it_deserves(batch, student):
     deserved = CASES[student][1]
     got = batch["scores"][student]
-    if deserved is None:  # the kernel died: no grade, or zero
+    if student in NOT_GRADED:  # refused, or killed: no grade, reported by name
+        assert got is None, got
+        assert student in batch["autograde"].stderr
+    elif deserved is None:  # the kernel died: no grade, or zero
         assert got in (None, (0, FULL)), batch["autograde"].stderr[-3000:]
     else:
         assert got == (deserved, FULL), batch["autograde"].stderr[-3000:]
@@ -648,7 +894,7 @@ def test_the_batch_completes(batch, record_property):
     # Kernels that died make autograde exit 1; everyone else is graded.
     assert batch["autograde"].returncode in (0, 1)
     graded = [student for student, score in batch["scores"].items() if score is not None]
-    assert len(graded) >= len(CASES) - 2
+    assert len(graded) >= len(CASES) - 3 - len(NOT_GRADED)
     honest = len(CASES) - 1  # the first honest one was graded alone before the batch
     print(f"\nautograde: {batch['seconds_alone']:.1f} s for one honest submission alone, "
           f"{batch['seconds_batch'] / honest:.1f} s per submission in the batch of {honest}")
@@ -660,13 +906,78 @@ def test_feedback_pages_hold_no_secret(batch):
     assert batch["feedback"].returncode == 0, batch["feedback"].stderr[-3000:]
     secrets = secret_lines(batch["source"])
     pages = sorted((batch["root"] / "feedback").rglob("*.html"))
-    # Every graded submission has a page: all but the two whose kernels died.
-    assert len(pages) == len(CASES) - 2
+    # Every graded submission has a page: all but those whose kernels died (os-exit,
+    # segfault, slow: at most) and those not graded.
+    assert len(CASES) - 3 - len(NOT_GRADED) <= len(pages) <= len(CASES) - 2 - len(NOT_GRADED)
     for page in pages:
         text = html_text(page)
         leaked = sorted(line for line in secrets["HIDDEN TESTS"] if line in text)
         assert not leaked, f"hidden tests in {page}: {leaked[:3]}"
-    assert leaks_in(pages, secrets["HIDDEN TESTS"]) == []
+        raw = page.read_text()
+        # decoded too: base64, hex, a tag between characters
+        assert leaks_in_decoded(raw, secrets["HIDDEN TESTS"], markers=False) == set(), page
+        assert leaks_in_decoded(text, secrets["HIDDEN TESTS"], markers=False) == set(), page
+    # markers too, but for the one a student wrote in a comment (the student's own text)
+    assert [(page, leak) for page, leak in leaks_in(pages, secrets["HIDDEN TESTS"])
+            if "marker-in-comment" not in page] == []
+
+
+def page_of(batch, student):
+    return batch["root"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+
+
+def test_no_student_html_or_javascript_reaches_a_page(batch):
+    raw = page_of(batch, "html-and-js").read_text()
+    # The student's source is shown, escaped; none of it may be live markup.
+    for injected in ("<script>alert('bp-injected", "alert('bp-injected-js')</script>",
+                     "<svg><script>", "<b id='bp-injected'>", '<b id="bp-injected">',
+                     "javascript:alert"):
+        assert injected not in raw, injected
+    autograded = nbformat.read(batch["root"] / "autograded" / "html-and-js" / ASSIGNMENT
+                               / f"{ASSIGNMENT}.ipynb", 4)
+    mimes = {mime for cell in autograded.cells for output in cell.get("outputs", [])
+             for mime in output.get("data", {})}
+    assert mimes <= set(judge.SHOWN_MIME), mimes
+
+
+def test_outputs_are_capped(batch):
+    page = page_of(batch, "large-output")
+    assert page.stat().st_size < 1_000_000
+    assert "larger than" in html_text(page)
+
+
+def test_nothing_printed_after_hidden_code_reaches_feedback(batch):
+    """The history printed (plain, base64, hex, tag-split) after the last test: not shown."""
+    page = html_text(page_of(batch, "encoded-history"))
+    assert "ran after the hidden tests" in page
+    graded = nbformat.read(batch["root"] / "autograded" / "encoded-history" / ASSIGNMENT
+                           / f"{ASSIGNMENT}.ipynb", 4)
+    tests = [index for index, cell in enumerate(graded.cells) if judge.is_test_cell(cell)]
+    for cell in graded.cells[tests[0] + 1:]:
+        if cell.cell_type == "code" and not judge.is_test_cell(cell):
+            assert [output.get("text") for output in cell.outputs] in (
+                [], [judge.AFTER_HIDDEN]), cell.outputs
+
+
+def test_the_students_own_cells_are_theirs(batch):
+    """An answer equal to the solution, a scratch copy of it and a marker in a comment are
+    shown as written: no page refused, no cell redacted."""
+    for student in ("00-honest-first", "scratch-copy", "marker-in-comment"):
+        page = html_text(page_of(batch, student))
+        assert "not shown: it would show" not in page and "this cell is not shown" not in page
+    assert SCRATCH_COPY_MARK in html_text(page_of(batch, "scratch-copy"))
+    assert "my own note, not the instructor" in html_text(page_of(batch, "marker-in-comment"))
+
+
+def test_irregular_submissions_are_not_graded_and_say_why(batch):
+    log = batch["autograde"].stderr
+    assert "notes.txt is a symbolic link" in log and "pipe is a fifo" in log
+    for student in ("link-to-solutions", "link-to-gradebook", "link-to-dev-zero", "fifo"):
+        assert not (batch["root"] / "autograded" / student).exists()
+
+
+def test_a_slow_submission_costs_its_budget_only(batch):
+    assert "slow" in batch["autograde"].stderr and "ran longer than" in batch["autograde"].stderr
 
 
 def test_feedback_of_test_cells_is_only_the_graders(batch):
@@ -684,16 +995,203 @@ def test_feedback_of_test_cells_is_only_the_graders(batch):
     assert "f should be called exactly twice per input" in page
 
 
-def test_feedback_refuses_a_page_with_a_secret(batch):
-    """A feedback page that would show a hidden-test line is not written: the command fails."""
+def test_feedback_redacts_a_cell_with_a_secret(batch):
+    """The second line of defence: a cell whose output would show a hidden-test line, even
+    encoded, or an instructor's cell that would, is redacted; the page is written."""
     course = batch["root"]
     autograded = course / "autograded" / "zz-honest-last" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     notebook = nbformat.read(autograded, as_version=4)
-    hidden = sorted(secret_lines(batch["source"])["HIDDEN TESTS"])[0]
-    notebook.cells[0].source += "\n" + hidden
+    hidden = sorted(secret_lines(batch["source"])["HIDDEN TESTS"])
+    encoded = base64.b64encode("\n".join(hidden[:3]).encode()).decode()
+    notebook.cells.insert(1, nbformat.v4.new_code_cell("print(secret)", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=encoded)]))
+    notebook.cells.insert(2, nbformat.v4.new_code_cell("show()", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=hidden[3].encode().hex())]))
+    instructors = next(cell for cell in notebook.cells if judge.is_test_cell(cell))
+    instructors.source += "\n" + hidden[4]
     nbformat.write(notebook, autograded)
     result = nbgrader(course, "generate_feedback", ASSIGNMENT, "--student", "zz-honest-last",
                       "--force")
-    assert result.returncode != 0
-    page = course / "feedback" / "zz-honest-last" / ASSIGNMENT / f"{ASSIGNMENT}.html"
-    assert not page.exists() or hidden not in html_text(page)
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = page_of(batch, "zz-honest-last")
+    raw = page.read_text()
+    assert leaks_in_decoded(raw, set(hidden), markers=False) == set()
+    assert encoded not in raw
+    assert "it would show a hidden test" in html_text(page)
+    assert "this cell is not shown" in html_text(page)
+
+
+# --- every other assignment: the cheat kit and the bplib bypasses, between honest neighbours
+
+OTHERS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
+                if folder.is_dir() and folder.name != ASSIGNMENT and any(folder.glob("*.ipynb")))
+PER_NEURON = "04-per-neuron"
+BYPASSES = {
+    # a function rebuilt from the code object of bplib's own g_j, saved before the test
+    "neuron-g-terms": """\
+import types
+from bplib import neuron as bypass_neuron
+
+bypass_code = bypass_neuron.output_terms.__code__
+
+
+def g_terms(y_hat, y):
+    return types.FunctionType(bypass_code, bypass_neuron.__dict__)(y_hat, y, "squared")
+""",
+    # a second copy of bplib.neuron, loaded from its file
+    "neuron-e-terms": """\
+import importlib.util
+
+
+def e_terms(w, b, g):
+    spec = importlib.util.spec_from_file_location("bplib.bypass_copy",
+                                                  bypass_neuron.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    q, l = w.shape
+    net = {"v": np.zeros((1, q)), "gamma": np.zeros(q), "w": w, "theta": np.zeros(l)}
+    return copy.hidden_terms(net, b, g)
+""",
+}
+
+
+def points_of(source):
+    return {meta(cell)["grade_id"]: meta(cell)["points"] for cell in source.cells
+            if meta(cell).get("grade") and "points" in meta(cell)}
+
+
+@pytest.fixture(scope="module")
+def every_assignment(tmp_path_factory):
+    """One course with the four other assignments, graded and fed back by one nbgrader
+    run each ("*"): honest first and last, the cheat kit in between, and in 04 the two
+    bypasses of switched_off."""
+    course = tmp_path_factory.mktemp("every-assignment")
+    for assignment in OTHERS:
+        shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    generated = nbgrader(course, "generate_assignment", "*", "--force")
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    sources, students = {}, {}
+    for assignment in OTHERS:
+        name = f"{assignment}.ipynb"
+        source = nbformat.read(course / "solutions" / assignment / name, as_version=4)
+        release = nbformat.read(course / "exercises" / assignment / name, as_version=4)
+        answers = {meta(cell)["grade_id"]: without_markers(cell.source)
+                   for cell in source.cells if meta(cell).get("solution")}
+        first = next(meta(cell)["grade_id"] for cell in source.cells
+                     if meta(cell).get("solution") and cell.cell_type == "code")
+        cases = {"a-honest": {}, "cheat-kit": {"before": {first: CHEAT_KIT}, "stubs": True},
+                 "z-honest": {}}
+        if assignment == PER_NEURON:
+            cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
+        for student, how in cases.items():
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(build(release, answers, **how), folder / name)
+        sources[assignment], students[assignment] = source, list(cases)
+    start = time.perf_counter()
+    graded = nbgrader(course, "autograde", "*")
+    seconds = time.perf_counter() - start
+    feedback = nbgrader(course, "generate_feedback", "*", "--force")
+    return {"root": course, "sources": sources, "autograde": graded, "feedback": feedback,
+            "seconds": seconds,
+            "scores": {assignment: gradebook_scores(course, assignment, students[assignment])
+                       for assignment in OTHERS}}
+
+
+def test_the_cheat_kit_earns_nothing_on_any_assignment(every_assignment):
+    assert every_assignment["autograde"].returncode == 0, \
+        every_assignment["autograde"].stderr[-3000:]
+    for assignment in OTHERS:
+        scores = every_assignment["scores"][assignment]
+        full = sum(points_of(every_assignment["sources"][assignment]).values())
+        assert scores["a-honest"] == scores["z-honest"] == (full, full), (assignment, scores)
+        assert scores["cheat-kit"] == (0, full), (assignment, scores)
+
+
+def test_switched_off_holds_for_a_saved_code_object_and_a_second_copy(every_assignment):
+    points = points_of(every_assignment["sources"][PER_NEURON])
+    full = sum(points.values())
+    lost_points = points["neuron-g-terms-tests"] + points["neuron-e-terms-tests"]
+    assert every_assignment["scores"][PER_NEURON]["bypass-switched-off"] == (
+        full - lost_points, full)
+
+
+def test_no_page_of_any_assignment_leaks(every_assignment):
+    assert every_assignment["feedback"].returncode == 0, \
+        every_assignment["feedback"].stderr[-3000:]
+    hidden = set()
+    for source in every_assignment["sources"].values():
+        hidden |= secret_lines(source)["HIDDEN TESTS"]
+    pages = sorted((every_assignment["root"] / "feedback").rglob("*.html"))
+    assert len(pages) == 3 * len(OTHERS) + 1
+    for page in pages:
+        assert leaks_in_decoded(page.read_text(), hidden, markers=False) == set(), page
+        assert leaks_in_decoded(html_text(page), hidden, markers=False) == set(), page
+    print(f"\nautograde of {3 * len(OTHERS) + 1} submissions of {len(OTHERS)} assignments: "
+          f"{every_assignment['seconds']:.1f} s")
+
+
+SEAL_SCRIPT = """
+import importlib.util, types
+import numpy as np
+from bplib import neuron, testing
+
+y_hat, y = np.array([0.25, 0.6]), np.array([1.0, 0.0])
+right = neuron.output_terms(y_hat, y, "squared")
+saved = neuron.output_terms.__code__
+
+
+def copy_of_neuron():
+    spec = importlib.util.spec_from_file_location("bplib.copy", neuron.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    return copy
+
+
+def bypasses():
+    found = {}
+    with testing.switched_off(neuron.output_terms, neuron.hidden_terms):
+        for name, attempt in [
+                ("code", lambda: types.FunctionType(saved, neuron.__dict__)(y_hat, y, "squared")),
+                ("sealed code", lambda: types.FunctionType(
+                    neuron.output_terms.__code__, neuron.__dict__)(y_hat, y, "squared")),
+                ("copy", lambda: copy_of_neuron().output_terms(y_hat, y, "squared")),
+                ("set code", lambda: setattr(neuron.hidden_terms, "__code__", saved)),
+                ("call", lambda: neuron.output_terms(y_hat, y))]:
+            try:
+                attempt()
+                found[name] = "done"
+            except (RuntimeError, PermissionError) as error:
+                found[name] = type(error).__name__
+    return found
+
+
+before = bypasses()
+testing.seal()  # in the grading kernel: before the student's first cell
+saved = neuron.output_terms.__code__  # what a student's cell can save
+after = bypasses()
+print(before["code"], before["copy"], before["call"])
+print(after["code"], after["sealed code"], after["copy"], after["set code"], after["call"])
+print(np.allclose(neuron.output_terms(y_hat, y, "squared"), right))
+"""
+
+
+def test_seal_closes_the_bypasses_of_switched_off():
+    """Unsealed (a student's own Jupyter), a saved code object and a second copy of the
+    module escape switched_off; sealed (the grading kernel), neither does, the code of a
+    bplib function cannot be replaced, and the library still works outside the block."""
+    done = subprocess.run([str(BIN / "python"), "-c", SEAL_SCRIPT], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == [
+        "done done RuntimeError",
+        "RuntimeError RuntimeError PermissionError PermissionError RuntimeError", "True"]
+
+
+def test_after_the_seal_other_bplib_modules_still_import():
+    script = ("from bplib import testing\ntesting.seal()\nimport bplib.telephone, bplib.graph\n"
+              "print('imported')")
+    done = subprocess.run([str(BIN / "python"), "-c", script], capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip() == "imported", done.stderr

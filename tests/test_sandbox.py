@@ -102,6 +102,11 @@ def attacks(course, port):
                 os._exit(0)
             print("daemon started")
             """),
+        # The socket folder is the only host folder the kernel may write to: a 1 MB tmpfs.
+        "m-socket-folder": probe(
+            "open(os.path.join(os.path.dirname(get_connection_file()), path), 'wb')"
+            ".write(b'x' * 8_000_000)", ["filler"]).replace(
+            "import json", "import json, os\nfrom ipykernel import get_connection_file"),
         "m-endless": "while True:\n    pass\n",
         "m-slow-cells": "while True:\n    pass\n",  # in many cells
         "m-sigint": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
@@ -270,9 +275,17 @@ def test_reading_solutions_gradebook_and_classmates_fails(batch):
 
 
 def test_links_to_solutions_lead_nowhere(batch):
-    report = probe_report(batch, "m-link")
-    assert report and all(outcome != "done" for outcome in report.values()), report
-    assert batch["scores"]["m-link"] == (batch["full"], batch["full"])
+    """A submission holding a link is not graded at all (nothing of it is copied), and
+    nbgrader says why."""
+    assert batch["scores"]["m-link"] is None
+    assert "m-link" in batch["result"].stderr and "symbolic link" in batch["result"].stderr
+    assert not (batch["course"] / "autograded" / "m-link").exists()
+
+
+def test_socket_folder_is_a_small_tmpfs(batch):
+    report = probe_report(batch, "m-socket-folder")
+    assert report == {"filler": "OSError"}, report
+    assert batch["scores"]["m-socket-folder"] == (batch["full"], batch["full"])
 
 
 def test_writing_to_classmates_and_gradebook_fails(batch):
@@ -341,7 +354,7 @@ def test_batch_completes_within_bounds(batch, record_property):
     record_property("sandbox_batch_seconds", batch["seconds"])
     assert batch["seconds"] < 2 * WALL_SECONDS + n * (CELL_SECONDS + 30)
     assert all(batch["scores"][student] is not None for student in batch["students"]
-               if student not in ("m-sigint", "m-slow-cells"))
+               if student not in ("m-sigint", "m-slow-cells", "m-link"))
     assert "m-sigint" in batch["result"].stderr  # reported
 
 
