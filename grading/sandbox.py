@@ -252,6 +252,16 @@ def environment_binds():
             and not any(path.startswith(other + "/") for other in paths)]
 
 
+def grader_only_folders(binds):
+    """The data folders of the grading package inside the kernel's binds: what only the
+    grader's process may read (grading/holdout.py loads from there)."""
+    sources = {os.path.dirname(os.path.realpath(__file__)),
+               *(os.path.realpath(path) for path in editable_source("grading"))}
+    return sorted(os.path.join(source, "data") for source in sources
+                  if os.path.isdir(os.path.join(source, "data"))
+                  and any(source == bind or source.startswith(bind + "/") for bind in binds))
+
+
 def parents(paths):
     """Every folder above the given paths except /, /tmp and /usr, shallowest first."""
     found = set()
@@ -377,6 +387,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         args += ["--perms", "1777", "--size", size, "--tmpfs", HOME]
         for path in binds:
             args += ["--ro-bind", path, path]
+        # The grader's own data (Assignment 5's held-out digits) is bound with the grading
+        # package's code: an empty folder takes its place, or a student could train on it.
+        for folder in grader_only_folders(binds):
+            args += ["--perms", "0555", "--size", "4096", "--tmpfs", folder]
         work = os.path.join(self._scratch, "work")
         for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
             path = os.path.join(work, name)

@@ -27,6 +27,7 @@ import pytest
 from conftest import BIN, REPO, gradebook_scores, honest_submission
 
 sys.path.insert(0, str(REPO))
+from grading.holdout import HOLDOUT_FILE  # noqa: E402
 from grading.sandbox import unavailable_reason  # noqa: E402
 
 ASSIGNMENT = sorted(folder.name for folder in (REPO / "solutions").iterdir()
@@ -75,7 +76,9 @@ def attacks(course, port):
     secrets = [str(course / "solutions" / ASSIGNMENT / notebook), str(course / "gradebook.db"),
                str(course / "submitted" / "b-victim" / ASSIGNMENT / notebook),
                str(course / "autograded" / "a-honest" / ASSIGNMENT / notebook),
-               str(course / "nbgrader_config.py")]
+               str(course / "nbgrader_config.py"),
+               # the grader's own digits (Assignment 5 is judged on them)
+               str(HOLDOUT_FILE)]
     targets = [str(course / "submitted" / "b-victim" / ASSIGNMENT / notebook),
                str(course / "gradebook.db"), str(course / "pwned.txt"),
                str(course / "autograded" / "a-honest" / ASSIGNMENT / notebook)]
