@@ -17,6 +17,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 
 from grading import state
 
@@ -62,16 +63,33 @@ def _release(args, log):
 
     assignment = args.assignment
     notebooks = sorted(glob.glob(str(COURSE / "solutions" / assignment / "*.ipynb")))
-    bad = [os.path.relpath(nb, COURSE) for nb in notebooks if Validator().validate(nb)]
+    bad, honest = [], 0.0
+    for nb in notebooks:  # the validator runs the solution: an honest run, timed
+        started = time.monotonic()
+        if Validator().validate(nb):
+            bad.append(os.path.relpath(nb, COURSE))
+        honest += time.monotonic() - started
     if bad:
         raise SystemExit("the source fails its own tests, nothing released: " + ", ".join(bad))
-    from grading.judge import reference
+    from grading.judge import reference, verify_probes
+    from grading.sandbox import BUDGET_FACTORS, check_wall_budget
     for notebook in notebooks:
         try:
             reference(notebook)
+            problems = verify_probes(notebook)
         except Exception as error:
             raise SystemExit(f"the grader cannot judge {os.path.relpath(notebook, COURSE)} "
                              f"({type(error).__name__}: {error}): nothing released") from None
+        if problems:
+            raise SystemExit(f"the probes of {os.path.relpath(notebook, COURSE)} (what the "
+                             "student's kernel runs) do not hold: " + "; ".join(problems)
+                             + ": nothing released")
+    budget_problem = check_wall_budget(assignment, honest)
+    if budget_problem and "less than" in budget_problem:
+        raise SystemExit(budget_problem + ": nothing released")
+    if budget_problem:  # too generous: a slow submission costs more than it should
+        print(f"warning: {budget_problem} (measured once; a busy machine measures more; "
+              f"the budget should be {BUDGET_FACTORS[0]}-{BUDGET_FACTORS[1]} honest runs)")
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     with open(log, "a") as output:
         done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"),
