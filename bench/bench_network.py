@@ -70,7 +70,7 @@ def torch_setup(params, x, y):
     model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Sigmoid(),
                                 torch.nn.Linear(64, 10), torch.nn.Sigmoid())
     with torch.no_grad():
-        for layer, (W, b) in zip((model[0], model[2]), params):
+        for layer, (W, b) in zip((model[0], model[2]), params, strict=True):
             layer.weight.copy_(torch.from_numpy(W))
             layer.bias.copy_(torch.from_numpy(b.ravel()))
     optimiser = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)

@@ -157,7 +157,7 @@ class Value:
             node.grad = 0.0  # so that a second call gives the same result, not twice it
         self.grad = 1.0
         for node in reversed(order):
-            for inp, local_grad in zip(node.inputs, node.local_grads):
+            for inp, local_grad in zip(node.inputs, node.local_grads, strict=True):
                 inp.grad += local_grad * node.grad  # += : a node used twice gets both parts
 
 
@@ -246,7 +246,7 @@ def path_product(path):
     """The product of the local derivatives along a path (from `paths`, or a list of nodes
     in which no node is used twice by the next one)."""
     product = 1.0
-    for i, (node, user) in enumerate(zip(path, path[1:])):
+    for i, (node, user) in enumerate(zip(path, path[1:], strict=False)):
         if isinstance(path, Path):
             uses = [path.slots[i]]
         else:
@@ -277,7 +277,8 @@ def forward_sweep(output, seed):
     tangent = {}
     for node in order:
         tangent[node] = 1.0 if node is seed else sum(
-            local_grad * tangent[inp] for inp, local_grad in zip(node.inputs, node.local_grads))
+            local_grad * tangent[inp]
+            for inp, local_grad in zip(node.inputs, node.local_grads, strict=True))
     return tangent
 
 

@@ -409,12 +409,13 @@ def value_graph_gradients(params, x, y, activation="sigmoid"):
     total = Value(0.0)
     for column in range(x.shape[1]):
         a = [Value(v) for v in x[:, column]]
-        for W, b in zip(weights, biases):
-            a = [getattr(sum((w * v for w, v in zip(row, a)), bias), activation)()
-                 for row, bias in zip(W, b)]
-        total = total + sum((out - target) ** 2 for out, target in zip(a, y[:, column]))
+        for W, b in zip(weights, biases, strict=True):
+            a = [getattr(sum((w * v for w, v in zip(row, a, strict=True)), bias), activation)()
+                 for row, bias in zip(W, b, strict=True)]
+        total = total + sum((out - target) ** 2
+                            for out, target in zip(a, y[:, column], strict=True))
     z = total / (2 * x.shape[1])
     z.backward()
     grads = [(np.array([[w.grad for w in row] for row in W]),
-              np.array([[bias.grad] for bias in b])) for W, b in zip(weights, biases)]
+              np.array([[bias.grad] for bias in b])) for W, b in zip(weights, biases, strict=True)]
     return z.data, grads, len(topological_order(z))

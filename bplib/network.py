@@ -72,7 +72,7 @@ def init_params(sizes, rng=None):
         raise ValueError(f"sizes must list at least two layer sizes >= 1, got {sizes!r}")
     rng = _as_rng(rng)
     return [(rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_out, n_in)), np.zeros((n_out, 1)))
-            for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+            for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False)]
 
 
 def n_params(params):
@@ -402,9 +402,9 @@ def relative_errors(grads, other):
     if len(grads) != len(other):
         raise ValueError(f"the two gradients have {len(grads)} and {len(other)} layers")
     errors = []
-    for layer, (pair, other_pair) in enumerate(zip(grads, other)):
+    for layer, (pair, other_pair) in enumerate(zip(grads, other, strict=True)):
         layer_errors = []
-        for name, array, other_array in zip(("dW", "db"), pair, other_pair):
+        for name, array, other_array in zip(("dW", "db"), pair, other_pair, strict=True):
             array, other_array = np.asarray(array, float), np.asarray(other_array, float)
             if array.shape != other_array.shape:
                 raise ValueError(f"layer {layer}: {name} has shapes {array.shape} and "

@@ -43,7 +43,7 @@ def whisper(sentence, error_rate, rng=None):
     misheard = rng.random(len(sentence)) < error_rate
     shifts = rng.integers(1, len(ALPHABET), size=len(sentence))  # never 0: a *different* letter
     heard = []
-    for char, is_misheard, shift in zip(sentence, misheard, shifts):
+    for char, is_misheard, shift in zip(sentence, misheard, shifts, strict=True):
         if is_misheard and _is_letter(char):
             new = ALPHABET[(ALPHABET.index(char.lower()) + shift) % len(ALPHABET)]
             char = new.upper() if char.isupper() else new
@@ -72,7 +72,7 @@ def letter_error(original, received):
     if len(original) != len(received):
         raise ValueError("a whisper changes letters, never the length: "
                          f"original has {len(original)} characters, received {len(received)}")
-    letter_pairs = [(a, b) for a, b in zip(original, received) if _is_letter(a)]
+    letter_pairs = [(a, b) for a, b in zip(original, received, strict=True) if _is_letter(a)]
     if not letter_pairs:
         raise ValueError(f"the original {original!r} has no letters to compare")
     return sum(a != b for a, b in letter_pairs) / len(letter_pairs)
@@ -191,7 +191,7 @@ def numeric_pass(x, weights, offsets, squash=False):
         raise ValueError(f"one weight and one offset per player: got {len(weights)} weights "
                          f"and {len(offsets)} offsets")
     zs, said, heard = [], [], x
-    for weight, offset in zip(weights, offsets):
+    for weight, offset in zip(weights, offsets, strict=True):
         z = weight * heard + offset
         heard = 1 / (1 + np.exp(-z)) if squash else z
         zs.append(float(z))
@@ -250,8 +250,8 @@ def gradient_cost_table(hidden_sizes, n_inputs=4, n_outputs=2, batch=8, repeats=
             repeats, numerical_gradient, params, x, y)
         bp_seconds, bp_grads = best_time(repeats, backprop, params, x, y)
         max_abs_diff = max(float(np.max(np.abs(fd - bp)))
-                           for fd_layer, bp_layer in zip(fd_grads, bp_grads)
-                           for fd, bp in zip(fd_layer, bp_layer))
+                           for fd_layer, bp_layer in zip(fd_grads, bp_grads, strict=True)
+                           for fd, bp in zip(fd_layer, bp_layer, strict=True))
         rows.append({"n_params": n_params(params), "fd_seconds": fd_seconds,
                      "bp_seconds": bp_seconds, "speedup": fd_seconds / bp_seconds,
                      "fd_loss_calls": fd_loss_calls, "max_abs_diff": max_abs_diff})

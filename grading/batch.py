@@ -30,7 +30,6 @@ import os
 import re
 import sys
 import time
-from pathlib import Path
 
 from grading import state
 

@@ -165,7 +165,7 @@ def same(got, want, rtol, atol):
         return abs(got - want) <= atol + rtol * abs(want)
     if isinstance(want, list):
         return (type(got) is list and len(got) == len(want)
-                and all(same(g, w, rtol, atol) for g, w in zip(got, want)))
+                and all(same(g, w, rtol, atol) for g, w in zip(got, want, strict=True)))
     if isinstance(want, dict):
         return (type(got) is dict and set(got) == set(want)
                 and all(same(got[key], want[key], rtol, atol) for key in want))

@@ -281,7 +281,7 @@ def test_accepted_answers_of_the_learning_rate_question():
     grid = np.round(np.arange(0.5, 2.2, 0.001), 3)
     right = [0.86 <= after_two_updates(float(eta)) <= 0.90 for eta in grid]
     assert 0 < sum(right) < len(grid) and not right[0] and not right[-1]
-    for eta, is_right in zip(grid, right):
+    for eta, is_right in zip(grid, right, strict=True):
         assert passes(float(eta)) == is_right, eta
     # the slider's steps: 0.9 and 1.0 are right; 0.8 and 1.1 just miss; 1.8 is the reading
     # after one update and 0.7 the one after three

@@ -179,7 +179,8 @@ def test_deep_chain_of_inverse_pairs():
     """Each step undoes itself (d step / dv = 1) and adds 0.001 x, so d out / dx is
     1 + 0.001 * steps: every one of the thousands of steps has to be right."""
     steps = [lambda v: (v * 2.5) / 2.5, lambda v: (v + 3) - 3, lambda v: ((v + 5).log()).exp() - 5,
-             lambda v: -(-v), lambda v: ((v + 4) ** 2) ** 0.5 - 4, lambda v: 1 / (1 / (v + 6)) - 6,
+             lambda v: -(-v),  # noqa: B002 (negated twice on purpose)
+             lambda v: ((v + 4) ** 2) ** 0.5 - 4, lambda v: 1 / (1 / (v + 6)) - 6,
              lambda v: ((v + 2) ** 3) ** (1 / 3) - 2]
     x = Value(0.7, "x")
     out = x
@@ -359,7 +360,7 @@ def test_path_sum_equals_backward_on_random_small_graphs():
         inputs, program = random_program(rng, rng.randint(1, 3), rng.randint(1, 8))
         xs = [Value(x, f"x{i}") for i, x in enumerate(inputs)]
         out = run(program, xs, VALUE_OPS)
-        for x, backward_grad in zip(xs, gradients(out, xs)):
+        for x, backward_grad in zip(xs, gradients(out, xs), strict=True):
             found = paths(out, x)
             assert len(found) == count_paths(x, out), f"case {case}"
             assert all(path[0] is x and path[-1] is out for path in found)
@@ -435,7 +436,7 @@ def test_shopping_apples_and_oranges():
     nodes = shopping(orange_price=15, orange_count=3)
     assert list(nodes) == ["apple price", "apple count", "apples", "orange price",
                            "orange count", "oranges", "subtotal", "tax", "total"]
-    grads = dict(zip(nodes, gradients(nodes["total"], list(nodes.values()))))
+    grads = dict(zip(nodes, gradients(nodes["total"], list(nodes.values())), strict=True))
     assert nodes["total"].data == pytest.approx(71.5)
     assert nodes["subtotal"].data == pytest.approx(65)
     assert grads == pytest.approx({"apple price": 2.2, "apple count": 11, "apples": 1.1,
@@ -702,7 +703,7 @@ def test_draw_graph(name, show_grad):
     segments = [(arrow.xyann, arrow.xy) for arrow in arrows]
     for line in ax.get_lines():
         points = line.get_xydata()
-        segments += list(zip(points, points[1:]))
+        segments += list(zip(points, points[1:], strict=False))
     for start, end in segments:
         for t in np.linspace(0, 1, 41):
             px, py = (1 - t) * np.asarray(start) + t * np.asarray(end)

@@ -40,7 +40,7 @@ def random_case(rng, activation, loss_name):
     sizes = list(rng.integers(1, 6, size=rng.integers(2, 5)))
     batch = int(rng.integers(1, 5))
     params = [(rng.normal(size=(n_out, n_in)), rng.normal(size=(n_out, 1)))
-              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+              for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False)]
     x = rng.normal(size=(sizes[0], batch))
     layer_class, _ = ACTIVATIONS[activation]
     # BCE needs probabilities: a sigmoid on top whatever the hidden activation is.
@@ -73,10 +73,11 @@ def test_sequential_backward_matches_autograd_on_random_nets(activation, loss_na
         assert np.isclose(z, autograd_loss(flat, *args))
         expected = grad(autograd_loss)(flat, *args)
         got = [g for layer in net.linears() for g in (layer.dW, layer.db)]
-        for mine, theirs in zip(got, expected):
+        for mine, theirs in zip(got, expected, strict=True):
             np.testing.assert_allclose(mine, theirs, rtol=1e-7, atol=1e-10)
         # and d z / d x, the gradient passed to a layer before the first one
-        dx_auto = grad(lambda xx: autograd_loss(flat, args[0], xx, *args[2:]))(x)
+        dx_auto = grad(lambda xx, flat=flat, args=args:
+                       autograd_loss(flat, args[0], xx, *args[2:]))(x)
         np.testing.assert_allclose(dx, dx_auto, rtol=1e-7, atol=1e-10)
 
 
@@ -116,7 +117,7 @@ def test_same_numbers_as_the_scalar_engine_of_chapter_2():
     z_values, grads, n_nodes = layers.value_graph_gradients(params, x, y)
     assert np.isclose(z, z_values, rtol=1e-13)
     assert n_nodes > 10 * len(net.layers)  # many scalar nodes where there are 4 layers
-    for layer, (dW, db) in zip(net.linears(), grads):
+    for layer, (dW, db) in zip(net.linears(), grads, strict=True):
         np.testing.assert_allclose(layer.dW, dW, rtol=1e-11, atol=1e-14)
         np.testing.assert_allclose(layer.db, db, rtol=1e-11, atol=1e-14)
 
@@ -128,7 +129,7 @@ def test_same_numbers_as_network_backprop():
     net, loss = Sequential.from_params(params), SquaredError()
     assert np.isclose(loss.forward(net.forward(x), y), network.loss(params, x, y))
     net.backward(loss.backward())
-    for layer, (dW, db) in zip(net.linears(), network.backprop(params, x, y)):
+    for layer, (dW, db) in zip(net.linears(), network.backprop(params, x, y), strict=True):
         np.testing.assert_allclose(layer.dW, dW, rtol=1e-12)
         np.testing.assert_allclose(layer.db, db, rtol=1e-12)
 
@@ -184,7 +185,7 @@ def test_checkpointing_gives_the_same_gradient_and_saves_memory(every):
     plain_dW = [layer.dW.copy() for layer in net.linears()]
     dx, costs = layers.checkpointed_gradient(net, loss, x, y, every)
     np.testing.assert_allclose(dx, plain_dx, rtol=1e-12)
-    for layer, dW in zip(net.linears(), plain_dW):
+    for layer, dW in zip(net.linears(), plain_dW, strict=True):
         np.testing.assert_allclose(layer.dW, dW, rtol=1e-12)
     assert np.isclose(costs["loss"], plain_z)
     # every segment but the last is computed a second time
@@ -250,7 +251,8 @@ def test_checkpointing_peak_counts_each_array_once(every, arrays):
     (lambda: Linear(np.ones((2, 3)), np.ones((3, 1))), "b expected shape"),
     (lambda: Linear(np.ones((2, 3)), np.ones((2, 1))).forward(np.ones((2, 4))),
      r"Linear input expected shape \(3, batch\)"),
-    (lambda: Linear(np.ones((2, 3)), np.ones((2, 1))).forward(np.ones(3)), "one example per column"),
+    (lambda: Linear(np.ones((2, 3)), np.ones((2, 1))).forward(np.ones(3)),
+     "one example per column"),
     (lambda: Tanh().forward(np.array([[np.nan]])), "NaN"),
     (lambda: Sigmoid().backward(np.ones((1, 1))), "call forward"),
     (lambda: Linear(np.ones((2, 3)), np.ones((2, 1))).backward(np.ones((2, 1))), "call forward"),

@@ -51,7 +51,7 @@ def central_differences(params, x, y, h=1e-5):
 
 def assert_grads_close(actual, expected, atol):
     assert len(actual) == len(expected)
-    for (dW, db), (eW, eb) in zip(actual, expected):
+    for (dW, db), (eW, eb) in zip(actual, expected, strict=True):
         assert dW.shape == eW.shape and db.shape == eb.shape
         np.testing.assert_allclose(dW, eW, rtol=1e-5, atol=atol)
         np.testing.assert_allclose(db, eb, rtol=1e-5, atol=atol)
@@ -95,7 +95,7 @@ def test_numerical_gradient_counts_calls_and_restores_params(monkeypatch):
     _, loss_calls = numerical_gradient(params, x, y)
     assert n_params(params) == 3 * 4 + 4 + 4 * 2 + 2 == 26  # counted by hand
     assert len(calls) == loss_calls == 27
-    for (W, b), (W0, b0) in zip(params, saved):
+    for (W, b), (W0, b0) in zip(params, saved, strict=True):
         assert np.array_equal(W, W0) and np.array_equal(b, b0)  # bit for bit
 
 
@@ -106,7 +106,7 @@ def test_init_params_shapes_scale_and_seed():
     assert params[0][0].std() == pytest.approx(1 / np.sqrt(400), rel=0.02)
     assert params[0][0].mean() == pytest.approx(0, abs=0.002)
     again = init_params([400, 300, 2], rng=np.random.default_rng(0))
-    assert all(np.array_equal(W, W2) for (W, _), (W2, _) in zip(params, again))
+    assert all(np.array_equal(W, W2) for (W, _), (W2, _) in zip(params, again, strict=True))
 
 
 def test_forward_and_loss_by_hand():
@@ -280,7 +280,7 @@ def test_digits_split_and_standardize():
     assert 0 <= x_train.min() and x_train.max() <= 1
     assert all(set(labels) == set(range(10)) for labels in split[1::2])
     again = network.digits(rng=0)
-    assert all(np.array_equal(first, second) for first, second in zip(split, again))
+    assert all(np.array_equal(first, second) for first, second in zip(split, again, strict=True))
     other = network.digits(rng=1, validation_size=100, test_size=300)
     assert [x.shape[1] for x in other[::2]] == [1100, 100, 300]
     assert not np.array_equal(other[5][:250], labels_test)
@@ -310,11 +310,12 @@ def test_one_epoch_is_plain_minibatch_sgd(cost, hidden):
         costs.append(autograd_cost(expected, x[:, batch], y[:, batch], cost, hidden)
                      * len(batch))
         step = grad(autograd_cost)(expected, x[:, batch], y[:, batch], cost, hidden)
-        expected = [(W - 0.7 * dW, b - 0.7 * db) for (W, b), (dW, db) in zip(expected, step)]
+        expected = [(W - 0.7 * dW, b - 0.7 * db)
+                    for (W, b), (dW, db) in zip(expected, step, strict=True)]
     assert_grads_close(trained, expected, atol=1e-12)
     assert history == {"loss": [pytest.approx(sum(costs) / 10, rel=1e-12)]}
     original = random_problem([3, 4, 5, 2], batch=10, seed=3)[0]
-    for (W, b), (W0, b0) in zip(params, original):  # the caller's params are untouched
+    for (W, b), (W0, b0) in zip(params, original, strict=True):  # the caller's params are untouched
         assert np.array_equal(W, W0) and np.array_equal(b, b0)
 
 

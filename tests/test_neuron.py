@@ -44,7 +44,7 @@ def as_tuple(net):
 
 def assert_close_nets(actual, expected, rtol=1e-7, atol=1e-10):
     assert set(actual) == set(neuron.KEYS)
-    for key, value in zip(neuron.KEYS, expected):
+    for key, value in zip(neuron.KEYS, expected, strict=True):
         assert actual[key].shape == np.shape(value), key
         np.testing.assert_allclose(actual[key], value, rtol=rtol, atol=atol, err_msg=key)
 
@@ -207,7 +207,8 @@ def test_accumulated_bp_follows_the_mean_gradient():
     mean_grad = [np.mean([g[i] for g in (grad(autograd_error)(as_tuple(net), X[:, k],
                                                                Y[:, k], "squared")
                                           for k in range(5))], axis=0) for i in range(4)]
-    assert_close_nets(trained, [net[key] - 0.2 * g for key, g in zip(neuron.KEYS, mean_grad)])
+    assert_close_nets(trained, [net[key] - 0.2 * g
+                                for key, g in zip(neuron.KEYS, mean_grad, strict=True)])
     assert list(seen) == [0, 5]
     assert errors[1] < errors[0]
 

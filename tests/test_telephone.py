@@ -26,7 +26,7 @@ def test_whisper_changes_only_letters_and_keeps_case():
     for seed in range(20):
         heard = whisper(SENTENCE, 0.5, rng=seed)
         assert len(heard) == len(SENTENCE)
-        for said, got in zip(SENTENCE, heard):
+        for said, got in zip(SENTENCE, heard, strict=True):
             if said in string.ascii_letters:
                 assert got in string.ascii_letters and said.isupper() == got.isupper()
             else:
@@ -37,7 +37,7 @@ def test_whisper_rate_0_and_1():
     assert whisper(SENTENCE, 0, rng=1) == SENTENCE
     assert whisper(SENTENCE, 0.0, rng=2) == SENTENCE
     heard = whisper(SENTENCE, 1, rng=3)
-    assert all(a != b for a, b in zip(SENTENCE, heard) if a in string.ascii_letters)
+    assert all(a != b for a, b in zip(SENTENCE, heard, strict=True) if a in string.ascii_letters)
 
 
 def test_whisper_leaves_non_ascii_letters_alone():

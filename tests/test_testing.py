@@ -12,7 +12,8 @@ def test_a_switched_off_function_raises_wherever_it_was_taken_from():
     before = neuron.output_terms(y_hat, y)
     with testing.switched_off(neuron.output_terms, layers.Linear.forward):
         for call in (lambda: neuron.output_terms(y_hat, y), lambda: copied_earlier(y_hat, y),
-                     lambda: layers.Linear.random(2, 2, np.random.default_rng(0)).forward([[1.0], [2.0]])):
+                     lambda: layers.Linear.random(2, 2, np.random.default_rng(0))
+                     .forward([[1.0], [2.0]])):
             with pytest.raises(RuntimeError, match="switched off"):
                 call()
         assert neuron.hidden_terms  # others stay on
@@ -23,7 +24,7 @@ def test_a_switched_off_function_raises_wherever_it_was_taken_from():
 def test_functions_come_back_after_an_error_in_the_block():
     with pytest.raises(ZeroDivisionError):
         with testing.switched_off(neuron.output_terms):
-            1 / 0
+            _ = 1 / 0
     assert neuron.output_terms([0.5], [1.0]).shape == (1,)
 
 
