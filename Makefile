@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public bench bench-grading release collect grade feedback grades
+.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades
 
 include book.mk
 
@@ -17,7 +17,8 @@ help:
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
 	@echo "make bench  time chapter 5's network against numpy, PyTorch and scikit-learn"
 	@echo "make bench-grading  autograding's cost per submission, sandbox on and off"
-	@echo "make public write _public/, the edition for students and readers (no answers)"
+	@echo "make public write _public/, the edition for students and readers (no answers),"
+	@echo "            a git repository of its own; make publish pushes it (edition.yml)"
 	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
 	@echo
 	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
@@ -42,9 +43,15 @@ $(BWRAP):
 test: setup $(CHROMIUM) $(BWRAP) $(INITDB)
 	$(BIN)/python -m pytest tests
 
-# The public edition: everything students and readers may see, and nothing else.
+# The public edition: everything students and readers may see, and nothing else. _public/
+# is a git repository of its own (tools/public.py refuses to write into the course's).
 public: book
 	$(BIN)/python tools/public.py
+
+# Push _public/ to the public repository of edition.yml: refused without one, or when
+# _public/ is not a committed repository of its own whose only remote is that one.
+publish: | $(BIN)/.installed
+	$(BIN)/python tools/public.py --publish
 
 # Not part of `make test`: PyTorch goes into .venv for the benchmark alone. OPENBLAS_CORETYPE
 # and OPENBLAS_L2_SIZE, where this machine sets them, slow a current numpy down, so they are
