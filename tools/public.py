@@ -242,6 +242,22 @@ def clear(public):
             path.unlink()
 
 
+def chapter_targets(public):
+    """The pages that stay MyST (intro, appendix) refer to a chapter by its label, which
+    the chapter's plain notebook no longer sets: such a {ref} becomes a {doc}."""
+    labels = {}
+    for chapter in (public / "chapters").glob("*.md"):
+        found = re.search(r"^\(([\w-]+)\)=\s*$", chapter.read_text(), flags=re.MULTILINE)
+        if found:
+            labels[found.group(1)] = chapter.stem
+    for page in list(public.glob("*.md")) + list(public.glob("appendix/*.md")):
+        text = page.read_text()
+        new = re.sub(r"\{ref\}`([\w-]+)`", lambda m: f"{{doc}}`/chapters/{labels[m.group(1)]}`"
+                     if m.group(1) in labels else m.group(0), text)
+        if new != text:
+            page.write_text(new)
+
+
 def write_tree(public, urls, build=REPO / "_build", practice=None):
     """The edition's files (not yet its built site) in the folder public; `build` is the
     course's executed book (make book), whose computed values the chapters' text takes."""
@@ -262,6 +278,7 @@ def write_tree(public, urls, build=REPO / "_build", practice=None):
         "# The public edition's book: written by `make public` from the course's.\n"
         + yaml.safe_dump(public_config(urls), sort_keys=False, allow_unicode=True))
     (public / "_toc.yml").write_text(yaml.safe_dump(public_toc(), sort_keys=False))
+    chapter_targets(public)
     for markdown in (public / "chapters").glob("*.md"):
         markdown.unlink()
     plain_chapters.convert_all(REPO, build, public / "chapters", first_cell(urls, False))
