@@ -481,3 +481,92 @@ def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp
         if missing and {m.split(".")[0] for m in missing} <= set(NEEDS_DIGITS_BRANCH):
             raise MissingFromRequirements(f"{name}: {sorted(set(missing))}")
     assert run.returncode == 0, f"{name} fails in the student venv:\n{run.stderr[-5000:]}"
+
+
+# --- Practice checks for a reader studying alone (item 5) --------------------------------
+
+PRACTICE_LINE = re.compile(r"Practice checks of ([\w-]+): (\d+) of (\d+) passed \((passed|FAILED)\)")
+ASSIGNMENTS = [p.name for p in sorted((REPO / "solutions").iterdir()) if p.is_dir()]
+
+
+def practice_cells(notebook):
+    return {cell.source.split("PracticeChecks(", 1)[1].split(",", 1)[0].strip("'\""): cell
+            for cell in notebook.cells if "practice" in cell.metadata.get("tags", [])
+            and "PracticeChecks(" in cell.source and "class PracticeChecks" not in cell.source}
+
+
+@pytest.fixture(scope="module")
+def practice_runs(tree, tmp_path_factory):
+    """{assignment: [(label, printed verdicts)]}: the edition's notebook with the
+    solutions' answers, run in the course's kernel; then, in the same kernel, each wrong
+    answer of the round trip's WRONG_ANSWERS followed by its task's practice cell (and the
+    right answer put back)."""
+    from nbclient import NotebookClient
+    from test_exercises import WRONG_ANSWERS
+
+    from conftest import without_markers
+    runs = {}
+    folder = tmp_path_factory.mktemp("practice")
+    for assignment in ASSIGNMENTS:
+        release = nbformat.read(tree / "exercises" / assignment / f"{assignment}.ipynb",
+                                as_version=4)
+        source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        notebook = honest_submission(source, release)
+        practice = practice_cells(notebook)
+        answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source)
+                   for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+        for grade_id, codes in WRONG_ANSWERS.get(assignment, {}).items():
+            for k, code in enumerate(codes if isinstance(codes, list) else [codes]):
+                twin = practice.get(f"{grade_id}-tests")
+                if twin is None:
+                    continue
+                notebook.cells += [nbformat.v4.new_code_cell(f"print('WRONG {grade_id} {k}')"),
+                                   nbformat.v4.new_code_cell(code),
+                                   nbformat.v4.new_code_cell(twin.source),
+                                   nbformat.v4.new_code_cell(answers[grade_id])]
+        NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+        label, found = "solution", []
+        for cell in notebook.cells:
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            if text.startswith("WRONG "):
+                label = text.split()[1] + " #" + text.split()[2]
+            found += [(label, match.groups()) for match in PRACTICE_LINE.finditer(text)]
+        runs[assignment] = (found, practice)
+    return runs
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_passes_every_practice_check(practice_runs, assignment):
+    found, practice = practice_runs[assignment]
+    verdicts = {groups[0]: groups for label, groups in found if label == "solution"}
+    assert practice and set(verdicts) == set(practice), "a practice cell printed no verdict"
+    for task, passed, total, verdict in verdicts.values():
+        assert verdict == "passed" and passed == total and int(total) > 0, (task, passed, total)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assignment):
+    from test_exercises import WRONG_ANSWERS
+    found, practice = practice_runs[assignment]
+    wrong = {label: groups for label, groups in found if label != "solution"}
+    expected = [f"{grade_id} #{k}" for grade_id, codes in WRONG_ANSWERS.get(assignment, {}).items()
+                for k in range(len(codes) if isinstance(codes, list) else 1)
+                if f"{grade_id}-tests" in practice]
+    assert sorted(wrong) == sorted(expected)
+    for label, (task, passed, total, verdict) in wrong.items():
+        assert verdict == "FAILED" and task == label.split(" #")[0] + "-tests", (label, passed)
+    # the tasks without a twin are the questions whose answer a twin would print
+    import practice as practice_module
+    _, without = practice_module.twin_cells(nbformat.read(
+        REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4))
+    for grade_id in WRONG_ANSWERS.get(assignment, {}):
+        if f"{grade_id}-tests" not in practice:
+            assert "question's answer" in without[f"{grade_id}-tests"], grade_id
+
+
+def test_the_course_s_releases_have_no_practice_cells():
+    for path in sorted((REPO / "exercises").glob("*/*.ipynb")):
+        text = path.read_text()
+        assert "PracticeChecks" not in text and '"practice"' not in text, path

@@ -185,6 +185,7 @@ class Rewrite(ast.NodeTransformer):
         self.names, self.student = names, student
         self.inside = 0  # > 0 inside a function or a judge: no input is there
         self.removed = set()  # names bound by imports the student's kernel cannot make
+        self.answers = 0  # checks of a question's answer, left out
 
     def renamed(self, name):
         return new_name(name) if name in self.names else name
@@ -264,6 +265,10 @@ class Rewrite(ast.NodeTransformer):
 
     def visit_Call(self, node):
         function = node.func
+        if isinstance(function, ast.Name) and function.id in self.names:
+            for keyword in node.keywords:  # a function of the hidden test's own
+                if keyword.arg in self.names:
+                    keyword.arg = new_name(keyword.arg)
         name = function.attr if isinstance(function, ast.Attribute) else getattr(
             function, "id", "")
         if name in SEEDED_CALLS and node.args and isinstance(node.args[0], ast.Constant) \
@@ -274,8 +279,6 @@ class Rewrite(ast.NodeTransformer):
                     and type(keyword.value.value) is int:
                 keyword.value = ast.Constant(keyword.value.value + SEED_OFFSET)
         if name == "check" and isinstance(function, ast.Name):
-            if any(k.arg == "accept" for k in node.keywords):
-                raise Untwinnable("accept=")
             value = self.visit(node.args[0])
             keywords = []
             for keyword in node.keywords:
@@ -292,6 +295,22 @@ class Rewrite(ast.NodeTransformer):
             node.args = [value] + [self.visit(arg) for arg in node.args[1:]]
             node.keywords = keywords + [k for k in node.keywords if k.arg in ("rtol", "atol")]
             return node
+        self.generic_visit(node)
+        return node
+
+    def visit_Expr(self, node):
+        """A check of a question's answer (a value no input of the test goes into, or
+        accept=) has no twin: its expected value would be the answer itself."""
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
+                and call.func.id == "check" and call.args:
+            value = call.args[0]
+            if any(k.arg == "accept" for k in call.keywords) or (
+                    not any(isinstance(n, ast.Call) for n in ast.walk(value))
+                    and not any(isinstance(n, ast.Name) and n.id in self.names
+                                for n in ast.walk(value))):
+                self.answers += 1
+                return None
         self.generic_visit(node)
         return node
 
@@ -354,6 +373,9 @@ def rewrite(source, student):
         return out
 
     module.body = transform(module.body)
+    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "check"
+               for n in ast.walk(module)) and not student:
+        raise Untwinnable("it checks only a question's answer, which a twin would print")
     if student:
         module = drop_unused_functions(module)
         for node in ast.walk(module):  # the visible code around, too
@@ -467,9 +489,17 @@ def expected_values(solution_path, twins):
     return log
 
 
+def shown_message(message):
+    """The check's message, unless it quotes a secret line (`forward should return x / y`
+    quotes the solution's `return x / y`): then a plain one."""
+    return "a check of this task failed" if secret_check(message) else message
+
+
 def student_cell(grade_id, code, entries):
-    data = json.dumps([{"answers": e["answers"], "message": e["message"], "rtol": e["rtol"],
-                        "atol": e["atol"], "judged": e["judged"]} for e in entries],
+    # the message last: in the hidden test it may stand on a line of its own, `"...",`
+    data = json.dumps([{"answers": e["answers"], "rtol": e["rtol"], "atol": e["atol"],
+                        "judged": e["judged"], "message": shown_message(e["message"])}
+                       for e in entries],
                       separators=(",", ":"))
     body = "\n".join("    " + line for line in code.splitlines())
     source = (f"# Practice checks of this task: not graded. They print how many passed and\n"
