@@ -507,7 +507,7 @@ def student_cell(grade_id, code, entries):
               f"practice = PracticeChecks({grade_id!r}, {data!r})\n"
               f"with practice:\n{body}")
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["tags"] = ["practice"]
+    cell.metadata["tags"] = ["practice", "hide-input"]  # on the book's page, folded
     return cell
 
 

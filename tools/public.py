@@ -184,8 +184,10 @@ def students_page(urls, wheel, practice=False):
             "message says what was expected. If a cell fails because a name is not defined, "
             "you skipped a cell above it: use *Run All Above*.", ""]
     if practice:
-        work += ["After it comes a cell of **practice checks**: the checks the grader runs "
-                 "on your answer, on other inputs than the graded ones. Its expected values "
+        work += ["After the test cell of every task that computes something (not the "
+                 "questions you answer with a slider) comes a cell of **practice checks**: "
+                 "the checks the grader runs on your answer, on other inputs than the graded "
+                 "ones. Its expected values "
                  "were computed from the course's solutions when this edition was made; the "
                  "cell runs your function in your own notebook and prints, for each check, "
                  "*passed* or the message the grader would give. When you study alone, these "
