@@ -19,7 +19,8 @@ help:
 	@echo "make bench-grading  autograding's cost per submission, sandbox on and off"
 	@echo "make public write _public/, the edition for students and readers (no answers),"
 	@echo "            a git repository of its own; make publish pushes it (edition.yml)"
-	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
+	@echo "make clean  remove the builds and caches (never submissions, grades, the gradebook"
+	@echo "            or the history of _public/)"
 	@echo
 	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
 	@echo "make release A=01-telephone          check the source and regenerate exercises/A"
@@ -66,7 +67,8 @@ bench-grading: setup $(BWRAP)
 	$(BIN)/python bench/bench_autograde.py
 
 clean:
-	rm -rf _public $(BUILD) .pytest_cache
+	@# _public/ is the edition's own repository: its history stays, only its built site goes
+	rm -rf _public/_build $(BUILD) .pytest_cache
 
 # --- Instructors: thin wrappers over nbgrader with the course's config (nbgrader_config.py).
 # They need the environment (make setup) but never reinstall it; nbgrader runs alembic by
