@@ -435,6 +435,7 @@ from nbclient import NotebookClient
 notebook = nbformat.read(sys.argv[1], as_version=4)
 NotebookClient(notebook, timeout=900, kernel_name="python3",
                resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(notebook, sys.argv[1])
 """
 NEEDS_DIGITS_BRANCH = ("sklearn", "threadpoolctl")
 
@@ -481,6 +482,15 @@ def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp
         if missing and {m.split(".")[0] for m in missing} <= set(NEEDS_DIGITS_BRANCH):
             raise MissingFromRequirements(f"{name}: {sorted(set(missing))}")
     assert run.returncode == 0, f"{name} fails in the student venv:\n{run.stderr[-5000:]}"
+    if name.startswith("exercises/"):
+        # the practice checks run in the student's kernel (no grading, no autograd there),
+        # and the solution passes every one of them
+        executed = nbformat.read(path, as_version=4)
+        verdicts = [match.groups() for cell in executed.cells
+                    for output in cell.get("outputs", [])
+                    for match in PRACTICE_LINE.finditer(output.get("text", ""))]
+        assert len(verdicts) == len(practice_cells(executed)) > 0
+        assert all(v[3] == "passed" and v[1] == v[2] for v in verdicts), verdicts
 
 
 # --- Practice checks for a reader studying alone (item 5) --------------------------------
