@@ -583,3 +583,24 @@ def test_the_course_s_releases_have_no_practice_cells():
     for path in sorted((REPO / "exercises").glob("*/*.ipynb")):
         text = path.read_text()
         assert "PracticeChecks" not in text and '"practice"' not in text, path
+
+
+def test_make_publish_pushes_the_edition_alone_to_its_remote(monkeypatch, tmp_path):
+    remote = tmp_path / "public.git"
+    git("init", "-q", "--bare", str(remote), cwd=tmp_path)
+    monkeypatch.setattr(public, "edition", lambda: {"repository": str(remote), "site": "",
+                                                    "jupyterhub": ""})
+    edition = tmp_path / "_public"
+    public.own_repository(edition)
+    (edition / "README.md").write_text("the edition\n")
+    public.commit(edition)
+    with pytest.raises(SystemExit, match="remotes"):
+        public.publish(edition)  # no remote yet: make public sets it
+    public.set_remote(edition, str(remote))
+    (edition / "late.txt").write_text("not committed\n")
+    with pytest.raises(SystemExit, match="uncommitted"):
+        public.publish(edition)
+    (edition / "late.txt").unlink()
+    public.publish(edition)
+    assert git_out("rev-parse", "main", cwd=remote) == git_out("rev-parse", "HEAD", cwd=edition)
+    assert git_out("rev-list", "--count", "main", cwd=remote) == "1"
