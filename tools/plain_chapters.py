@@ -241,7 +241,9 @@ def plain_chapter(source, chapter, first_cell):
                                      flags=re.MULTILINE)
                 if "myst_nb" in cell.source:
                     raise Unconvertible(f"{source.name}: myst_nb used beyond glue")
-    notebook.cells.insert(0, first_cell)
+    notebook.cells.insert(0, nbformat.from_dict(first_cell))  # a copy per chapter
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"{source.stem}-{number}"  # stable: a new run of make public changes no id
     notebook.metadata.pop("jupytext", None)
     return notebook
 

@@ -507,6 +507,7 @@ def student_cell(grade_id, code, entries):
               f"practice = PracticeChecks({grade_id!r}, {data!r})\n"
               f"with practice:\n{body}")
     cell = nbformat.v4.new_code_cell(source)
+    cell.id = f"{grade_id}-practice"[-64:]  # stable: a new run changes no id
     cell.metadata["tags"] = ["practice", "hide-input"]  # on the book's page, folded
     return cell
 
@@ -531,6 +532,7 @@ def add_practice_cells(assignment, notebook):
     twins, without = twin_cells(nbformat.read(solution_path, as_version=4))
     log = expected_values(solution_path, twins)
     setup = nbformat.v4.new_code_cell(SETUP)
+    setup.id = "practice-setup"
     setup.metadata["tags"] = ["practice", "hide-input"]
     cells, count = [], 0
     for cell in notebook.cells:
