@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public bench bench-grading release collect grade feedback grades
+.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades
 
 include book.mk
 
@@ -17,8 +17,10 @@ help:
 	@echo "make serve  serve the built book on http://127.0.0.1:8000"
 	@echo "make bench  time chapter 5's network against numpy, PyTorch and scikit-learn"
 	@echo "make bench-grading  autograding's cost per submission, sandbox on and off"
-	@echo "make public write _public/, the edition for students and readers (no answers)"
-	@echo "make clean  remove the builds and caches (never submissions, grades or the gradebook)"
+	@echo "make public write _public/, the edition for students and readers (no answers),"
+	@echo "            a git repository of its own; make publish pushes it (edition.yml)"
+	@echo "make clean  remove the builds and caches (never submissions, grades, the gradebook"
+	@echo "            or the history of _public/)"
 	@echo
 	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
 	@echo "make release A=01-telephone          check the source and regenerate exercises/A"
@@ -42,9 +44,15 @@ $(BWRAP):
 test: setup $(CHROMIUM) $(BWRAP) $(INITDB)
 	$(BIN)/python -m pytest tests
 
-# The public edition: everything students and readers may see, and nothing else.
+# The public edition: everything students and readers may see, and nothing else. _public/
+# is a git repository of its own (tools/public.py refuses to write into the course's).
 public: book
 	$(BIN)/python tools/public.py
+
+# Push _public/ to the public repository of edition.yml: refused without one, or when
+# _public/ is not a committed repository of its own whose only remote is that one.
+publish: | $(BIN)/.installed
+	$(BIN)/python tools/public.py --publish
 
 # Not part of `make test`: PyTorch goes into .venv for the benchmark alone (`make bench
 # TORCH=no` skips it, and the bench then leaves PyTorch out). OPENBLAS_CORETYPE and
@@ -60,7 +68,8 @@ bench-grading: setup $(BWRAP)
 	$(BIN)/python bench/bench_autograde.py
 
 clean:
-	rm -rf _public $(BUILD) .pytest_cache
+	@# _public/ is the edition's own repository: its history stays, only its built site goes
+	rm -rf _public/_build $(BUILD) .pytest_cache
 
 # --- Instructors: each target is one line calling `python -m grading` (grading/cli.py,
 # `python -m grading --help`), with the course's config (nbgrader_config.py). They need the

@@ -1,22 +1,35 @@
 """The public edition (make public): a tree that builds by itself from a fresh clone, that
-holds nothing secret, whose buttons lead only to configured places, and whose assignments
-install bplib from the site's wheel where it is missing."""
+holds nothing secret, whose buttons lead only to configured places, whose assignments
+install bplib from the site's wheel where it is missing, whose chapters read and run as
+plain notebooks, whose every notebook runs in a venv made from its requirements alone, and
+which is a git repository of its own that shares no object with the course's history."""
 
+import base64
+import csv
+import hashlib
 import http.server
+import io
 import os
+import re
 import subprocess
 import sys
 import threading
 import venv
+import zipfile
 from functools import partial
+from importlib import metadata
+from pathlib import Path
 
 import nbformat
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
-from conftest import BIN, REPO, all_secret_lines
+from conftest import BIN, REPO, all_secret_lines, honest_submission
 
 sys.path.insert(0, str(REPO / "tools"))
 import bootstrap  # noqa: E402
+import plain_chapters  # noqa: E402
 import public  # noqa: E402
 
 URLS = {"repository": "https://github.com/example-org/backprop-public", "site": "",
@@ -34,14 +47,22 @@ def git(*args, cwd):
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory):
-    """The edition's tree, committed, cloned afresh, and built there with `make book`."""
-    folder = tmp_path_factory.mktemp("edition")
-    tree, clone = folder / "tree", folder / "clone"
-    public.write_tree(tree, URLS)
-    git("init", "-q", "-b", "main", cwd=tree)
-    git("add", "-A", cwd=tree)
-    git("commit", "-q", "-m", "edition", cwd=tree)
+def tree(tmp_path_factory, book_html):
+    """The edition's tree, written from the course's executed book (the session's build)
+    into a repository of its own, and committed, as make public does."""
+    tree = tmp_path_factory.mktemp("edition") / "tree"
+    public.own_repository(tree)
+    public.set_remote(tree, URLS["repository"])
+    public.write_tree(tree, URLS, build=book_html.parent, practice=public.practice_maker())
+    public.commit(tree)
+    return tree
+
+
+@pytest.fixture(scope="module")
+def clone(tree):
+    """The edition cloned afresh, and built there with `make book`."""
+    folder = tree.parent
+    clone = folder / "clone"
     git("clone", "-q", str(tree), str(clone), cwd=folder)
     # the course's environment builds it: -o keeps make from reinstalling into it
     venv_dir = REPO / ".venv"
@@ -150,7 +171,7 @@ def test_in_the_course_s_environment_the_cell_does_nothing():
 
 
 def test_every_assignment_starts_with_the_locked_bootstrap_cell():
-    expected = bootstrap.bootstrap_source(bootstrap.site_of_edition())
+    expected = bootstrap.bootstrap_source(*bootstrap.edition_addresses())
     notebooks = sorted((REPO / "solutions").glob("*/*.ipynb")) + \
         sorted((REPO / "exercises").glob("*/*.ipynb"))
     assert notebooks
@@ -158,3 +179,428 @@ def test_every_assignment_starts_with_the_locked_bootstrap_cell():
         first = nbformat.read(path, as_version=4).cells[0]
         assert first.source == expected, f"{path}: run tools/bootstrap.py"
         assert first.metadata["nbgrader"]["locked"] is True, path
+
+
+# --- The chapters as plain notebooks (issue 20, item 2) ----------------------------------
+
+def edition_notebooks(root):
+    return sorted(root.glob("chapters/*.ipynb")) + sorted(root.glob("exercises/*/*.ipynb"))
+
+
+def test_no_myst_is_left_in_any_notebook_of_the_edition(clone):
+    notebooks = edition_notebooks(clone)
+    assert len(notebooks) == 10
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                assert plain_chapters.leftovers(cell.source) == [], f"{path.name}: {cell.source[:300]}"
+            else:
+                assert "myst_nb" not in cell.source, f"{path.name} imports myst_nb"
+    # the scan sees MyST where there is some
+    for markup in ("see {numref}`fig-x`", "```{admonition} A\nb\n```", "(ch-x)=",
+                   ":::{exercise}\n:label: e\n:::", "% a comment", "{glue:text}`n:d`"):
+        assert plain_chapters.leftovers(markup), markup
+
+
+def test_the_chapters_text_holds_the_book_s_computed_values(clone):
+    source = (REPO / "chapters" / "01-telephone.md").read_text()
+    assert "A threaded line with {glue:text}`drawn_groups:d` groups" in source
+    drawn = re.search(r"drawn_groups, drawn_players = (\d+), (\d+)", source)
+    text = "\n".join(cell.source for cell in nbformat.read(
+        clone / "chapters" / "01-telephone.ipynb", as_version=4).cells)
+    assert f"A threaded line with {drawn.group(1)} groups of {drawn.group(2)}" in text
+    # figures: an image file with its numbered caption; citations: author-year, linked
+    assert re.search(r"!\[[^\]]+\]\(figures/threaded_forward_fig\.(png|svg)\)\n\n\*Fig\. 1\.\d+: ",
+                     text)
+    chapter5 = "\n".join(cell.source for cell in nbformat.read(
+        clone / "chapters" / "05-full-algorithm.ipynb", as_version=4).cells)
+    assert "([Nielsen 2015](../bibliography.md))" in chapter5
+    for path in clone.glob("chapters/*.ipynb"):
+        for image in re.findall(r"\]\((figures/[^)]+)\)", path.read_text()):
+            assert (path.parent / image).is_file(), image
+
+
+def test_the_chapters_first_cell_is_the_assignments(clone):
+    for path in clone.glob("chapters/*.ipynb"):
+        first = nbformat.read(path, as_version=4).cells[0]
+        assert first.source == bootstrap.bootstrap_source(
+            URLS["site"], URLS["repository"], URLS["jupyterhub"]), path
+
+
+# --- Students' page and first cells (item 4) ---------------------------------------------
+
+def test_the_students_page_promises_only_what_is_configured():
+    wheel = bootstrap.bplib_wheel()
+    bare = public.students_page({"repository": "", "site": "", "jupyterhub": ""}, wheel)
+    for promise in ("rocket", "Binder", "Colab", "JupyterHub", "nbgrader", "Validate",
+                    "installs it from", "public repository"):
+        assert promise not in bare, promise
+    assert f'href="wheels/{wheel}"' in bare and "download" in bare
+    assert "hand in the notebook file itself" in bare
+    full = public.students_page({"repository": URLS["repository"], "site": "https://s.org",
+                                 "jupyterhub": URLS["jupyterhub"]}, wheel, practice=True)
+    for promise in ("rocket", URLS["repository"], URLS["jupyterhub"], "*Validate*",
+                    "installs it from https://s.org", "practice checks"):
+        assert promise in full, promise
+    cell = bootstrap.bootstrap_source("", "", "")
+    assert "installs it" not in cell.splitlines()[0] + cell.splitlines()[1]
+    assert "JupyterHub" not in cell and "Binder" not in cell
+
+
+def test_one_name_for_an_assignment(clone):
+    toc = (clone / "_toc.yml").read_text()
+    for path in sorted(clone.glob("exercises/*/*.ipynb")):
+        number = int(path.parent.name[:2])
+        title = next(cell for cell in nbformat.read(path, as_version=4).cells
+                     if cell.cell_type == "markdown").source.splitlines()[0]
+        assert title.startswith(f"# Assignment {number}: "), title
+        assert f"title: Assignment {number}\n" in toc
+        page = (clone / "_build" / "html" / "exercises" / path.parent.name /
+                f"{path.stem}.html").read_text()
+        assert "Exercise" not in re.search(r"<h1>(.*?)</h1>", page, re.DOTALL).group(1)
+
+
+# --- A repository of its own (item 3) ----------------------------------------------------
+
+def test_make_public_refuses_the_course_s_repository(tmp_path):
+    with pytest.raises(SystemExit, match="refusing"):
+        public.own_repository(REPO)
+    (tmp_path / "link").symlink_to(REPO)
+    with pytest.raises(SystemExit, match="refusing"):
+        public.own_repository(tmp_path / "link")
+    worktree_like = tmp_path / "edition"
+    worktree_like.mkdir()
+    (worktree_like / ".git").write_text(f"gitdir: {REPO / '.git'}\n")
+    with pytest.raises(SystemExit, match="refusing"):
+        public.own_repository(worktree_like)
+
+
+def test_the_edition_keeps_its_history_and_has_one_remote(tmp_path):
+    edition = tmp_path / "_public"
+    public.own_repository(edition)
+    assert git_out("rev-parse", "--show-toplevel", cwd=edition) == str(edition.resolve())
+    git("remote", "add", "private", str(REPO), cwd=edition)
+    public.set_remote(edition, URLS["repository"])
+    assert git_out("remote", "-v", cwd=edition).split("\n")[0].split()[:2] == \
+        ["origin", URLS["repository"]]
+    assert git_out("remote", cwd=edition) == "origin"
+    (edition / "a.txt").write_text("one")
+    first = public.commit(edition)
+    public.clear(edition)  # what a new run does first: the files go, .git stays
+    assert not (edition / "a.txt").exists() and (edition / ".git").is_dir()
+    (edition / "a.txt").write_text("two")
+    public.own_repository(edition)
+    second = public.commit(edition)
+    assert second != first
+    assert git_out("rev-list", "--count", "HEAD", cwd=edition) == "2"
+    public.set_remote(edition, "")
+    assert git_out("remote", cwd=edition) == ""
+
+
+def test_make_publish_refuses_without_an_address(monkeypatch, tmp_path):
+    monkeypatch.setattr(public, "edition",
+                        lambda: {"repository": "", "site": "", "jupyterhub": ""})
+    with pytest.raises(SystemExit, match="refusing"):
+        public.publish(tmp_path / "_public")
+
+
+def test_no_object_of_the_course_is_reachable_from_the_edition(tree):
+    """The edition's history is its own: no commit of the course, and no version of any
+    instructor-only file (solutions, hidden tests, grading, the guide) ever, in any
+    object reachable from it."""
+    reachable = set(git_out("rev-list", "--objects", "--all", cwd=tree).split())
+    commits = set(git_out("rev-list", "--all", cwd=tree).split())
+    assert commits and len(git_out("rev-list", "--max-parents=0", "--all",
+                                   cwd=tree).split()) == 1
+    course_commits = set(git_out("rev-list", "--all", cwd=REPO).split())
+    assert not commits & course_commits
+    # publish/ holds the edition's own README, requirements and workflow, copied verbatim
+    private = set(git_out("rev-list", "--objects", "--all", "--",
+                          *[name for name in INSTRUCTORS_ONLY if name != "publish"],
+                          cwd=REPO).split()) - course_commits
+    # a file the two share verbatim (bplib/__init__.py) is the same blob in both; none of
+    # the instructors' files may be
+    assert private and not (reachable & private)
+    # the secrets of the current course are in no blob of the edition either
+    blobs = git_out("rev-list", "--objects", "--all", cwd=tree)
+    assert "solutions/" not in blobs and "grading/" not in blobs
+
+
+def git_out(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+# --- Every notebook runs in a venv made from the edition's requirements alone (item 1) -----
+
+def wheel_of_installed(dist, site_packages, wheelhouse):
+    """A wheel rebuilt from an installed distribution (its RECORD): the course's .venv is
+    the only package source the student venv may use, and no network is needed."""
+    name = dist.metadata["Name"]
+    version = dist.version
+    dist_info = Path(dist._path)  # noqa: SLF001 - the .dist-info folder
+    tags = [line.split(": ", 1)[1] for line in (dist_info / "WHEEL").read_text().splitlines()
+            if line.startswith("Tag: ")] or ["py3-none-any"]
+    parts = [sorted({tag.split("-")[i] for tag in tags}) for i in range(3)]
+    tag = "-".join(".".join(part) for part in parts)
+    stem = f"{re.sub(r'[-_.]+', '_', name)}-{version}"
+    path = wheelhouse / f"{stem}-{tag}.whl"
+    scripts = {entry.name for entry in dist.entry_points if entry.group == "console_scripts"}
+    record, buffer = [], None
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as wheel:
+        for file in dist.files or []:
+            posix = file.as_posix()
+            if "__pycache__" in posix or posix.endswith("/RECORD") or posix.endswith(".pyc"):
+                continue
+            source = (site_packages / file).resolve()
+            if not source.is_file():
+                continue
+            if posix.startswith("../"):
+                rest = re.sub(r"^(\.\./)+", "", posix)
+                if rest.startswith("bin/"):
+                    if Path(rest).name in scripts:
+                        continue
+                    target = f"{stem}.data/scripts/{rest[4:]}"
+                else:
+                    target = f"{stem}.data/data/{rest}"
+            else:
+                target = posix
+            data = source.read_bytes()
+            wheel.writestr(target, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append((target, f"sha256={digest.decode()}", str(len(data))))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerows(record + [(f"{dist_info.name}/RECORD", "", "")])
+        wheel.writestr(f"{dist_info.name}/RECORD", buffer.getvalue())
+    return path
+
+
+def requirement_closure(requirements, site_packages):
+    """The installed distributions that `requirements` (names) need, extras included."""
+    installed = {canonicalize_name(d.metadata["Name"]): d
+                 for d in metadata.distributions(path=[str(site_packages)])}
+    found, todo = {}, [(Requirement(r), ()) for r in requirements]
+    while todo:
+        requirement, _ = todo.pop()
+        key = canonicalize_name(requirement.name)
+        dist = installed.get(key)
+        if dist is None:
+            continue  # pip says so below, if the student's install needs it
+        extras = set(requirement.extras)
+        seen = found.setdefault(key, [dist, set()])
+        if key in found and extras <= seen[1] and seen[1]:
+            continue
+        seen[1] |= extras | {""}
+        for line in dist.requires or []:
+            needed = Requirement(line)
+            if needed.marker is None or any(
+                    needed.marker.evaluate({"extra": extra}) for extra in seen[1]):
+                todo.append((Requirement(str(needed).split(";")[0]), ()))
+    return [dist for dist, _ in found.values()]
+
+
+@pytest.fixture(scope="module")
+def student_venv(clone, tmp_path_factory):
+    """A fresh venv made from the edition's requirements.txt alone, offline: pip may use
+    only wheels rebuilt from the course's .venv, and reaches no index."""
+    folder = tmp_path_factory.mktemp("student")
+    wheelhouse = folder / "wheelhouse"
+    wheelhouse.mkdir()
+    site_packages = next((REPO / ".venv" / "lib").glob("python*/site-packages"))
+    wanted = [line.split(";")[0].strip() for line in
+              (clone / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith(("#", "-c", "./"))]
+    bplib_needs = [line for line in metadata.requires("bplib") or [] if "extra" not in line]
+    for dist in requirement_closure(wanted + bplib_needs + ["setuptools", "wheel"],
+                                    site_packages):
+        if (Path(dist._path) / "direct_url.json").is_file() and \
+                "editable" in (Path(dist._path) / "direct_url.json").read_text():
+            continue
+        wheel_of_installed(dist, site_packages, wheelhouse)
+    fresh = folder / "venv"
+    venv.create(fresh, with_pip=True)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PIP_", "VIRTUAL_ENV", "PYTHON"))}
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse), PIP_CONFIG_FILE=os.devnull,
+               PYTHONNOUSERSITE="1", PATH=f"{fresh / 'bin'}:/usr/bin:/bin")
+    installed = subprocess.run(
+        [str(fresh / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         "--disable-pip-version-check", "-r", "requirements.txt"],
+        cwd=clone, env=env, capture_output=True, text=True, timeout=1800)
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    return fresh, env
+
+
+RUN_NOTEBOOK = """
+import sys, nbformat
+from nbclient import NotebookClient
+notebook = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(notebook, timeout=900, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(notebook, sys.argv[1])
+"""
+NEEDS_DIGITS_BRANCH = ("sklearn", "threadpoolctl")
+
+
+class MissingFromRequirements(Exception):
+    """The notebook failed only for a package that bplib should not need (issue 20, 1)."""
+
+
+EDITION_NOTEBOOKS = [f"chapters/{p.stem}" for p in sorted((REPO / "chapters").glob("*.md"))] \
+    + [f"exercises/{p.name}" for p in sorted((REPO / "solutions").iterdir()) if p.is_dir()]
+
+
+def digits_case(name):
+    # scikit-learn and threadpoolctl: the digits branch ships the digits in bplib and makes
+    # threadpoolctl optional; until it is merged these two fail for them alone (strict: the
+    # merge flips them to passing, and then this mark must go)
+    if name in ("chapters/05-full-algorithm", "exercises/05-full-algorithm"):
+        return pytest.param(name, marks=pytest.mark.xfail(
+            raises=MissingFromRequirements, strict=True, reason="fixed by the digits branch"))
+    return name
+
+
+@pytest.mark.parametrize("name", [digits_case(n) for n in EDITION_NOTEBOOKS])
+def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp_path):
+    """Chapters as they are; assignments with the solutions' answers filled in."""
+    fresh, env = student_venv
+    if name.startswith("chapters/"):
+        notebook = nbformat.read(clone / f"{name}.ipynb", as_version=4)
+        workdir = clone / "chapters"
+    else:
+        assignment = name.split("/")[1]
+        release = nbformat.read(clone / name / f"{assignment}.ipynb", as_version=4)
+        source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        notebook = honest_submission(source, release)
+        workdir = tmp_path
+    path = tmp_path / "run.ipynb"
+    nbformat.write(notebook, path)
+    run = subprocess.run([str(fresh / "bin" / "python"), "-c", RUN_NOTEBOOK, str(path),
+                          str(workdir)], env=env, capture_output=True, text=True,
+                         timeout=3000, cwd=tmp_path)
+    if run.returncode != 0:
+        missing = re.findall(r"No module named '([\w.]+)'", run.stderr)
+        if missing and {m.split(".")[0] for m in missing} <= set(NEEDS_DIGITS_BRANCH):
+            raise MissingFromRequirements(f"{name}: {sorted(set(missing))}")
+    assert run.returncode == 0, f"{name} fails in the student venv:\n{run.stderr[-5000:]}"
+    if name.startswith("exercises/"):
+        # the practice checks run in the student's kernel (no grading, no autograd there),
+        # and the solution passes every one of them
+        executed = nbformat.read(path, as_version=4)
+        verdicts = [match.groups() for cell in executed.cells
+                    for output in cell.get("outputs", [])
+                    for match in PRACTICE_LINE.finditer(output.get("text", ""))]
+        assert len(verdicts) == len(practice_cells(executed)) > 0
+        assert all(v[3] == "passed" and v[1] == v[2] for v in verdicts), verdicts
+
+
+# --- Practice checks for a reader studying alone (item 5) --------------------------------
+
+PRACTICE_LINE = re.compile(r"Practice checks of ([\w-]+): (\d+) of (\d+) passed \((passed|FAILED)\)")
+ASSIGNMENTS = [p.name for p in sorted((REPO / "solutions").iterdir()) if p.is_dir()]
+
+
+def practice_cells(notebook):
+    return {cell.source.split("PracticeChecks(", 1)[1].split(",", 1)[0].strip("'\""): cell
+            for cell in notebook.cells if "practice" in cell.metadata.get("tags", [])
+            and "PracticeChecks(" in cell.source and "class PracticeChecks" not in cell.source}
+
+
+@pytest.fixture(scope="module")
+def practice_runs(tree, tmp_path_factory):
+    """{assignment: [(label, printed verdicts)]}: the edition's notebook with the
+    solutions' answers, run in the course's kernel; then, in the same kernel, each wrong
+    answer of the round trip's WRONG_ANSWERS followed by its task's practice cell (and the
+    right answer put back)."""
+    from nbclient import NotebookClient
+    from test_exercises import WRONG_ANSWERS
+
+    from conftest import without_markers
+    runs = {}
+    folder = tmp_path_factory.mktemp("practice")
+    for assignment in ASSIGNMENTS:
+        release = nbformat.read(tree / "exercises" / assignment / f"{assignment}.ipynb",
+                                as_version=4)
+        source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        notebook = honest_submission(source, release)
+        practice = practice_cells(notebook)
+        answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source)
+                   for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+        for grade_id, codes in WRONG_ANSWERS.get(assignment, {}).items():
+            for k, code in enumerate(codes if isinstance(codes, list) else [codes]):
+                twin = practice.get(f"{grade_id}-tests")
+                if twin is None:
+                    continue
+                notebook.cells += [nbformat.v4.new_code_cell(f"print('WRONG {grade_id} {k}')"),
+                                   nbformat.v4.new_code_cell(code),
+                                   nbformat.v4.new_code_cell(twin.source),
+                                   nbformat.v4.new_code_cell(answers[grade_id])]
+        NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+        label, found = "solution", []
+        for cell in notebook.cells:
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            if text.startswith("WRONG "):
+                label = text.split()[1] + " #" + text.split()[2]
+            found += [(label, match.groups()) for match in PRACTICE_LINE.finditer(text)]
+        runs[assignment] = (found, practice)
+    return runs
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_passes_every_practice_check(practice_runs, assignment):
+    found, practice = practice_runs[assignment]
+    verdicts = {groups[0]: groups for label, groups in found if label == "solution"}
+    assert practice and set(verdicts) == set(practice), "a practice cell printed no verdict"
+    for task, passed, total, verdict in verdicts.values():
+        assert verdict == "passed" and passed == total and int(total) > 0, (task, passed, total)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assignment):
+    from test_exercises import WRONG_ANSWERS
+    found, practice = practice_runs[assignment]
+    wrong = {label: groups for label, groups in found if label != "solution"}
+    expected = [f"{grade_id} #{k}" for grade_id, codes in WRONG_ANSWERS.get(assignment, {}).items()
+                for k in range(len(codes) if isinstance(codes, list) else 1)
+                if f"{grade_id}-tests" in practice]
+    assert sorted(wrong) == sorted(expected)
+    for label, (task, passed, total, verdict) in wrong.items():
+        assert verdict == "FAILED" and task == label.split(" #")[0] + "-tests", (label, passed)
+    # the tasks without a twin are the questions whose answer a twin would print
+    import practice as practice_module
+    _, without = practice_module.twin_cells(nbformat.read(
+        REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4))
+    for grade_id in WRONG_ANSWERS.get(assignment, {}):
+        if f"{grade_id}-tests" not in practice:
+            assert "question's answer" in without[f"{grade_id}-tests"], grade_id
+
+
+def test_the_course_s_releases_have_no_practice_cells():
+    for path in sorted((REPO / "exercises").glob("*/*.ipynb")):
+        text = path.read_text()
+        assert "PracticeChecks" not in text and '"practice"' not in text, path
+
+
+def test_make_publish_pushes_the_edition_alone_to_its_remote(monkeypatch, tmp_path):
+    remote = tmp_path / "public.git"
+    git("init", "-q", "--bare", str(remote), cwd=tmp_path)
+    monkeypatch.setattr(public, "edition", lambda: {"repository": str(remote), "site": "",
+                                                    "jupyterhub": ""})
+    edition = tmp_path / "_public"
+    public.own_repository(edition)
+    (edition / "README.md").write_text("the edition\n")
+    public.commit(edition)
+    with pytest.raises(SystemExit, match="remotes"):
+        public.publish(edition)  # no remote yet: make public sets it
+    public.set_remote(edition, str(remote))
+    (edition / "late.txt").write_text("not committed\n")
+    with pytest.raises(SystemExit, match="uncommitted"):
+        public.publish(edition)
+    (edition / "late.txt").unlink()
+    public.publish(edition)
+    assert git_out("rev-parse", "main", cwd=remote) == git_out("rev-parse", "HEAD", cwd=edition)
+    assert git_out("rev-list", "--count", "main", cwd=remote) == "1"

@@ -1,0 +1,554 @@
+"""Practice checks: the grader's hidden checks, on other inputs, for a reader studying alone.
+
+make public gives every test cell of an assignment that has hidden tests a *practice twin*
+in the edition (never in the course's own releases under exercises/):
+
+- The hidden test code is rewritten (an AST transform): its seeds are changed, its
+  non-integral float inputs are moved by 10%, and every name it binds is renamed; every
+  `check(value, message, ...)` becomes `practice(value)`. Docstrings, comments,
+  messages, tolerances and `expect=` functions go; `judge=` functions stay, since they
+  judge a value in the student's kernel just as in the grader's.
+- The rewritten code is run once against the solutions, at make public time, with the
+  grader's own check API (grading/record.py) collecting: each check's expected value(s),
+  its message and its tolerance are stored in the practice cell as plain JSON data.
+- In the student's notebook the practice cell runs the same rewritten code on the
+  student's answers, compares each value with the stored one, and prints how many checks
+  passed and the message of each that failed. It never holds a solution line or a line of
+  a hidden test (make public's leak scan checks every line), and the graded inputs stay
+  secret: the seeds and inputs differ.
+
+Checks with `accept=` (a question's own answer, whose every right value would be printed)
+get no twin: the grader alone judges those.
+"""
+
+import ast
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
+                    re.DOTALL | re.MULTILINE)
+SEED_OFFSET = 7919
+SEEDED_CALLS = {"default_rng", "RandomState", "seed", "Generator"}
+SEEDED_KEYWORDS = {"rng", "seed", "random_state"}
+
+SETUP = r'''# Practice checks (added to this edition; the course's grader does not use them): the
+# grader's checks of each task, run on other inputs than the graded ones, with expected
+# values computed from the course's solutions when this edition was made.
+import json as _practice_json
+import math as _practice_math
+
+import numpy as _practice_np
+
+
+def raised(function, *args, **kwargs):
+    """The name of the built-in exception function(*args, **kwargs) raises, or None."""
+    try:
+        function(*args, **kwargs)
+    except Exception as error:
+        return next(c for c in type(error).__mro__ if c.__module__ == "builtins").__name__
+    return None
+
+
+def _practice_plain(value):
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str):
+        return value
+    if kind in (list, tuple):
+        return [_practice_plain(item) for item in value]
+    if kind is dict and all(type(key) is str for key in value):
+        return {key: _practice_plain(item) for key, item in value.items()}
+    if kind is _practice_np.ndarray or (isinstance(value, _practice_np.generic)
+                                        and kind.__module__ == "numpy"):
+        return _practice_plain(value.tolist())
+    raise TypeError(f"a {kind.__name__}, not a number, string, list or dict")
+
+
+def _practice_close(value, answer, rtol, atol):
+    if type(value) is bool or type(answer) is bool:
+        return type(value) is type(answer) and value == answer
+    if isinstance(answer, (int, float)) and isinstance(value, (int, float)):
+        if isinstance(answer, int) and isinstance(value, int):
+            return value == answer
+        if value == answer:
+            return True
+        if _practice_math.isnan(answer):
+            return _practice_math.isnan(value)
+        return abs(value - answer) <= atol + rtol * abs(answer)
+    if isinstance(answer, list):
+        return (isinstance(value, list) and len(value) == len(answer)
+                and all(_practice_close(v, a, rtol, atol) for v, a in zip(value, answer)))
+    if isinstance(answer, dict):
+        return (isinstance(value, dict) and value.keys() == answer.keys()
+                and all(_practice_close(value[k], answer[k], rtol, atol) for k in answer))
+    return type(value) is type(answer) and value == answer
+
+
+class PracticeChecks:
+    """Runs a task's practice checks in a `with` block, then prints the verdict."""
+
+    def __init__(self, task, data):
+        self.task, self.expected = task, _practice_json.loads(data)
+        self.count, self.failed = 0, []
+
+    def __call__(self, value, judge=None):
+        entry = self.expected[min(self.count, len(self.expected) - 1)]
+        self.count += 1
+        if self.count > len(self.expected):
+            self.failed.append("more checks ran than the solution's")
+            return
+        try:
+            value = _practice_plain(value)
+            right = (bool(judge(value)) if entry["judged"] else
+                     any(_practice_close(value, answer, entry["rtol"], entry["atol"])
+                         for answer in entry["answers"]))
+        except Exception as error:  # noqa: BLE001 - a wrong value, told as such
+            right = False
+            entry = dict(entry, message=f"{entry['message']} ({type(error).__name__}: {error})")
+        if not right:
+            self.failed.append(entry["message"])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        total = len(self.expected)
+        passed = self.count - len(self.failed) if self.count <= total else 0
+        verdict = "passed" if passed == total and not self.failed else "FAILED"
+        print(f"Practice checks of {self.task}: {passed} of {total} passed ({verdict}).")
+        shown = {}
+        for message in self.failed:
+            shown[message] = shown.get(message, 0) + 1
+        for message, times in shown.items():
+            print(f"  - {message}" + (f" ({times} times)" if times > 1 else ""))
+        if error is not None:
+            print(f"  - stopped by {kind.__name__}: {error}; "
+                  f"{max(total - self.count, 0)} checks not reached")
+        return True  # a practice check never stops Run All
+'''
+
+
+class Untwinnable(ValueError):
+    """A hidden test the transform cannot rewrite: make public stops and says which."""
+
+
+def hidden_lines(source):
+    """The (first, last) line numbers (1-based) of the hidden region, or None."""
+    match = HIDDEN.search(source)
+    if not match:
+        return None
+    first = source[:match.start()].count("\n") + 1
+    return first, first + match.group(0).rstrip("\n").count("\n")
+
+
+def bound_names(statements):
+    """Every name the hidden code binds (targets, loops, defs, imports, with-as), except a
+    method's name and the parameters of functions (only hidden_* ones are renamed)."""
+    names = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.alias):
+                names.add(node.asname or node.name.split(".")[0])
+        names -= {"check", "raised"}  # the grader's check API: replaced, or the setup cell's
+        for node in ast.walk(statement):
+            if isinstance(node, ast.ClassDef):
+                names -= {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
+    return names
+
+
+def new_name(name):
+    if name.startswith("hidden_"):
+        return "practice_" + name[len("hidden_"):]
+    if name.startswith("Hidden"):
+        return "Practice" + name[len("Hidden"):]
+    # on both sides: `counted.calls = 0` is inside `practice_counted.calls = 0`, and
+    # `return counted` inside `return counted_p`
+    return f"p_{name}_"
+
+
+class Rewrite(ast.NodeTransformer):
+    """Renames, reseeds and moves the inputs; for the student's cell (student=True) every
+    check() becomes practice(value[, judge=...])."""
+
+    def __init__(self, names, student):
+        self.names, self.student = names, student
+        self.inside = 0  # > 0 inside a function or a judge: no input is there
+        self.removed = set()  # names bound by imports the student's kernel cannot make
+        self.answers = 0  # checks of a question's answer, left out
+
+    def renamed(self, name):
+        return new_name(name) if name in self.names else name
+
+    def visit_Name(self, node):
+        if node.id in self.names:
+            node.id = new_name(node.id)
+        elif node.id == "np" and self.student:
+            node.id = "numpy"  # np.zeros((2, 5)) is a line of the hidden test; numpy.zeros...
+        return node
+
+    def visit_arg(self, node):
+        if node.arg in self.names:
+            node.arg = new_name(node.arg)
+        return node
+
+    def visit_FunctionDef(self, node):
+        if node.name in self.names:
+            node.name = new_name(node.name)
+        self.strip_docstring(node)
+        self.inside += 1
+        self.generic_visit(node)
+        self.inside -= 1
+        return node
+
+    def visit_keyword(self, node):
+        if node.arg and node.arg.startswith("hidden_"):
+            node.arg = new_name(node.arg)
+        self.generic_visit(node)
+        return node
+
+    def visit_ClassDef(self, node):
+        if node.name in self.names:
+            node.name = new_name(node.name)
+        self.strip_docstring(node)
+        self.generic_visit(node)
+        return node
+
+    @staticmethod
+    def strip_docstring(node):
+        if (node.body and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+                and isinstance(node.body[0].value.value, str)):
+            node.body = node.body[1:] or [ast.Pass()]
+
+    def visit_alias(self, node):
+        if node.asname in self.names:
+            node.asname = new_name(node.asname)
+        elif "." not in node.name and node.name in self.names:
+            node.asname = new_name(node.name)  # import time -> import time as p_time_
+        return node
+
+    def visit_Import(self, node):
+        if not self.student:
+            self.generic_visit(node)
+            return node
+        kept = []
+        for alias in node.names:
+            if alias.name == "autograd.numpy" and alias.asname:
+                kept.append(ast.alias("numpy", new_name(alias.asname)
+                                      if alias.asname in self.names else alias.asname))
+            elif alias.name.split(".")[0] in ("autograd", "grading"):
+                self.removed.add(self.renamed(alias.asname or alias.name.split(".")[0]))
+            else:
+                kept.append(self.visit_alias(alias))
+        return ast.Import(kept) if kept else None
+
+    def visit_ImportFrom(self, node):
+        if not self.student:
+            self.generic_visit(node)
+            return node
+        if (node.module or "").split(".")[0] in ("autograd", "grading"):
+            self.removed |= {self.renamed(alias.asname or alias.name) for alias in node.names}
+            return None
+        self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node):
+        function = node.func
+        if isinstance(function, ast.Name) and function.id in self.names:
+            for keyword in node.keywords:  # a function of the hidden test's own
+                if keyword.arg in self.names:
+                    keyword.arg = new_name(keyword.arg)
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(
+            function, "id", "")
+        if name in SEEDED_CALLS and node.args and isinstance(node.args[0], ast.Constant) \
+                and type(node.args[0].value) is int:
+            node.args[0] = ast.Constant(node.args[0].value + SEED_OFFSET)
+        for keyword in node.keywords:
+            if keyword.arg in SEEDED_KEYWORDS and isinstance(keyword.value, ast.Constant) \
+                    and type(keyword.value.value) is int:
+                keyword.value = ast.Constant(keyword.value.value + SEED_OFFSET)
+        if name == "check" and isinstance(function, ast.Name):
+            value = self.visit(node.args[0])
+            keywords = []
+            for keyword in node.keywords:
+                if keyword.arg in ("rtol", "atol"):
+                    continue
+                self.inside += keyword.arg == "judge"  # a judge's bounds are no inputs
+                keywords.append(self.visit(keyword))
+                self.inside -= keyword.arg == "judge"
+            if self.student:
+                node.args = [value]
+                node.keywords = [k for k in keywords if k.arg == "judge"]
+                node.func = ast.Name("practice", ast.Load())
+                return node
+            node.args = [value] + [self.visit(arg) for arg in node.args[1:]]
+            node.keywords = keywords + [k for k in node.keywords if k.arg in ("rtol", "atol")]
+            return node
+        self.generic_visit(node)
+        return node
+
+    def visit_Expr(self, node):
+        """A check of a question's answer (a value no input of the test goes into, or
+        accept=) has no twin: its expected value would be the answer itself."""
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
+                and call.func.id == "check" and call.args:
+            value = call.args[0]
+            if any(k.arg == "accept" for k in call.keywords) or (
+                    not any(isinstance(n, ast.Call) for n in ast.walk(value))
+                    and not any(isinstance(n, ast.Name) and n.id in self.names
+                                for n in ast.walk(value))):
+                self.answers += 1
+                return None
+        self.generic_visit(node)
+        return node
+
+    def visit_Constant(self, node):
+        value = node.value
+        if self.inside == 0 and type(value) is float and abs(value) not in (0.0, 1.0) \
+                and abs(value) != float("inf") and value == value:
+            return ast.Constant(float(f"{value * 1.1:.6g}"))
+        return node
+
+
+def hidden_part(source):
+    """(visible code, the module to rewrite, the hidden statements in it). Hidden tests at
+    the top level of a cell are rewritten alone; hidden tests inside a visible statement
+    (`with testing.switched_off(...)`, `try: ... finally:`) are rewritten in place, in the
+    whole cell, whose visible code (public, and needed around them) stays as it is."""
+    lines = hidden_lines(source)
+    visible = HIDDEN.sub("", source)
+    if lines is None:
+        return visible, None, []
+    first, last = lines
+    module = ast.parse(source)
+    hidden = []
+
+    def find(statements):
+        for statement in statements:
+            if first <= statement.lineno and statement.end_lineno <= last:
+                hidden.append(statement)
+            elif statement.lineno < first < statement.end_lineno:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    find(getattr(statement, field, []) or [])
+
+    find(module.body)
+    if all(statement in module.body for statement in hidden):
+        module.body = hidden
+    return visible, module, hidden
+
+
+def rewrite(source, student):
+    _, module, hidden = hidden_part(source)
+    names = bound_names(hidden)
+    rewriter = Rewrite(names, student)
+    targets = {id(statement) for statement in hidden}
+
+    def transform(statements):
+        out = []
+        for statement in statements:
+            if id(statement) in targets:
+                new = rewriter.visit(statement)
+                if new is not None:
+                    out.append(new)
+            else:
+                for field in ("body", "orelse", "finalbody"):
+                    if getattr(statement, field, None):
+                        setattr(statement, field, transform(getattr(statement, field)) or
+                                [ast.Pass()])
+                for handler in getattr(statement, "handlers", []) or []:
+                    handler.body = transform(handler.body) or [ast.Pass()]
+                out.append(statement)
+        return out
+
+    module.body = transform(module.body)
+    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "check"
+               for n in ast.walk(module)) and not student:
+        raise Untwinnable("it checks only a question's answer, which a twin would print")
+    if student:
+        module = drop_unused_functions(module)
+        for node in ast.walk(module):  # the visible code around, too
+            if isinstance(node, ast.Name) and node.id == "np":
+                node.id = "numpy"
+        # a name the student's kernel cannot import may be left in a function that only an
+        # expect= called (never called here); anywhere else, the twin could not run
+        inside = {id(n) for f in ast.walk(module) if isinstance(f, (ast.FunctionDef, ast.Lambda))
+                  for n in ast.walk(f)}
+        used = {node.id for node in ast.walk(module) if isinstance(node, ast.Name)
+                and id(node) not in inside}
+        missing = used & rewriter.removed - {"raised", "check"}  # the setup cell's
+        if missing:
+            raise Untwinnable(f"needs {sorted(missing)}, which a student does not have")
+    ast.fix_missing_locations(module)
+    code = ast.unparse(module)
+    if student:
+        code = "import numpy\n" + code
+        leaked = secret_check(code)
+        if leaked:  # a statement any code has (`raise TimeoutError`): the same, in brackets
+            code = re.sub(r"^(\s*)raise (\w+)$", r"\1raise (\2)", code, flags=re.MULTILINE)
+            code = re.sub(r"^(\s*)except (\w+):$", r"\1except (\2):", code, flags=re.MULTILINE)
+            leaked = secret_check(code)
+        if leaked:
+            raise Untwinnable(f"its code would hold lines of the hidden test: {leaked[:3]}")
+    return code
+
+
+def drop_unused_functions(module):
+    """Functions the hidden code defines only for expect= (which the student's cell does
+    not have), gone from the student's cell (module level, or in a top-level with)."""
+    def bodies(statements):
+        yield statements
+        for statement in statements:
+            if isinstance(statement, ast.With):
+                yield from bodies(statement.body)
+
+    while True:
+        used = {node.id for node in ast.walk(module) if isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)}
+        dropped = False
+        for body in bodies(module.body):
+            for node in list(body):
+                if isinstance(node, ast.FunctionDef) and node.name not in used:
+                    body.remove(node)
+                    dropped = True
+        if not dropped:
+            return module
+
+
+def twin_cells(source_notebook):
+    """{test grade_id: (reference code, student code)} for each test cell that has hidden
+    tests and can be twinned; {grade_id: reason} for those that cannot."""
+    twins, without = {}, {}
+    for cell in source_notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or hidden_lines(cell.source) is None:
+            continue
+        try:
+            twins[grade_id] = (rewrite(cell.source, student=False),
+                               rewrite(cell.source, student=True))
+        except Untwinnable as reason:
+            without[grade_id] = str(reason)
+    return twins, without
+
+
+REFERENCE_HEAD = """import grading.record as _practice_record
+_practice_record.collector, _practice_record.namespace = [], globals()
+try:
+{code}
+finally:
+    _practice_log[{grade_id!r}] = [
+        dict(entry, judge=None, judged=entry["judge"] is not None,
+             right=(entry["judge"] is None or bool(entry["judge"](entry["value"]))))
+        for entry in _practice_record.collector]
+    _practice_record.collector = None
+"""
+
+
+def expected_values(solution_path, twins):
+    """{grade_id: [check entries]}: the reference twins run against the solutions, in a
+    kernel of the course's environment, with the grader's check API collecting."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(solution_path, as_version=4)
+    cells = [nbformat.v4.new_code_cell("_practice_log = {}")]
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code":
+            visible = HIDDEN.sub("", cell.source)
+            cells.append(nbformat.v4.new_code_cell(
+                re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION.*$", "", visible, flags=re.MULTILINE)))
+        if grade_id in twins:
+            code = "\n".join("    " + line for line in twins[grade_id][0].splitlines())
+            cells.append(nbformat.v4.new_code_cell(REFERENCE_HEAD.format(code=code,
+                                                                         grade_id=grade_id)))
+    cells.append(nbformat.v4.new_code_cell(
+        "import json\nprint('PRACTICE' + json.dumps(_practice_log))"))
+    run = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
+    NotebookClient(run, timeout=1800, kernel_name="python3",
+                   resources={"metadata": {"path": str(solution_path.parent)}}).execute()
+    text = "".join(output.get("text", "") for output in run.cells[-1].outputs)
+    log = json.loads(text[text.index("PRACTICE") + len("PRACTICE"):])
+    for grade_id, entries in log.items():
+        if not entries:
+            raise SystemExit(f"make public: practice twin of {grade_id} made no check")
+        wrong = [e["message"] for e in entries if not e["right"]]
+        if wrong:
+            raise SystemExit(f"make public: the solution fails its own practice judge in "
+                             f"{grade_id}: {wrong[:3]}")
+    return log
+
+
+def shown_message(message):
+    """The check's message, unless it quotes a secret line (`forward should return x / y`
+    quotes the solution's `return x / y`): then a plain one."""
+    return "a check of this task failed" if secret_check(message) else message
+
+
+def student_cell(grade_id, code, entries):
+    # the message last: in the hidden test it may stand on a line of its own, `"...",`
+    data = json.dumps([{"answers": e["answers"], "rtol": e["rtol"], "atol": e["atol"],
+                        "judged": e["judged"], "message": shown_message(e["message"])}
+                       for e in entries],
+                      separators=(",", ":"))
+    body = "\n".join("    " + line for line in code.splitlines())
+    source = (f"# Practice checks of this task: not graded. They print how many passed and\n"
+              f"# the message of each that failed (see the page 'For students').\n"
+              f"practice = PracticeChecks({grade_id!r}, {data!r})\n"
+              f"with practice:\n{body}")
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = f"{grade_id}-practice"[-64:]  # stable: a new run changes no id
+    cell.metadata["tags"] = ["practice", "hide-input"]  # on the book's page, folded
+    return cell
+
+
+_SECRETS = []
+
+
+def secret_check(text):
+    """The lines of the instructors' notebooks (make public's scan) found in text."""
+    if not _SECRETS:
+        sys.path.insert(0, str(REPO / "tests"))
+        from conftest import all_secret_lines
+        _SECRETS.extend(line for line in all_secret_lines()
+                        if not line.startswith(("import ", "from ")))
+    return sorted(secret for secret in _SECRETS if secret in text)
+
+
+def add_practice_cells(assignment, notebook):
+    """Add the practice twins to the edition's `notebook` of `assignment`; returns how
+    many practice checks it holds."""
+    solution_path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+    twins, without = twin_cells(nbformat.read(solution_path, as_version=4))
+    log = expected_values(solution_path, twins)
+    setup = nbformat.v4.new_code_cell(SETUP)
+    setup.id = "practice-setup"
+    setup.metadata["tags"] = ["practice", "hide-input"]
+    cells, count = [], 0
+    for cell in notebook.cells:
+        cells.append(cell)
+        if cell is notebook.cells[0]:
+            cells.append(setup)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in twins:
+            cells.append(student_cell(grade_id, twins[grade_id][1], log[grade_id]))
+            count += len(log[grade_id])
+    leaked = secret_check("\n".join(c.source for c in cells if "practice" in
+                                    c.metadata.get("tags", [])))
+    if leaked:
+        raise SystemExit(f"make public: practice cells of {assignment} hold hidden-test "
+                         f"lines: {leaked[:5]}")
+    notebook.cells = cells
+    for grade_id, reason in without.items():
+        print(f"  {assignment}: {grade_id} has no practice twin ({reason})")
+    return count
