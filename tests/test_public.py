@@ -193,7 +193,8 @@ def test_no_myst_is_left_in_any_notebook_of_the_edition(clone):
     for path in notebooks:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "markdown":
-                assert plain_chapters.leftovers(cell.source) == [], f"{path.name}: {cell.source[:300]}"
+                assert plain_chapters.leftovers(cell.source) == [], \
+                    f"{path.name}: {cell.source[:300]}"
             else:
                 assert "myst_nb" not in cell.source, f"{path.name} imports myst_nb"
     # the scan sees MyST where there is some
@@ -440,28 +441,11 @@ NotebookClient(notebook, timeout=900, kernel_name="python3",
                resources={"metadata": {"path": sys.argv[2]}}).execute()
 nbformat.write(notebook, sys.argv[1])
 """
-NEEDS_DIGITS_BRANCH = ("sklearn", "threadpoolctl")
-
-
-class MissingFromRequirements(Exception):
-    """The notebook failed only for a package that bplib should not need (issue 20, 1)."""
-
-
 EDITION_NOTEBOOKS = [f"chapters/{p.stem}" for p in sorted((REPO / "chapters").glob("*.md"))] \
     + [f"exercises/{p.name}" for p in sorted((REPO / "solutions").iterdir()) if p.is_dir()]
 
 
-def digits_case(name):
-    # scikit-learn and threadpoolctl: the digits branch ships the digits in bplib and makes
-    # threadpoolctl optional; until it is merged these two fail for them alone (strict: the
-    # merge flips them to passing, and then this mark must go)
-    if name in ("chapters/05-full-algorithm", "exercises/05-full-algorithm"):
-        return pytest.param(name, marks=pytest.mark.xfail(
-            raises=MissingFromRequirements, strict=True, reason="fixed by the digits branch"))
-    return name
-
-
-@pytest.mark.parametrize("name", [digits_case(n) for n in EDITION_NOTEBOOKS])
+@pytest.mark.parametrize("name", EDITION_NOTEBOOKS)
 def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp_path):
     """Chapters as they are; assignments with the solutions' answers filled in."""
     fresh, env = student_venv
@@ -480,10 +464,6 @@ def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp
     run = subprocess.run([str(fresh / "bin" / "python"), "-c", RUN_NOTEBOOK, str(path),
                           str(workdir)], env=env, capture_output=True, text=True,
                          timeout=3000, cwd=tmp_path)
-    if run.returncode != 0:
-        missing = re.findall(r"No module named '([\w.]+)'", run.stderr)
-        if missing and {m.split(".")[0] for m in missing} <= set(NEEDS_DIGITS_BRANCH):
-            raise MissingFromRequirements(f"{name}: {sorted(set(missing))}")
     assert run.returncode == 0, f"{name} fails in the student venv:\n{run.stderr[-5000:]}"
     if name.startswith("exercises/"):
         # the practice checks run in the student's kernel (no grading, no autograd there),
@@ -498,7 +478,8 @@ def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp
 
 # --- Practice checks for a reader studying alone (item 5) --------------------------------
 
-PRACTICE_LINE = re.compile(r"Practice checks of ([\w-]+): (\d+) of (\d+) passed \((passed|FAILED)\)")
+PRACTICE_LINE = re.compile(
+    r"Practice checks of ([\w-]+): (\d+) of (\d+) passed \((passed|FAILED)\)")
 ASSIGNMENTS = [p.name for p in sorted((REPO / "solutions").iterdir()) if p.is_dir()]
 
 
@@ -570,6 +551,7 @@ def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assi
     assert sorted(wrong) == sorted(expected)
     for label, (task, passed, total, verdict) in wrong.items():
         assert verdict == "FAILED" and task == label.split(" #")[0] + "-tests", (label, passed)
+        assert int(passed) < int(total), label
     # the tasks without a twin are the questions whose answer a twin would print
     import practice as practice_module
     _, without = practice_module.twin_cells(nbformat.read(

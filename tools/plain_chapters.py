@@ -196,7 +196,8 @@ class Chapter:
                 body, depth = [], 1
                 while j < len(lines):
                     inner = FENCE.match(lines[j])
-                    if inner and inner.group(2)[0] == marks[0] and len(inner.group(2)) == len(marks):
+                    if (inner and inner.group(2)[0] == marks[0]
+                            and len(inner.group(2)) == len(marks)):
                         depth += 1
                     elif lines[j].strip() == marks:
                         depth -= 1

@@ -22,7 +22,6 @@ get no twin: the grader alone judges those.
 """
 
 import ast
-import copy
 import json
 import re
 import sys
