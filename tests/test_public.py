@@ -85,6 +85,13 @@ def test_the_edition_holds_nothing_of_the_instructors(clone):
     assert "file: instructors" not in (clone / "_toc.yml").read_text()
 
 
+def test_the_edition_carries_the_licences_and_the_citation(clone):
+    for name in ("LICENSE", "LICENSE-CONTENT.md", "CITATION.cff"):
+        assert (clone / name).read_text() == (REPO / name).read_text(), name
+    assert "creativecommons.org/licenses/by/4.0" in \
+        (clone / "_build" / "html" / "index.html").read_text()
+
+
 def test_a_fresh_clone_builds_the_site_with_its_wheel(clone):
     site = clone / "_build" / "html"
     assert (site / "index.html").is_file() and (site / "students.html").is_file()

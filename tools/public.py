@@ -35,7 +35,8 @@ from conftest import all_secret_lines, leaks_in  # noqa: E402  (the one leak sca
 import bootstrap  # noqa: E402
 import plain_chapters  # noqa: E402
 
-SHARED = ["bplib", "book_support", "chapters", "exercises", "appendix", "intro.md",
+SHARED = ["LICENSE", "LICENSE-CONTENT.md", "CITATION.cff",
+          "bplib", "book_support", "chapters", "exercises", "appendix", "intro.md",
           "bibliography.md", "references.bib", "package.json",
           "package-lock.json", "constraints.txt", "book.mk"]
 FROM_PUBLISH = {"Makefile": "Makefile", "README.md": "README.md",
