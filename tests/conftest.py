@@ -1,6 +1,7 @@
 """Shared fixtures and helpers: the repository's paths, the book built once from clean, and
 the lines a student must never see (defined in grading/leaks.py, shared with the grader)."""
 
+import fcntl
 import os
 import re
 import subprocess
@@ -18,8 +19,25 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+# The test files that use the book's build run on one worker, one after another, while the
+# other worker takes the rest file by file: see pytest_collection_modifyitems.
+BOOK_FILES = {"test_book.py", "test_browser.py", "test_public.py", "test_lint.py"}
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: runs nbgrader or builds the book (tens of seconds)")
+    config.addinivalue_line("markers", "xdist_group(name): tests that one worker runs together")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs `pytest -n 2 --dist loadgroup`: each file is one group, so that its
+    module fixtures (an nbgrader batch, a PostgreSQL server) are made once, and the files
+    that need the book are one group, so that the book is built once and the other worker
+    never waits for it."""
+    for item in items:
+        name = item.path.name
+        group = "book" if name in BOOK_FILES or "book_html" in item.fixturenames else name
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def without_markers(source):
@@ -66,7 +84,9 @@ def all_secret_lines():
 
 @pytest.fixture(scope="session")
 def book_html(tmp_path_factory):
-    """The whole book, built from clean (no cache) with -W --keep-going.
+    """The whole book, built from clean (no cache) with -W --keep-going, once per run: with
+    `make test`'s parallel workers (pytest-xdist) the first worker to need it builds it
+    under a lock, the others wait for it and share it (a failed build fails them all).
 
     BOOK_HTML=_build/html reuses a build already made, to rerun the browser tests quickly
     while working on them; a full run (`make test`) always builds afresh.
@@ -75,14 +95,24 @@ def book_html(tmp_path_factory):
         return Path(os.environ["BOOK_HTML"]).resolve()
     if not (REPO / "_build" / "vendor" / ".copied").exists():
         pytest.fail("the book's JavaScript is not installed: run the tests with `make test`")
-    out = tmp_path_factory.mktemp("book")
-    result = subprocess.run(
-        [str(BIN / "jupyter-book"), "build", str(REPO), "--path-output", str(out),
-         "-W", "--keep-going"],
-        capture_output=True, text=True, cwd=REPO)
-    if result.returncode != 0:
-        pytest.fail(f"the book build failed (exit {result.returncode}):\n"
-                    f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}")
+    # every worker's base temp lies in one folder of this run; without xdist, our own
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    out, failed = root / "book", root / "book-failed.txt"
+    with open(root / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            pytest.fail(failed.read_text())
+        if not (out / "_build" / "html" / "index.html").exists():
+            result = subprocess.run(
+                [str(BIN / "jupyter-book"), "build", str(REPO), "--path-output", str(out),
+                 "-W", "--keep-going"],
+                capture_output=True, text=True, cwd=REPO)
+            if result.returncode != 0:
+                failed.write_text(f"the book build failed (exit {result.returncode}):\n"
+                                  f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}")
+                pytest.fail(failed.read_text())
     return out / "_build" / "html"
 
 
