@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 CHROMIUM := /usr/bin/chromium
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
@@ -33,6 +34,10 @@ help:
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The glossary's Chinese terms need a CJK font in the browser tests (else: empty boxes).
+$(NOTO_CJK):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk
+
 # The gradebook tests start a throw-away PostgreSQL server (Debian's package).
 $(INITDB):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
@@ -43,7 +48,7 @@ $(BWRAP):
 
 # Two workers: the book's build with the tests that read it on one, the nbgrader, sandbox,
 # gradebook and unit tests on the other (tests/conftest.py groups them by file).
-test: setup $(CHROMIUM) $(BWRAP) $(INITDB)
+test: setup $(CHROMIUM) $(NOTO_CJK) $(BWRAP) $(INITDB)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
 # The public edition: everything students and readers may see, and nothing else. _public/

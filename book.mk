@@ -21,11 +21,8 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 $(VENDOR)/.copied: node_modules/.installed
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/html-manager
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp -r node_modules/mathjax/es5 $(VENDOR)/mathjax
-	cp node_modules/requirejs/require.js $(VENDOR)/require.js
-	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
-	   node_modules/@jupyter-widgets/html-manager/dist/*.{woff2,woff,ttf,eot,svg} $(VENDOR)/html-manager/
 	@touch $@
 
 setup: $(BIN)/.installed $(VENDOR)/.copied

@@ -4,8 +4,15 @@
   "Assignment n" and open with a note on what the page is and how to run it.
 - Tables drawn by ``bplib.plotting.html_table`` get numbered captions ("Table 2.1").
 - First paint comes before the widgets: the widget state moves from <head> to the end of
-  the article (the widget scripts are deferred in _config.yml), and each slider frame
+  the article (static/sliders.js draws the sliders from it), and each slider frame
   image becomes a file of its own that the browser fetches only when the frame is shown.
+- Figures readable on a phone: an SVG figure drawn by bplib carries its phone version and
+  its smallest text (bplib.plotting.figure_svg); the phone version becomes a file of its
+  own, served by <picture> to narrow screens, and the text size a data attribute.
+- Only the Font Awesome icons the pages use, as a small font, instead of the theme's
+  1.5 MB script of every icon.
+- Assignment pages open with their title: the locked cell that checks for bplib comes
+  after it.
 """
 
 import base64
@@ -20,7 +27,11 @@ from sphinx import addnodes
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 ASSIGNMENT = re.compile(r"exercises/(\d+)-[^/]+/[^/]+$")
-FRAME_DATA = re.compile(r'src=\\"data:image/png;base64,([A-Za-z0-9+/=]+)\\"')
+FRAME_DATA = re.compile(r'(src|srcset)=\\"data:image/png;base64,([A-Za-z0-9+/=]+)\\"')
+FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
+SVG_IMG = re.compile(r'<img ([^>]*?)src="([^"]*?_images/)([^"/]+)\.svg"([^>]*)>')
+PHONE_MEDIA = "(max-width: 600px)"  # as bplib.plotting.PHONE_MEDIA
+BOOTSTRAP_CELL = "# bplib is the course's library."
 
 
 def _assignment_number(docname):
@@ -88,6 +99,14 @@ def _introduce_assignment(app, doctree):
                         "course asks.")
     note += intro
     section.insert(1, note)
+    # The locked cell that checks for bplib comes first in the notebook (it must run
+    # first); on the page it follows the title and the note.
+    parent = section.parent
+    for node in list(parent.children[:parent.index(section)]):
+        if BOOTSTRAP_CELL in node.astext():
+            parent.remove(node)
+            node["classes"] = node.get("classes", []) + ["bp-install-cell"]
+            section.insert(2, node)
 
 
 def _number_tables(app, doctree, docname):
@@ -123,13 +142,101 @@ def _frames_to_files(html_page, images):
     depth = len(html_page.relative_to(images.parent.parent).parts) - 1
 
     def to_file(match):
-        png = base64.b64decode(match.group(1))
+        png = base64.b64decode(match.group(2))
         name = f"{hashlib.sha256(png).hexdigest()[:20]}.png"
         (images / name).write_bytes(png)
-        return f'loading=\\"lazy\\" src=\\"{"../" * depth}_images/frames/{name}\\"'
+        return f'{match.group(1)}=\\"{"../" * depth}_images/frames/{name}\\"'
 
     text = FRAME_DATA.sub(to_file, text)
     html_page.write_text(text, encoding="utf-8")
+
+
+def _phone_figures(images):
+    """Split every SVG figure that carries a note (bplib.plotting.figure_svg): its phone
+    version goes to <name>.phone.svg; returns {name: note without the SVG}."""
+    notes = {}
+    for svg in images.glob("*.svg"):
+        text = svg.read_text(encoding="utf-8")
+        match = FIGURE_NOTE.search(text)
+        if not match:
+            continue
+        note = json.loads(match.group(1))
+        if note.get("phone"):
+            (images / f"{svg.stem}.phone.svg").write_bytes(base64.b64decode(note["phone"]))
+        note["phone"] = bool(note.get("phone"))
+        svg.write_text(text[:match.start()] + text[match.end():], encoding="utf-8")
+        notes[svg.stem] = note
+    return notes
+
+
+def _figure_html(notes):
+    """An <img> of a noted SVG figure as the reader's screen needs it: a <picture> with the
+    phone version for narrow screens; a diagram in a frame that scrolls on a phone; the
+    smallest text in CSS px at the image's natural size as data-font-px."""
+    def rewrite(match):
+        before, folder, name, after = match.groups()
+        note = notes.get(name)
+        if note is None:
+            return match.group(0)
+        font_px = (note.get("font_pt") or 0) * 4 / 3  # SVG sizes are in points
+        classes = "bp-figure bp-diagram" if note.get("diagram") else "bp-figure"
+        if 'class="' in before + after:
+            before = before.replace('class="', f'class="{classes} ', 1)
+            after = after.replace('class="', f'class="{classes} ', 1)
+        else:
+            before += f'class="{classes}" '
+        img = (f'<img {before}src="{folder}{name}.svg" loading="lazy" '
+               f'data-font-px="{font_px:.1f}"{after}>')
+        if note.get("phone"):
+            return (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg">'
+                    f'{img}</picture>')
+        if note.get("diagram"):
+            return f'<span class="bp-diagram-scroll">{img}</span>'
+        return img
+    return rewrite
+
+
+FONTAWESOME_JS = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*">'
+                            r'</script>')
+
+
+def _icons(out, pages):
+    """The theme's icon font cut down to the icons the pages and scripts name (a few kB),
+    in _static/icons.css, which overrides the theme's @font-face rules."""
+    from fontTools import subset
+
+    static = out / "_static"
+    theme_css = (static / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    codes = {}
+    for rule in re.finditer(r'([^{}]+)\{content:"\\(f[0-9a-f]{3,4})"\}', theme_css):
+        for name in re.findall(r"\.fa-([a-z0-9-]+):+before", rule.group(1)):
+            codes[name] = int(rule.group(2), 16)
+    text = "".join(pages) + "".join(
+        path.read_text(encoding="utf-8", errors="ignore") for path in static.rglob("*.js")
+        if "fontawesome" not in path.name and path.stat().st_size < 2_000_000)
+    used = sorted({codes[name] for name in re.findall(r"fa-([a-z0-9-]+)", text)
+                   if name in codes})
+    faces = []
+    for font, weight, family in (("fa-solid-900", 900, "Font Awesome 6 Free"),
+                                 ("fa-regular-400", 400, "Font Awesome 6 Free"),
+                                 ("fa-brands-400", 400, "Font Awesome 6 Brands")):
+        source = static / "vendor" / "fontawesome" / "webfonts" / f"{font}.ttf"
+        if not source.is_file() or not used:
+            continue
+        options = subset.Options()
+        options.flavor = "woff"
+        options.ignore_missing_unicodes = True
+        cut = subset.load_font(str(source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=used)
+        subsetter.subset(cut)
+        subset.save_font(cut, str(static / f"icons-{font}.woff"), options)
+        faces.append(f'@font-face {{ font-family: "{family}"; font-style: normal; '
+                     f'font-weight: {weight}; font-display: block; '
+                     f'src: url("icons-{font}.woff") format("woff"); }}')
+    (static / "icons.css").write_text(
+        "/* Written by book_support/pages.py: the icons the book uses, nothing else. */\n"
+        + "\n".join(faces) + "\n", encoding="utf-8")
 
 
 def _rewrite_pages(app, exception):
@@ -138,8 +245,16 @@ def _rewrite_pages(app, exception):
     out = Path(app.outdir)
     images = out / "_images" / "frames"
     images.mkdir(parents=True, exist_ok=True)
+    notes = _phone_figures(out / "_images")
+    pages = []
     for html_page in out.rglob("*.html"):
         _frames_to_files(html_page, images)
+        text = html_page.read_text(encoding="utf-8")
+        text = SVG_IMG.sub(_figure_html(notes), text)
+        text = FONTAWESOME_JS.sub("", text)
+        html_page.write_text(text, encoding="utf-8")
+        pages.append(text)
+    _icons(out, pages)
 
 
 def _unique_solution_ids(app, doctree, docname):
@@ -177,5 +292,5 @@ def setup(app):
     app.connect("html-page-context", _state_after_content, priority=950)
     app.connect("build-finished", _rewrite_pages)
     app.add_css_file("book.css")
-    app.add_js_file("book.js", defer="defer")
+    app.add_css_file("icons.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,8 +7,9 @@ slider responds in the built HTML as it does in JupyterLab.
 
 A figure frame is an ``<img>`` with alt text, drawn at FRAME_DPI and shown at the size a
 static figure of the same width is shown (96 CSS pixels per inch). The alt text comes
-from the drawing function, which may return ``(figure, alt)``, or from an ``alt``
-function given to the slider; otherwise it names the slider's value.
+from an ``alt`` function given to the slider, or from the drawing function, which may
+return ``(figure, alt)``, or from the figure (bplib.plotting describes what it draws);
+otherwise it names the slider's value.
 """
 
 import base64
@@ -63,13 +64,18 @@ def _start_index(values, start, description):
     return matches[0]
 
 
-def _frame(content, alt):
-    """One frame: a matplotlib Figure becomes an image with alt text, a string HTML."""
+def _frame(content, alt, described):
+    """One frame: a matplotlib Figure becomes an image with alt text, a string HTML.
+
+    The alt text is, first found: the slider's ``alt``, the drawing's (a pair), the
+    figure's own description (``figure.bp_alt``, set by bplib.plotting), the value.
+    """
     from matplotlib.figure import Figure  # loaded by then: draw() made the figure
 
     if isinstance(content, tuple) and len(content) == 2 and isinstance(content[1], str):
-        content, alt = content
+        content, alt = content[0], alt or content[1]
     if isinstance(content, Figure):
+        alt = alt or getattr(content, "bp_alt", None) or f"Figure for {described}"
         return widgets.HTML(_img(content, alt))
     if isinstance(content, str):
         return widgets.HTML(content)
@@ -79,32 +85,59 @@ def _frame(content, alt):
                     f"text), an HTML string or a widget, not {type(content).__name__}")
 
 
-def _png(figure):
-    """The figure as a small palette PNG; the figure is closed."""
+def _close(figure):
     import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def _png(figure, close=True):
+    """The figure as a small palette PNG; the figure is closed unless close is False."""
     from PIL import Image
 
     rendered = io.BytesIO()
     figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight")
-    plt.close(figure)
+    if close:
+        _close(figure)
     image = Image.open(rendered).convert("RGB").quantize(colors=FRAME_COLOURS)
     png = io.BytesIO()
     image.save(png, format="png", optimize=True)
     return png.getvalue(), image.size
 
 
-def _img(figure, alt):
-    png, (width, height) = _png(figure)
+def _size(pixels):
     scale = CSS_DPI / FRAME_DPI
+    return f'width="{round(pixels[0] * scale)}" height="{round(pixels[1] * scale)}"'
+
+
+def _img(figure, alt):
+    """The frame as an <img>, inside a <picture> that serves phones a version of their own
+    (plotting.phone_figure). data-font-px is the smallest text's height in the image's
+    pixels: shown at a width w, it is data-font-px * w / naturalWidth CSS px."""
+    from .plotting._common import PHONE_MEDIA, is_diagram, phone_figure, smallest_text
+
+    font_pt = smallest_text(figure) or 0
+    diagram = is_diagram(figure)
+    png, pixels = _png(figure, close=False)
+    phone = phone_figure(figure)
+    _close(figure)
     data = base64.b64encode(png).decode("ascii")
-    return (f'<img class="bp-frame" src="data:image/png;base64,{data}" '
-            f'width="{round(width * scale)}" height="{round(height * scale)}" '
-            f'alt="{html.escape(alt, quote=True)}">')
+    img = (f'<img class="bp-frame{" bp-diagram" if diagram else ""}" '
+           f'src="data:image/png;base64,{data}" {_size(pixels)} '
+           f'data-font-px="{font_pt * FRAME_DPI / 72:.1f}" '
+           f'alt="{html.escape(alt, quote=True)}">')
+    if phone is None:
+        return img
+    phone_png, phone_pixels = _png(phone)
+    phone_data = base64.b64encode(phone_png).decode("ascii")
+    return (f'<picture><source media="{PHONE_MEDIA}" '
+            f'srcset="data:image/png;base64,{phone_data}" {_size(phone_pixels)}>'
+            f'{img}</picture>')
 
 
 def _draw(draw, args, alt, described):
     try:
-        return _frame(draw(*args), alt(*args) if alt else f"Figure for {described}")
+        return _frame(draw(*args), alt(*args) if alt else None, described)
     except Exception as error:
         raise RuntimeError(f"drawing the frame for {described} failed: {error}") from error
 

@@ -9,7 +9,10 @@ widget text is legible, sliders have accessible names and values, chapters are n
 
 import functools
 import http.server
+import re
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -86,7 +89,8 @@ WIDGET_TEXT_CONTRAST = """() => {""" + CONTRAST + """
 }"""
 
 HANDLE_CONTRAST = """handle => {""" + CONTRAST + """
-  return contrast(getComputedStyle(handle).backgroundColor, background(handle.closest(
+  // a native range input: its thumb and filled track take the accent colour
+  return contrast(getComputedStyle(handle).accentColor, background(handle.closest(
       '.widget-slider').parentElement));
 }"""
 
@@ -114,15 +118,16 @@ class Visit:
         # the theme reads the reader's choice of mode from localStorage before it paints
         self.page.add_init_script(f"localStorage.setItem('mode', '{mode}');"
                                   f"localStorage.setItem('theme', '{mode}');")
-        self.requests, self.failures, self.errors = [], [], []
+        self.requests, self.failures, self.errors, self.warnings = [], [], [], []
         self.bytes = 0
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("requestfailed", lambda request: self.failures.append(request.url))
         self.page.on("response", self._response)
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("console", lambda msg: msg.type == "warning" and self.warnings.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(site + path, wait_until="networkidle")
-        # the widget manager renders after the page has loaded: wait for every view
+        # static/sliders.js draws the sliders once the page is parsed: wait for every view
         self.page.wait_for_function(
             "document.querySelectorAll('.widget-vbox').length >= document.querySelectorAll("
             "'script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
@@ -142,6 +147,7 @@ class Visit:
         assert self.outside_requests() == []
         assert self.failures == []
         assert self.errors == []
+        assert self.warnings == []
 
 
 def test_the_home_page_is_clean(browser, site):
@@ -259,10 +265,41 @@ def test_widget_text_is_legible_and_sliders_are_accessible(browser, site, chapte
                     f"while showing {shown!r}"
         frames = page.locator(".widget-subarea img")
         assert frames.count() > 0, f"{path}: no figure frame"
-        for k in range(frames.count()):
-            alt = frames.nth(k).get_attribute("alt") or ""
-            assert len(alt.strip()) > 10, f"{path}: a frame image without alt text"
         visit.check_clean()
+
+
+def test_every_frame_says_what_it_shows(browser, site, chapter_pages):
+    """The alt text of every frame of every slider (read from the page's saved state, so
+    frames not shown yet count too) describes the figure, not only the slider's value."""
+    for path in chapter_pages:
+        visit = Visit(browser, site, path)
+        frames = visit.page.evaluate(FRAME_ALTS)
+        assert frames, f"{path}: no slider frame"
+        for alt, sliders in frames:
+            words = alt
+            for description in sliders:
+                words = words.replace(description, " ")
+            words = re.sub(r"^Figure for\b|[=,.:;]|[-−+]?\d[\d.,%]*", " ", words).split()
+            assert len(words) >= 5, f"{path}: the alt text {alt!r} only names the slider's value"
+        visit.check_clean()
+
+
+FRAME_ALTS = """() => {
+  // [alt, descriptions of the page's sliders] for every <img> in every saved frame
+  const state = {};
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]')
+    .forEach(s => Object.assign(state, JSON.parse(s.textContent).state));
+  const models = Object.values(state);
+  const sliders = models.filter(m => m.model_name === 'SelectionSliderModel')
+    .map(m => m.state.description);
+  const alts = [];
+  for (const m of models) if (m.model_name === 'HTMLModel') {
+    const box = document.createElement('div');
+    box.innerHTML = m.state.value.replace(/src(set)?="[^"]*"/g, '');
+    box.querySelectorAll('img').forEach(img => alts.push([img.alt, sliders]));
+  }
+  return alts;
+}"""
 
 
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
@@ -296,3 +333,195 @@ def test_appendix_pages_are_clean(browser, site):
     glossary = Visit(browser, site, "appendix/glossary.html")
     assert "反向传播" in glossary.page.inner_text("main")
     glossary.check_clean()
+
+
+# The smallest text of every figure and frame shown, in CSS px: each <img> of a figure
+# drawn by bplib carries the height of its smallest text in its own pixels (data-font-px);
+# shown at a width w, that text is data-font-px * w / naturalWidth CSS px high.
+FIGURE_TEXT = """async () => {
+  const images = Array.from(document.querySelectorAll(
+      '.bd-article figure img, .bd-article .cell_output img'))
+    .filter(img => img.offsetParent !== null);
+  // lazy images below the fold load now; a frame that never loads counts as unmeasured
+  images.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(images.map(img => Promise.race([
+      img.decode().catch(() => null), new Promise(done => setTimeout(done, 5000))])));
+  return images.map(img => ({
+    src: (img.currentSrc || img.src).split('/').pop().slice(0, 40),
+    font: img.dataset.fontPx === undefined ? null :
+          Number(img.dataset.fontPx) * img.getBoundingClientRect().width / img.naturalWidth,
+  }));
+}"""
+
+
+# Not met yet (issue 21, item 1): chapter 1's threaded-line figures have phone versions
+# 326 pt wide (labels outside the axes widen the tight box), so their text is 9.4 px at
+# 390 px. strict: the test reports when it starts to pass.
+PHONE_FIGURES_PENDING = pytest.mark.xfail(strict=True, reason="issue 21 item 1: ch1 phone figures")
+
+
+@pytest.mark.parametrize("width, mode", [
+    pytest.param(width, mode, marks=PHONE_FIGURES_PENDING) if width == PHONE else (width, mode)
+    for width, mode in READERS])
+def test_text_in_figures_is_legible(browser, site, book_html, width, mode):
+    smallest = 11 if width == PHONE else 12
+    for path in book_pages(book_html):
+        visit = Visit(browser, site, path, width, mode)
+        page = visit.page
+        shown = page.evaluate(FIGURE_TEXT)
+        # and the last frame of every slider, after the one it starts with
+        for handle in page.locator(".widget-slider [role=slider]").all():
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            page.keyboard.press("End")
+        page.wait_for_timeout(300)
+        shown += page.evaluate(FIGURE_TEXT)
+        unmeasured = [image["src"] for image in shown if image["font"] is None]
+        assert unmeasured == [], f"{path}: figures that do not say their text size"
+        small = [(image["src"], round(image["font"], 1)) for image in shown
+                 if image["font"] < smallest - 0.05]
+        assert small == [], f"{path} at {width} px: text below {smallest} px in {small}"
+        visit.check_clean()
+
+
+TABLES = """() => {
+  const clipped = [];
+  for (const table of document.querySelectorAll('.bd-article table')) {
+    if (table.offsetParent === null) continue;
+    const frame = table.closest('.pst-scrollable-table-container, .bp-table-scroll') ||
+                  table.parentElement;
+    const box = frame.getBoundingClientRect();
+    const name = (table.querySelector('caption') || table).textContent.trim().slice(0, 30);
+    if (frame.scrollWidth > frame.clientWidth + 1) clipped.push([name, 'scrolls']);
+    for (const cell of table.querySelectorAll('th, td, caption')) {
+      const r = cell.getBoundingClientRect();
+      if (r.right > box.right + 1 || r.left < box.left - 1 || cell.scrollWidth > cell.clientWidth + 1)
+        clipped.push([name, cell.textContent.trim().slice(0, 30)]);
+    }
+  }
+  return clipped;
+}"""
+
+WIDE_TABLES = """() => Array.from(document.querySelectorAll('.bd-article table'))
+  .filter(t => t.offsetParent !== null)
+  .map(table => {
+    const frame = table.closest('.pst-scrollable-table-container, .bp-table-scroll') ||
+                  table.parentElement;
+    const style = getComputedStyle(frame);
+    const first = table.querySelector('tbody tr > :first-child');
+    return {name: (table.querySelector('caption') || table).textContent.trim().slice(0, 30),
+            wide: frame.scrollWidth > frame.clientWidth + 1,
+            scrolls: ['auto', 'scroll'].includes(style.overflowX),
+            cue: style.backgroundImage.includes('gradient'),
+            sticky: first ? getComputedStyle(first).position === 'sticky' : false};
+  })"""
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_every_table_cell_can_be_read(browser, site, book_html, width, mode):
+    """On a screen every column of every table shows without a hidden scroll; on a phone a
+    table wider than the column scrolls inside its frame, with a shadow at the edge that
+    scrolls and its first column kept in view."""
+    for path in book_pages(book_html) + ["appendix/notation.html", "appendix/glossary.html"]:
+        visit = Visit(browser, site, path, width, mode)
+        if width == DESKTOP:
+            assert visit.page.evaluate(TABLES) == [], f"{path}: table cells cut off"
+        else:
+            for table in visit.page.evaluate(WIDE_TABLES):
+                if table["wide"]:
+                    assert table["scrolls"] and table["cue"] and table["sticky"], \
+                        f"{path}: a wide table without its scroll cue or sticky column: {table}"
+        visit.check_clean()
+
+
+EQUATIONS = """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+  .filter(e => e.offsetParent !== null)
+  .map(e => { const math = e.querySelector('mjx-math');
+    return [e.getAttribute('aria-label') || e.textContent.slice(0, 40),
+            Math.round(math.getBoundingClientRect().width), e.clientWidth]; })
+  .filter(([, wide, column]) => wide > column + 1)"""
+
+
+# Not met yet (issue 21, item 3): chapter 5's cross-entropy cost is 367 px in 358 (its
+# text is another change's); strict, so the test reports when it starts to pass.
+@pytest.mark.xfail(strict=True, reason="issue 21 item 3: chapter 5's cross-entropy equation")
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_display_equations_fit_a_phone(browser, site, book_html, mode):
+    for path in book_pages(book_html) + ["appendix/notation.html"]:
+        visit = Visit(browser, site, path, PHONE, mode)
+        visit.page.wait_for_function("!window.MathJax || !MathJax.startup || "
+                                     "MathJax.startup.promise")
+        visit.page.evaluate("window.MathJax && MathJax.startup ? MathJax.startup.promise : 0")
+        assert visit.page.evaluate(EQUATIONS) == [], f"{path}: equations wider than a phone"
+        visit.check_clean()
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_assignment_pages_open_with_their_title(browser, site, book_html, width, mode):
+    for page in sorted((book_html / "exercises").rglob("*.html")):
+        visit = Visit(browser, site, str(page.relative_to(book_html)), width, mode)
+        first = visit.page.evaluate("""() => {
+          const article = document.querySelector('.bd-article');
+          const first = article.querySelector('h1, .cell');
+          return first.tagName; }""")
+        assert first == "H1", f"{page.name}: something comes before the title"
+        cut = visit.page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.bp-install-cell pre')).filter(p => p.scrollWidth > p.clientWidth + 1).length""")
+        assert cut == 0, f"{page.name}: the install cell's lines are cut off"
+        assert visit.page.locator("h2", has_text="Before you hand in").count() == 1, \
+            f"{page.name}: no closing 'Before you hand in' section"
+        visit.check_clean()
+
+
+# Two different Chinese characters drawn in the glossary's font: with a CJK font they are
+# two glyphs; without one both are the same empty box (.notdef).
+CJK_GLYPHS = """() => {
+  const cell = Array.from(document.querySelectorAll('.bd-article td, .bd-article span, .bd-article p'))
+    .find(e => e.children.length === 0 && e.textContent.includes('反向传播'));
+  const font = getComputedStyle(cell).font;
+  const draw = text => { const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 64; const ctx = canvas.getContext('2d');
+    ctx.font = font; ctx.fillStyle = '#000'; ctx.textBaseline = 'top';
+    ctx.fillText(text, 4, 4); return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(); };
+  const tofu = draw('\\u{10FFFD}');
+  return {font, differ: draw('反') !== draw('向'), boxes: [draw('反'), draw('向')]
+            .filter(image => image === tofu).length,
+          width: cell.getBoundingClientRect().width};
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_the_glossary_shows_chinese_glyphs(browser, site, mode):
+    visit = Visit(browser, site, "appendix/glossary.html", PHONE, mode)
+    visit.page.evaluate("document.fonts.ready")
+    glyphs = visit.page.evaluate(CJK_GLYPHS)
+    assert glyphs["differ"] and glyphs["boxes"] == 0, f"Chinese shows as boxes: {glyphs}"
+    visit.check_clean()
+
+
+def slow_4g(browser, book_html):
+    """tools/first_paint.py's measurement of chapter 4 (the most math) and chapter 5."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import first_paint
+
+    server, site = first_paint.serve(book_html)
+    try:
+        for path in ("chapters/04-per-neuron.html", "chapters/05-full-algorithm.html"):
+            yield first_paint, path, first_paint.measure(browser, site + path)
+    finally:
+        server.shutdown()
+
+
+def test_sliders_are_usable_early_on_slow_4g(browser, book_html):
+    for first_paint, path, (paint, math, sliders, load, size) in slow_4g(browser, book_html):
+        assert sliders is not None and sliders <= first_paint.GOAL_SLIDERS_S, \
+            f"{path}: sliders usable at {sliders} s"
+
+
+# Not met yet (issue 21, item 4): math is typeset at 4.1-4.8 s (MathJax and its fonts share
+# slow 4G with the theme's files); strict, so the test reports when it starts to pass.
+@pytest.mark.xfail(strict=True, reason="issue 21 item 4: math typeset after 3 s on slow 4G")
+def test_math_is_typeset_early_on_slow_4g(browser, book_html):
+    for first_paint, path, (paint, math, sliders, load, size) in slow_4g(browser, book_html):
+        assert math is not None and math <= first_paint.GOAL_MATH_S, \
+            f"{path}: math typeset at {math} s"

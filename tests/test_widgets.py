@@ -21,12 +21,17 @@ def line_figure(slope):
     return fig
 
 
+FRAME = re.compile(r'<img class="bp-frame[^"]*" src="data:image/png;base64,([^"]+)" '
+                   r'width="(\d+)" height="(\d+)" data-font-px="([\d.]+)" alt="([^"]*)">')
+PHONE = re.compile(r'<picture><source media="([^"]+)" srcset="data:image/png;base64,([^"]+)" '
+                   r'width="(\d+)" height="(\d+)">')
+
+
 def frame_image(frame):
     """The PNG bytes, the size in CSS pixels and the alt text of a figure frame."""
-    img = re.fullmatch(r'<img class="bp-frame" src="data:image/png;base64,([^"]+)" '
-                       r'width="(\d+)" height="(\d+)" alt="([^"]*)">', frame.value)
+    img = FRAME.search(frame.value)
     assert img, f"not a figure frame: {frame.value[:80]}"
-    return base64.b64decode(img.group(1)), int(img.group(2)), int(img.group(3)), img.group(4)
+    return base64.b64decode(img.group(1)), int(img.group(2)), int(img.group(3)), img.group(5)
 
 
 def links_between(source, target):
@@ -175,3 +180,90 @@ def test_sliders_start_where_asked_and_fill_their_column():
     assert b.index == 2 and all(row.selected_index == 2 for row in grid.children)
     with pytest.raises(ValueError, match="start 7 is not one of its values"):
         bw.frame_slider(lambda v: "x", [1, 2], "v", start=7)
+
+
+def wide_chart(value):
+    fig, axes = plt.subplots(1, 2, figsize=(6.5, 3), layout="constrained")
+    for ax in axes:
+        ax.plot([0, 1], [0, value])
+        ax.set_xlabel("a label of 9 points", fontsize=9)
+    axes[0].set_title("a title long enough that a phone must wrap it onto two lines", fontsize=10)
+    return fig
+
+
+def test_a_wide_chart_gets_a_phone_version_with_text_a_phone_can_read():
+    """A phone's column is 358 CSS px: its frame is at most about that wide, so its 9 pt
+    text stays at least 11 px there; the desktop frame keeps its own size."""
+    value = bw.frame_slider(wide_chart, [1], "v").children[1].children[0].value
+    phone = PHONE.search(value)
+    assert phone and "max-width" in phone.group(1), value[:120]
+    desktop = frame_image(bw.frame_slider(wide_chart, [1], "v").children[1].children[0])
+    png = base64.b64decode(phone.group(2))
+    pixels = Image.open(io.BytesIO(png)).size
+    assert (int(phone.group(3)), int(phone.group(4))) == tuple(
+        round(n * 96 / bw.FRAME_DPI) for n in pixels)
+    assert desktop[1] > 500 and int(phone.group(3)) <= 380
+    font_px = float(FRAME.search(value).group(4))
+    assert font_px == pytest.approx(9 * bw.FRAME_DPI / 72)
+    # the stacked panels: taller than wide, unlike the desktop frame
+    assert int(phone.group(4)) > int(phone.group(3)) and desktop[2] < desktop[1]
+    shown = min(358, int(phone.group(3)))
+    assert font_px * shown / pixels[0] >= 11
+
+
+def test_a_diagram_keeps_its_size_and_has_no_phone_version():
+    def diagram(value):
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.text(0.5, 0.5, f"box {value}", fontsize=9)
+        ax.set_axis_off()
+        return fig
+    value = bw.frame_slider(diagram, [1], "v").children[1].children[0].value
+    assert "<picture>" not in value and 'class="bp-frame bp-diagram"' in value
+
+
+def test_bplib_figures_describe_what_they_show():
+    from bplib import plotting
+
+    box = bw.frame_slider(lambda rate: plotting.plot_predictions(
+        {"target 1": ([0.5, 0.61, 0.7], 1.0)}, rate), [0.5], "η")
+    alt = frame_image(box.children[1].children[0])[3]
+    assert "0.610" in alt and "0.5" in alt and not alt.startswith("Figure for")
+
+
+SLIDER_CALL = re.compile(r"widgets\.frame_(slider|grid)\(")
+
+
+def slider_calls():
+    """Every frame_slider/frame_grid call of the book's chapters and the assignments'
+    sources, as (file, keyword arguments)."""
+    import ast
+    import json
+
+    from conftest import REPO
+
+    sources = [(path, path.read_text()) for path in sorted((REPO / "chapters").glob("*.md"))]
+    for path in sorted((REPO / "solutions").glob("*/*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        sources += [(path, "".join(cell["source"])) for cell in cells
+                    if cell["cell_type"] == "code"]
+    calls = []
+    for path, text in sources:
+        for match in SLIDER_CALL.finditer(text):
+            tail = text[match.start():]
+            for end in range(tail.index(")") + 1, len(tail) + 1):
+                try:
+                    call = ast.parse(tail[:end]).body[0].value
+                    break
+                except SyntaxError:
+                    continue
+            calls.append((path.name, match.group(1), {k.arg for k in call.keywords}))
+    return calls
+
+
+def test_every_slider_of_the_book_declares_where_it_starts():
+    """README: a slider starts at the case the text discusses, so every call says which."""
+    calls = slider_calls()
+    assert len(calls) >= 15, calls
+    missing = [(name, kind) for name, kind, keywords in calls
+               if ("start" if kind == "slider" else "starts") not in keywords]
+    assert missing == [], f"sliders without a declared start: {missing}"

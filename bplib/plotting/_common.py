@@ -10,7 +10,10 @@ Figures are shown as SVG where IPython shows them (sharp at any size, on any scr
 and HTML a figure needs (tables, sentences) follows the page's light or dark theme.
 """
 
+import base64
+import json
 import math
+import pickle
 import re
 
 import matplotlib
@@ -42,11 +45,103 @@ matplotlib.rcParams.update({
 })
 
 
+# A phone's column is about 358 CSS px wide: a figure drawn this narrow is shown at its own
+# size there, so its 9 pt text stays 12 px (a 6-inch figure would shrink it to 7 px).
+PHONE_WIDTH = 3.6
+PHONE_MEDIA = "(max-width: 600px)"
+# In an SVG figure, what the book needs to serve it to phones (book_support/pages.py).
+FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
+
+
+def smallest_text(figure):
+    """The size in points of the smallest visible text in the figure (None if none)."""
+    from matplotlib.text import Text
+
+    sizes = [text.get_fontsize() for text in figure.findobj(Text)
+             if text.get_visible() and text.get_text().strip()]
+    return min(sizes) if sizes else None
+
+
+def _wrap(text, width):
+    """text broken into lines of about width characters, never inside $...$."""
+    words, lines, line = text.split(" "), [], ""
+    for word in words:
+        joined = f"{line} {word}" if line else word
+        if len(joined) > width and line and line.count("$") % 2 == 0:
+            lines.append(line)
+            line = word
+        else:
+            line = joined
+    return "\n".join([*lines, line])
+
+
+def is_diagram(figure):
+    """True for a drawing with no axis (graphs, networks): it is not re-laid out for phones."""
+    return not any(ax.axison for ax in figure.axes)
+
+
+def phone_figure(figure):
+    """A copy of figure laid out for a phone's column, or None where the figure is a diagram
+    (its text sits among boxes and arrows, so it is shown at its own size and scrolls
+    sideways on a phone) or already narrow enough.
+
+    Panels side by side are stacked, long titles wrapped; text keeps its size in points.
+    The figure itself is re-laid out if it cannot be copied, so draw it before this.
+    """
+    width, height = figure.get_size_inches()
+    if width <= PHONE_WIDTH + 0.2 or is_diagram(figure):
+        return None
+    try:
+        phone = pickle.loads(pickle.dumps(figure))
+    except (AttributeError, TypeError, pickle.PicklingError):
+        phone = figure  # something in it cannot be copied: draw the figure first
+    panels = [ax for ax in phone.axes if ax.get_subplotspec() is not None]
+    grids = {id(ax.get_subplotspec().get_gridspec()) for ax in panels}
+    columns = sorted({ax.get_subplotspec().colspan.start for ax in panels})
+    rows = 1
+    if len(grids) == 1 and len(columns) > 1 and \
+            panels[0].get_subplotspec().get_gridspec().nrows == 1:
+        rows = len(columns)
+        stacked = phone.add_gridspec(rows, 1)
+        for ax in panels:
+            ax.set_subplotspec(stacked[columns.index(ax.get_subplotspec().colspan.start), 0])
+    if rows > 1:
+        phone.set_size_inches(PHONE_WIDTH, rows * max(2.4, 0.75 * height))
+    else:
+        phone.set_size_inches(PHONE_WIDTH, max(2.4, 1.3 * height * PHONE_WIDTH / width))
+    titles = [ax.title for ax in phone.axes] + ([phone._suptitle] if phone._suptitle else [])
+    for title in titles:
+        characters = int(PHONE_WIDTH * 72 / (0.55 * title.get_fontsize()))
+        if len(title.get_text()) > characters:
+            title.set_text(_wrap(title.get_text(), characters))
+    return phone
+
+
+def figure_svg(figure):
+    """The figure as SVG (text drawn as paths), with a note the book reads: its smallest
+    text in points and its phone version (or "scroll" for a diagram)."""
+    import io
+
+    def svg(fig):
+        out = io.StringIO()
+        fig.savefig(out, format="svg", bbox_inches="tight")
+        return out.getvalue()
+
+    text = svg(figure)
+    note = {"font_pt": smallest_text(figure), "diagram": is_diagram(figure)}
+    phone = phone_figure(figure)
+    note["phone"] = base64.b64encode(svg(phone).encode()).decode() if phone else None
+    end = text.rindex("</svg>")
+    return f"{text[:end]}<!--bp-figure {json.dumps(note)}-->{text[end:]}"
+
+
 def _show_figures_as_svg():
     shell = get_ipython()
     if shell is not None and hasattr(shell, "display_formatter"):
+        from matplotlib.figure import Figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
         set_matplotlib_formats("svg")
+        shell.display_formatter.formatters["image/svg+xml"].for_type(Figure, figure_svg)
 
 
 _show_figures_as_svg()

@@ -61,6 +61,7 @@ def plot_bill_gradients(gradients, friends, share, limit=None, reference=None):
 
 _OP_SYMBOLS = {"*": "×", "/": "÷", "-": "−", "neg": "negate"}
 _BOX_WIDTH, _WAYPOINT_HEIGHT = 0.8, 0.4
+_COLUMN = 1.45  # inches per column of boxes
 
 
 def _graph_layout(output):
@@ -113,19 +114,18 @@ def _graph_layout(output):
 
 def _box_lines(node, show_grad):
     """[(text, colour, font weight, font size)] for a node's box: its label and operation
-    (on two lines if long), its value and maybe its grad; long lines get smaller type."""
+    (on two lines if long), its value and maybe its grad."""
     op = _OP_SYMBOLS.get(node.op, node.op)
     if op.startswith("**"):  # "**2" is Python; the figure says "square" or "power 0.5"
         op = "square" if op == "**2" else f"power {op[2:]}"
     header = f"{node.label} ({op})" if node.label and op else node.label or op
-    header = textwrap.wrap(header, 16, max_lines=2, placeholder="…") or [""]
+    header = textwrap.wrap(header, 14, max_lines=2, placeholder="…") or [""]
     lines = [(text, "black", "bold") for text in header]
     lines.append((f"value {node.data:.4g}", PALETTE["forward"], "normal"))
     if show_grad:
         lines.append((f"grad {node.grad:.4g}", PALETTE["backward"], "normal"))
-    header_size = min(8.0, 8 * 15 / max(1, *map(len, header)))
-    return [(text, colour, weight, header_size if weight == "bold" else 8.0)
-            for text, colour, weight in lines]
+    # 9 pt, the book's smallest figure text (12 px where the figure is shown at its size)
+    return [(text, colour, weight, 9.0) for text, colour, weight in lines]
 
 
 def _spread(count, height):
@@ -149,9 +149,9 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
     if edge_labels:  # wider gaps between the columns, to hold the labels
         position = {item: (1.6 * x, y) for item, (x, y) in position.items()}
     xs, ys = zip(*position.values())
-    # 1.3 inches per column, 0.85 per row; at least 5 inches wide, for the caption.
-    width = max(5.0, 0.3 + 1.3 * (max(xs) + 1))
-    fig, ax = plt.subplots(figsize=(width, 0.9 + 0.85 * (max(ys) - min(ys) + 1)),
+    # 1.45 inches per column, 0.95 per row; at least 5 inches wide, for the caption.
+    width = max(5.0, 0.3 + _COLUMN * (max(xs) + 1))
+    fig, ax = plt.subplots(figsize=(width, 0.9 + 0.95 * (max(ys) - min(ys) + 1)),
                            layout="constrained")
     plt.close(fig)  # as in new_figure: the caller displays it
     lines = {node: _box_lines(node, show_grad) for node in position if isinstance(node, Value)}
@@ -194,7 +194,7 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
         for k, (text, colour, weight, size) in enumerate(lines[node]):
             ax.text(x, y + 0.1 * (len(lines[node]) - 1) - 0.2 * k, text, ha="center",
                     va="center", color=colour, fontweight=weight, fontsize=size, zorder=3)
-    margin = ((width - 0.3) / 1.3 - max(xs)) / 2
+    margin = ((width - 0.3) / _COLUMN - max(xs)) / 2
     ax.set_xlim(-margin, max(xs) + margin)
     ax.set_ylim(min(ys) - 0.5, max(ys) + 0.5)
     ax.set_axis_off()
@@ -206,6 +206,10 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
         caption.append("on each arrow: its local derivative ∂head/∂tail")
     caption = ("\n" if width < 8 else "      ").join(caption)
     ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=9)
+    fig.bp_alt = (f"{ax.get_title()}, left to right: " + "; ".join(
+        f"{node.label or node.op}: value {node.data:.4g}"
+        + (f", grad {node.grad:.4g}" if show_grad else "")
+        for node in topological_order(output)) + ".")
     return fig
 
 

@@ -106,6 +106,12 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
         f"{n_layers} layers, k = {mark}: {peak_kb[list(spacings).index(mark)]:.0f} kB, "
         f"{recomputed[list(spacings).index(mark)]:.0f} recomputed")
     fig.suptitle(title, fontsize=9)
+    if mark is not None:
+        at = list(spacings).index(mark)
+        fig.bp_alt = (f"Two bar charts against the checkpoint spacing k, with k = {mark} "
+                      f"highlighted: peak memory {peak_kb[at]:.0f} kB (left; "
+                      f"{max(peak_kb):.0f} kB at most), {recomputed[at]:.0f} recomputed layer "
+                      f"forwards (right; {max(recomputed):.0f} at most).")
     return fig
 
 
@@ -166,6 +172,19 @@ def draw_backward_step(names, step, shapes, reads, with_params):
                          f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
     ax.text(-0.5, -1.1, "green: stored value read now\ndark orange: gradient written now",
             fontsize=9)
+    chain = ", ".join(f"f{i + 1} {name}" for i, name in enumerate(names))
+    if running is None:
+        now = "the forward pass is done: every x is stored and no gradient is computed yet"
+    elif running == n_layers + 1:
+        now = (f"the loss reads the stored x{read} and writes the gradient of z with respect "
+               f"to x{running}")
+    else:
+        params = f"the gradient of its weights w{running} and " if running in with_params \
+            else ""
+        now = (f"f{running} ({names[running - 1]}) reads the stored x{read} and the gradient "
+               f"with respect to x{running + 1}, and writes {params}the gradient with respect "
+               f"to x{running}")
+    fig.bp_alt = f"Backward step {step} of {n_layers + 1} along the chain {chain}: {now}."
     return fig
 
 

@@ -42,6 +42,12 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
+    fig.bp_alt = ((f"{title}. " if title else "") + "Training cost (left, log scale) and test "
+                  "accuracy (right) against the epoch: " + "; ".join(
+                      f"{label}: cost from {history['loss'][0]:.3g} to "
+                      f"{history['loss'][-1]:.3g}, accuracy from "
+                      f"{history['test_accuracy'][0]:.1%} to {history['test_accuracy'][-1]:.1%}"
+                      for label, history in histories.items()) + ".")
     return fig
 
 
@@ -76,6 +82,11 @@ def plot_layer_gradients(norms_by_setup, title=None):
     ax.legend(fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
+    fig.bp_alt = ((f"{title}. " if title else "") + "The size of the error against the hidden "
+                  "layer, log scale, from the first layer to the last: " + "; ".join(
+                      f"{label}: {norms[0]:.2g} to {norms[-1]:.2g}, a ratio of "
+                      f"{norms[-1] / norms[0]:.3g}" for label, norms in norms_by_setup.items())
+                  + ".")
     return fig
 
 

@@ -134,6 +134,10 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
                  rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
     ax.legend(loc="upper right", fontsize=9)
+    fig.bp_alt = (f"The error E as a curve in the weight, from {errors[0]:.3f} at "
+                  f"{weights[0]:+.2f} to {errors[-1]:.3f} at {weights[-1]:+.2f}; at the weight "
+                  f"{weight:+.2f} the error is {error:.3f} and the tangent with the "
+                  f"backpropagated slope {slope:+.3f} touches the curve.")
     return fig
 
 
@@ -159,4 +163,8 @@ def plot_predictions(curves, eta, label_values=False):
     last = ", ".join(f"{np.ravel(values)[-1]:.3f}" for values, _ in curves.values())
     ax.set_title(rf"$\eta = {eta:g}$: $\hat y$ after the last update: {last}", fontsize=10)
     ax.legend(loc="lower right", fontsize=9)
+    fig.bp_alt = (f"Predictions over {len(np.ravel(next(iter(curves.values()))[0])) - 1} "
+                  f"updates with learning rate {eta:g}: " + "; ".join(
+                      f"{label}: " + ", ".join(f"{v:.3f}" for v in np.ravel(values))
+                      for label, (values, _) in curves.items()) + ".")
     return fig

@@ -103,6 +103,10 @@ def plot_message_counts(groups_values, players, forward_counts, backward_counts,
     ax.set_title(f"Messages needed to train a threaded line of {count_noun(players, 'player')} "
                  "per group", fontsize=9)
     ax.legend(fontsize=9)
+    if highlight is not None:
+        fig.bp_alt = (f"Messages per training sentence against the number of groups, log "
+                      f"scale: with {highlight} groups, {forward_counts[at]:,} when {forward_label}"
+                      f", {backward_counts[at]:,} when the judge broadcasts once (backward).")
     return fig
 
 
