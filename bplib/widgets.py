@@ -145,7 +145,7 @@ def _draw(draw, args, alt, described):
 def _slider(description, values, fmt, start):
     labels = _labels(values, fmt, description)
     return widgets.SelectionSlider(
-        options=list(zip(labels, values)), index=_start_index(values, start, description),
+        options=list(zip(labels, values, strict=False)), index=_start_index(values, start, description),
         description=description, style={"description_width": "initial"},
         layout=widgets.Layout(width="100%", max_width=SLIDER_MAX_WIDTH),
         continuous_update=True)
@@ -167,7 +167,7 @@ def frame_slider(draw, values, description, *, fmt="{}", start=None, alt=None):
     if autograding():
         return _not_drawn(slider)
     frames = [_draw(draw, (value,), alt, f"{description} = {label}")
-              for value, (label, _) in zip(values, slider.options)]
+              for value, (label, _) in zip(values, slider.options, strict=False)]
     stack = widgets.Stack(frames, selected_index=slider.index)
     widgets.jslink((slider, "index"), (stack, "selected_index"))
     return widgets.VBox([slider, stack])
@@ -193,9 +193,9 @@ def frame_grid(draw, values_a, values_b, descriptions, *, fmts=("{}", "{}"),
     if autograding():
         return _not_drawn(slider_a, slider_b)
     rows = []
-    for a, (label_a, _) in zip(values_a, slider_a.options):
+    for a, (label_a, _) in zip(values_a, slider_a.options, strict=False):
         frames = [_draw(draw, (a, b), alt, f"{name_a} = {label_a}, {name_b} = {label_b}")
-                  for b, (label_b, _) in zip(values_b, slider_b.options)]
+                  for b, (label_b, _) in zip(values_b, slider_b.options, strict=False)]
         row = widgets.Stack(frames, selected_index=slider_b.index)
         widgets.jslink((slider_b, "index"), (row, "selected_index"))
         rows.append(row)

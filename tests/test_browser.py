@@ -124,7 +124,8 @@ class Visit:
         self.page.on("requestfailed", lambda request: self.failures.append(request.url))
         self.page.on("response", self._response)
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        self.page.on("console", lambda msg: msg.type == "warning" and self.warnings.append(msg.text))
+        self.page.on("console",
+                     lambda msg: msg.type == "warning" and self.warnings.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(site + path, wait_until="networkidle")
         # static/sliders.js draws the sliders once the page is parsed: wait for every view
@@ -395,7 +396,8 @@ TABLES = """() => {
     if (frame.scrollWidth > frame.clientWidth + 1) clipped.push([name, 'scrolls']);
     for (const cell of table.querySelectorAll('th, td, caption')) {
       const r = cell.getBoundingClientRect();
-      if (r.right > box.right + 1 || r.left < box.left - 1 || cell.scrollWidth > cell.clientWidth + 1)
+      if (r.right > box.right + 1 || r.left < box.left - 1
+          || cell.scrollWidth > cell.clientWidth + 1)
         clipped.push([name, cell.textContent.trim().slice(0, 30)]);
     }
   }
@@ -476,7 +478,8 @@ def test_assignment_pages_open_with_their_title(browser, site, book_html, width,
 # Two different Chinese characters drawn in the glossary's font: with a CJK font they are
 # two glyphs; without one both are the same empty box (.notdef).
 CJK_GLYPHS = """() => {
-  const cell = Array.from(document.querySelectorAll('.bd-article td, .bd-article span, .bd-article p'))
+  const cell = Array.from(
+    document.querySelectorAll('.bd-article td, .bd-article span, .bd-article p'))
     .find(e => e.children.length === 0 && e.textContent.includes('反向传播'));
   const font = getComputedStyle(cell).font;
   const draw = text => { const canvas = document.createElement('canvas');
@@ -513,7 +516,7 @@ def slow_4g(browser, book_html):
 
 
 def test_sliders_are_usable_early_on_slow_4g(browser, book_html):
-    for first_paint, path, (paint, math, sliders, load, size) in slow_4g(browser, book_html):
+    for first_paint, path, (_paint, _math, sliders, _load, _size) in slow_4g(browser, book_html):
         assert sliders is not None and sliders <= first_paint.GOAL_SLIDERS_S, \
             f"{path}: sliders usable at {sliders} s"
 
@@ -522,6 +525,6 @@ def test_sliders_are_usable_early_on_slow_4g(browser, book_html):
 # slow 4G with the theme's files); strict, so the test reports when it starts to pass.
 @pytest.mark.xfail(strict=True, reason="issue 21 item 4: math typeset after 3 s on slow 4G")
 def test_math_is_typeset_early_on_slow_4g(browser, book_html):
-    for first_paint, path, (paint, math, sliders, load, size) in slow_4g(browser, book_html):
+    for first_paint, path, (_paint, math, _sliders, _load, _size) in slow_4g(browser, book_html):
         assert math is not None and math <= first_paint.GOAL_MATH_S, \
             f"{path}: math typeset at {math} s"

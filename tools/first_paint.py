@@ -33,7 +33,8 @@ GOAL_PAINT_S, GOAL_MATH_S, GOAL_SLIDERS_S, GOAL_BYTES = 3.0, 3.0, 6.0, 3_000_000
 WATCH_MATH = """
 new MutationObserver(records => {
   for (const record of records) for (const node of record.addedNodes)
-    if (node.nodeType === 1 && (node.matches('mjx-container') || node.querySelector('mjx-container')))
+    if (node.nodeType === 1
+        && (node.matches('mjx-container') || node.querySelector('mjx-container')))
       window.__bpMathReady = performance.now();
 }).observe(document, {childList: true, subtree: true});
 """

@@ -1,4 +1,5 @@
-"""Chapter 2's figures (the chain rule on computational graphs): each draws only what it is given."""
+"""Chapter 2's figures (the chain rule on computational graphs): each draws only what it is
+given."""
 
 import textwrap
 
@@ -88,7 +89,7 @@ def _graph_layout(output):
     for chain in chains:
         for item in chain[1:-1]:
             columns[item[2]].append(item)
-        for a, b in zip(chain, chain[1:]):
+        for a, b in zip(chain, chain[1:], strict=False):
             right.setdefault(a, []).append(b)
             left.setdefault(b, []).append(a)
     y = {}
@@ -96,7 +97,7 @@ def _graph_layout(output):
     def stack(items):  # top to bottom, centred on 0
         sizes = [1.0 if isinstance(item, Value) else _WAYPOINT_HEIGHT for item in items]
         top = sum(sizes) / 2
-        for item, size in zip(items, sizes):
+        for item, size in zip(items, sizes, strict=False):
             y[item] = top - size / 2
             top -= size
 
@@ -148,7 +149,7 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
     position, chains = _graph_layout(output)
     if edge_labels:  # wider gaps between the columns, to hold the labels
         position = {item: (1.6 * x, y) for item, (x, y) in position.items()}
-    xs, ys = zip(*position.values())
+    xs, ys = zip(*position.values(), strict=False)
     # 1.45 inches per column, 0.95 per row; at least 5 inches wide, for the caption.
     width = max(5.0, 0.3 + _COLUMN * (max(xs) + 1))
     fig, ax = plt.subplots(figsize=(width, 0.9 + 0.95 * (max(ys) - min(ys) + 1)),
@@ -162,8 +163,8 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
         ends.setdefault(("out", chain[0]), []).append((-position[chain[1]][1], i))
         ends.setdefault(("in", chain[-1]), []).append((-position[chain[-2]][1], i))
     offset = {}
-    for (side, node), edges in ends.items():
-        for (_, i), dy in zip(sorted(edges), _spread(len(edges), height)):
+    for (side, _node), edges in ends.items():
+        for (_, i), dy in zip(sorted(edges), _spread(len(edges), height), strict=False):
             offset[side, i] = dy
     # _graph_layout makes one chain per (node, input slot), in this order.
     local_grads = [node.local_grads[slot] for node in topological_order(output)
@@ -175,7 +176,7 @@ def draw_graph(output, show_grad=True, title=None, edge_labels=False):
             wx, wy = position[waypoint]
             points += [(wx - half_width, wy), (wx + half_width, wy)]
         if len(points) > 1:
-            ax.plot(*zip(*points), color="black", linewidth=0.9, zorder=1)
+            ax.plot(*zip(*points, strict=False), color="black", linewidth=0.9, zorder=1)
         ax.annotate("", xy=(x1 - half_width, y1 + offset["in", i]), xytext=points[-1],
                     arrowprops=dict(arrowstyle="-|>", color="black", linewidth=0.9,
                                     shrinkA=0, shrinkB=0), zorder=1)

@@ -62,7 +62,7 @@ def plot_stored_bytes(depths, batches, stored_kb):
     stored_kb[i][j] is for batches[i] and depths[j]."""
     fig, ax = new_figure()
     styles = ["o-", "s--", "^:", "d-."]
-    for i, (batch, row) in enumerate(zip(batches, stored_kb)):
+    for i, (batch, row) in enumerate(zip(batches, stored_kb, strict=False)):
         same_length(depths=depths, row=row)
         ax.plot(depths, row, styles[i % len(styles)], label=f"batch {batch}",
                 color=[PALETTE["forward"], PALETTE["backward"], PALETTE["highlight"],

@@ -24,7 +24,7 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
     if not histories:
         raise ValueError("give at least one history to plot")
     fig, (loss_ax, accuracy_ax) = _subplots(1, 2, (6, 3.2))
-    for (label, history), (colour, style, marker) in zip(histories.items(), _LINES):
+    for (label, history), (colour, style, marker) in zip(histories.items(), _LINES, strict=False):
         same_length(loss=history["loss"], val_accuracy=history["val_accuracy"])
         epochs = np.arange(1, len(history["loss"]) + 1)
         every = max(1, len(epochs) // 8)
@@ -60,7 +60,7 @@ def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
-    for ax, image, true, predicted in zip(axes, images.T, true_labels, predicted_labels):
+    for ax, image, true, predicted in zip(axes, images.T, true_labels, predicted_labels, strict=False):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{true} → {predicted}", fontsize=9)
     return fig
@@ -71,7 +71,7 @@ def plot_layer_gradients(norms_by_setup, title=None):
     if not norms_by_setup:
         raise ValueError("give at least one setup to plot")
     fig, ax = new_figure()
-    for (label, norms), (colour, style, marker) in zip(norms_by_setup.items(), _LINES):
+    for (label, norms), (colour, style, marker) in zip(norms_by_setup.items(), _LINES, strict=False):
         layers = np.arange(1, len(norms) + 1)
         ax.plot(layers, norms, color=colour, linestyle=style, marker=marker, label=label)
     ax.set_yscale("log")
@@ -112,7 +112,7 @@ def plot_slowdown(outputs, target, title=None):
     """One neuron's output against the gradient-descent step, one line per cost function."""
     fig, ax = new_figure()
     ax.axhline(target, color=PALETTE["neutral"], linewidth=1, label=f"target y = {target:g}")
-    for (label, values), (colour, style, _) in zip(outputs.items(), _LINES):
+    for (label, values), (colour, style, _) in zip(outputs.items(), _LINES, strict=False):
         ax.plot(np.arange(len(values)), values, color=colour, linestyle=style, label=label)
     ax.set(xlabel="gradient-descent step", ylabel="output a")
     ax.grid(alpha=0.3)

@@ -99,7 +99,7 @@ def plot_error_curves(curves):
     fig, ax = new_figure()
     styles = [("-", PALETTE["backward"]), ("--", PALETTE["forward"]),
               (":", PALETTE["highlight"])]
-    for (label, (seen, errors)), (style, colour) in zip(curves.items(), styles):
+    for (label, (seen, errors)), (style, colour) in zip(curves.items(), styles, strict=False):
         same_length(seen=seen, errors=errors)
         ax.plot(seen, errors, style, color=colour, label=label, linewidth=1.8)
     ax.set_xlabel("examples seen")
@@ -119,7 +119,8 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     same_length(weights=weights, errors=errors)
     weights = np.asarray(weights, dtype=float)
     fig, ax = new_figure()
-    ax.plot(weights, errors, "-", color=PALETTE["forward"], label=f"$E$ as a function of ${symbol}$")
+    ax.plot(weights, errors, "-", color=PALETTE["forward"],
+            label=f"$E$ as a function of ${symbol}$")
     span = 0.18 * (weights.max() - weights.min())
     near = np.linspace(weight - span, weight + span, 2)
     ax.plot(near, error + slope * (near - weight), "--", color=PALETTE["backward"],
@@ -149,7 +150,7 @@ def plot_predictions(curves, eta, label_values=False):
         raise ValueError("give at least one curve")
     fig, ax = new_figure()
     styles = [("o-", PALETTE["backward"]), ("s--", PALETTE["forward"])]
-    for (label, (values, target)), (style, colour) in zip(curves.items(), styles):
+    for (label, (values, target)), (style, colour) in zip(curves.items(), styles, strict=False):
         values = np.ravel(values)
         ax.plot(range(len(values)), values, style, color=colour, label=label)
         ax.axhline(target, color=colour, linestyle=":", linewidth=1)

@@ -20,7 +20,7 @@ def line_html(original, heard):
         error = letter_error(original, sentence)
         marked = "".join(
             f'<mark style="text-decoration: underline">{html.escape(b)}</mark>' if a != b
-            else html.escape(b) for a, b in zip(original, sentence))
+            else html.escape(b) for a, b in zip(original, sentence, strict=False))
         rows.append((f"player {k}", marked, f"{error:.0%}"))
     body = "".join(f"<tr><td>{who}</td><td><code>{said}</code></td><td>{error}</td></tr>"
                    for who, said, error in rows)
@@ -71,7 +71,8 @@ def draw_threaded_line(groups, players, direction="forward"):
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     what = "whispers go forward" if forward else "the judge's broadcast goes backward"
-    ax.set_title(f"Threaded line, {count_noun(groups, 'group')} of {count_noun(players, 'player')}: "
+    ax.set_title(f"Threaded line, {count_noun(groups, 'group')} of "
+                 f"{count_noun(players, 'player')}: "
                  f"{what}", fontsize=9)
     return fig
 
