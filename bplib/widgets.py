@@ -145,7 +145,8 @@ def _draw(draw, args, alt, described):
 def _slider(description, values, fmt, start):
     labels = _labels(values, fmt, description)
     return widgets.SelectionSlider(
-        options=list(zip(labels, values, strict=False)), index=_start_index(values, start, description),
+        options=list(zip(labels, values, strict=True)),
+        index=_start_index(values, start, description),
         description=description, style={"description_width": "initial"},
         layout=widgets.Layout(width="100%", max_width=SLIDER_MAX_WIDTH),
         continuous_update=True)

@@ -60,7 +60,8 @@ def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
-    for ax, image, true, predicted in zip(axes, images.T, true_labels, predicted_labels, strict=False):
+    for ax, image, true, predicted in zip(axes, images.T, true_labels, predicted_labels,
+                                          strict=False):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{true} → {predicted}", fontsize=9)
     return fig
@@ -71,7 +72,8 @@ def plot_layer_gradients(norms_by_setup, title=None):
     if not norms_by_setup:
         raise ValueError("give at least one setup to plot")
     fig, ax = new_figure()
-    for (label, norms), (colour, style, marker) in zip(norms_by_setup.items(), _LINES, strict=False):
+    for (label, norms), (colour, style, marker) in zip(norms_by_setup.items(), _LINES,
+                                                       strict=False):
         layers = np.arange(1, len(norms) + 1)
         ax.plot(layers, norms, color=colour, linestyle=style, marker=marker, label=label)
     ax.set_yscale("log")
