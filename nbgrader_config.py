@@ -88,12 +88,8 @@ if RestoreMetadata not in _sanitize:
     _sanitize.insert(_sanitize.index(OverwriteCells), RestoreMetadata)
 c.Autograde.sanitize_preprocessors = _sanitize
 
-# `make collect` (nbgrader zip_collect): an LMS's zip of submissions whose files are named
-# <student id>_<notebook>.ipynb, e.g. alice_01-telephone.ipynb, anywhere inside the zip.
-# Another LMS's naming: set BPCOURSE_ZIP_REGEXP to a regular expression with the groups
-# student_id and file_id (it is matched against each extracted file's full path).
-c.FileNameCollectorPlugin.named_regexp = os.environ.get(
-    "BPCOURSE_ZIP_REGEXP", r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>[^/_]+\.ipynb)$")
+# `make collect` does not use nbgrader's zip_collect: grading/collect.py reads the LMS's zip
+# (Canvas, Moodle, Blackboard names) and reports every file it could not collect.
 
 # ---- Grading sandbox (grading/sandbox.py; the README's "Grading sandbox" says what it does) ----
 # Each student's kernel runs as its own uid in bubblewrap: no network, no course folder, limits.
