@@ -176,3 +176,23 @@ def test_html_table_has_every_cell_and_rejects_ragged_rows():
     assert [cell in table for cell in ('num">1</td>', 'num">4</td>', 'num">b</th>')] == [True] * 3
     with pytest.raises(ValueError, match="every row needs 2 cells"):
         html_table(["a", "b"], [(1, 2, 3)])
+
+
+def test_learning_curves_read_a_train_history_and_say_its_numbers():
+    """plot_learning_curves takes what network.train returns with a validation set, and its
+    alt text gives the first and last cost and validation accuracy of each run."""
+    import numpy as np
+
+    from bplib import network
+    from bplib.plotting import network as network_plots
+    x, labels, x_val, labels_val, _, _ = network.digits(rng=0)
+    x, x_val = network.standardize(x, x_val)
+    params = network.init_params([64, 16, 10], rng=0)
+    trained, history = network.train(params, x, network.one_hot(labels), epochs=2,
+                                     batch_size=32, learning_rate=1.0, rng=0, x_val=x_val,
+                                     labels_val=labels_val)
+    fig = network_plots.plot_learning_curves({"a run": history}, title="two epochs")
+    first, last = history["val_accuracy"][0], history["val_accuracy"][-1]
+    assert f"accuracy from {first:.1%} to {last:.1%}" in fig.bp_alt
+    assert f"cost from {history['loss'][0]:.3g}" in fig.bp_alt
+    assert np.isclose(last, network.accuracy(trained, x_val, labels_val))

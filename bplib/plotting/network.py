@@ -42,11 +42,11 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.bp_alt = ((f"{title}. " if title else "") + "Training cost (left, log scale) and test "
-                  "accuracy (right) against the epoch: " + "; ".join(
+    fig.bp_alt = ((f"{title}. " if title else "") + "Training cost (left, log scale) and "
+                  "validation accuracy (right) against the epoch: " + "; ".join(
                       f"{label}: cost from {history['loss'][0]:.3g} to "
                       f"{history['loss'][-1]:.3g}, accuracy from "
-                      f"{history['test_accuracy'][0]:.1%} to {history['test_accuracy'][-1]:.1%}"
+                      f"{history['val_accuracy'][0]:.1%} to {history['val_accuracy'][-1]:.1%}"
                       for label, history in histories.items()) + ".")
     return fig
 
