@@ -138,9 +138,11 @@ def _sealed_file(path, folder, stems):
         real = os.path.realpath(os.fsdecode(path))
     except (TypeError, ValueError):
         return False
-    if real != folder and not real.startswith(folder + os.sep):
-        return False
-    return real == folder or os.path.basename(real).split(".")[0] in stems
+    if real == folder:
+        return True
+    # bplib/neuron.py and bplib/__pycache__/neuron.*.pyc, not bplib/plotting/neuron.py
+    return (os.path.dirname(real) in (folder, os.path.join(folder, "__pycache__"))
+            and os.path.basename(real).split(".")[0] in stems)
 
 
 def _audit(folder, stems):

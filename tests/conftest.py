@@ -20,24 +20,29 @@ BIN = Path(sys.executable).parent
 
 
 # The test files that use the book's build run on one worker, one after another, while the
-# other worker takes the rest file by file: see pytest_collection_modifyitems.
+# other worker takes the rest file by file: see pytest_xdist_make_scheduler.
 BOOK_FILES = {"test_book.py", "test_browser.py", "test_public.py", "test_lint.py"}
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: runs nbgrader or builds the book (tens of seconds)")
-    config.addinivalue_line("markers", "xdist_group(name): tests that one worker runs together")
 
 
-def pytest_collection_modifyitems(config, items):
-    """`make test` runs `pytest -n 2 --dist loadgroup`: each file is one group, so that its
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs `pytest -n 2`: each file goes to one worker whole, so that its
     module fixtures (an nbgrader batch, a PostgreSQL server) are made once, and the files
-    that need the book are one group, so that the book is built once and the other worker
-    never waits for it."""
-    for item in items:
-        name = item.path.name
-        group = "book" if name in BOOK_FILES or "book_html" in item.fixturenames else name
-        item.add_marker(pytest.mark.xdist_group(group))
+    that need the book go to one worker together, so that the book is built once and the
+    other worker never waits for it. (xdist's own `--dist loadgroup` does not group with
+    this pytest: its group names never reach the scheduler.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BookAndFiles(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return "book" if os.path.basename(path) in BOOK_FILES else path
+
+    return BookAndFiles(config, log)
 
 
 def without_markers(source):

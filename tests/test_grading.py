@@ -1190,7 +1190,10 @@ def test_seal_closes_the_bypasses_of_switched_off():
 
 
 def test_after_the_seal_other_bplib_modules_still_import():
+    # the figures of chapters 3-5 share their module names with sealed modules (the slider
+    # questions draw with them while grading)
     script = ("from bplib import testing\ntesting.seal()\nimport bplib.telephone, bplib.graph\n"
+              "import bplib.plotting.neuron, bplib.plotting.layers, bplib.plotting.network\n"
               "print('imported')")
     done = subprocess.run([str(BIN / "python"), "-c", script], capture_output=True,
                           text=True, timeout=120)
