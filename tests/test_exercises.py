@@ -340,11 +340,9 @@ SLIDER_READINGS = {
 # Points a wrong-k student still loses in a task that is not its mistake's, with the reason
 # (none may be listed without one).
 COSTS_TWICE = {
-    # Task 4's visible asserts train with the student's sgd_epoch (train_digits' default
-    # run_epoch), so they stop its cell before the checks that use the reference epoch.
-    # Task 4's cells are being rewritten for a validation split (issue 17, item 7): once
-    # its hidden checks run first, delete this entry.
-    ("05-full-algorithm", 4): ["full-train-digits"],
+    # (assignment, k): the test cells a wrong-k student also loses, besides its own task's.
+    # Empty: every mistake costs only its own task (Assignment 5's Task 4 trains with
+    # bplib's epoch in its visible part and with the reference epoch in its checks).
 }
 
 # What the feedback of a wrong-k student must say, and must not say, about its mistake:
