@@ -593,3 +593,21 @@ def test_make_publish_pushes_the_edition_alone_to_its_remote(monkeypatch, tmp_pa
     public.publish(edition)
     assert git_out("rev-parse", "main", cwd=remote) == git_out("rev-parse", "HEAD", cwd=edition)
     assert git_out("rev-list", "--count", "main", cwd=remote) == "1"
+
+
+def test_a_hidden_class_keeps_its_attributes_in_its_practice_twin():
+    """Renaming a hidden test's names must not part a class attribute from its uses:
+    `HiddenCounted.made` is read as an attribute, so `made = 0` in the class keeps its name
+    (Assignment 5's no-loop check counts arrays that way)."""
+    import ast
+
+    import practice
+    source = ("class HiddenCounted(list):\n    made = 0\n\n    def add(self):\n"
+              "        HiddenCounted.made += 1\n\n\nhidden_c = HiddenCounted()\n"
+              "hidden_c.add()\nhidden_total = HiddenCounted.made\n")
+    names = practice.bound_names(ast.parse(source).body)
+    assert names == {"HiddenCounted", "self", "hidden_c", "hidden_total"}
+    rewritten = ast.unparse(practice.Rewrite(names, student=False).visit(ast.parse(source)))
+    space = {}
+    exec(rewritten, space)
+    assert space["practice_total"] == 1 and space["PracticeCounted"].made == 1

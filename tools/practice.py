@@ -162,7 +162,14 @@ def bound_names(statements):
         names -= {"check", "raised"}  # the grader's check API: replaced, or the setup cell's
         for node in ast.walk(statement):
             if isinstance(node, ast.ClassDef):
+                # a class's methods and attributes are reached as attributes
+                # (`HiddenCounted.made`), which keep their names
                 names -= {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
+                names -= {target.id for item in node.body
+                          if isinstance(item, (ast.Assign, ast.AnnAssign))
+                          for target in (item.targets if isinstance(item, ast.Assign)
+                                         else [item.target])
+                          if isinstance(target, ast.Name)}
     return names
 
 
