@@ -192,6 +192,7 @@ class Rewrite(ast.NodeTransformer):
         self.inside = 0  # > 0 inside a function or a judge: no input is there
         self.removed = set()  # names bound by imports the student's kernel cannot make
         self.answers = 0  # checks of a question's answer, left out
+        self.grader_only = 0  # checks judged on data only the grader has, left out
 
     def renamed(self, name):
         return new_name(name) if name in self.names else name
@@ -311,6 +312,13 @@ class Rewrite(ast.NodeTransformer):
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
                 and call.func.id == "check" and call.args:
             value = call.args[0]
+            # A judge on the grader's own data (hidden_grader_..., e.g. Assignment 5's
+            # held-out digits) cannot run in a reader's kernel: no twin.
+            if any(keyword.arg == "judge" and any(
+                    isinstance(n, ast.Name) and n.id.startswith("hidden_grader_")
+                    for n in ast.walk(keyword.value)) for keyword in call.keywords):
+                self.grader_only += 1
+                return None
             if any(k.arg == "accept" for k in call.keywords) or (
                     not any(isinstance(n, ast.Call) for n in ast.walk(value))
                     and not any(isinstance(n, ast.Name) and n.id in self.names
