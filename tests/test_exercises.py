@@ -46,27 +46,103 @@ LOOP_OVER_EXAMPLES = (
     "    grads = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]\n"
     "    for k in range(m):\n"
     "        column = [a[:, [k]] for a in activations]\n"
-    "        out = column[-1]\n"
-    "        delta = (out - y[:, [k]]) * out * (1 - out) / m\n"
+    "        delta = (column[-1] - y[:, [k]]) / m\n"
     "        for layer in range(len(params) - 1, -1, -1):\n"
     "            dW, db = grads[layer]\n"
     "            grads[layer] = (dW + delta @ column[layer].T, db + delta)\n"
     "            a = column[layer]\n"
-    "            delta = (params[layer][0].T @ delta) * a * (1 - a)\n"
+    "            delta = (params[layer][0].T @ delta) * (1 - a**2)\n"
     "    return grads\n"
 )
 DIVIDED_BY_BATCH = (
-    "def sgd_epoch(params, x, y, batch_size, learning_rate, rng):\n"
+    "def sgd_epoch(params, x, y, batch_size, learning_rate, rng, weight_decay=0.0):\n"
     "    order = rng.permutation(x.shape[1])\n"
     "    for start in range(0, x.shape[1], batch_size):\n"
     "        cols = order[start:start + batch_size]\n"
     "        grads = network.backprop(params, x[:, cols], y[:, cols],\n"
     "                                 cost='cross-entropy')\n"
     "        # divided by the batch once more: backprop's cost is already a mean\n"
-    "        params = [(W - learning_rate * dW / len(cols), b - learning_rate * db / len(cols))\n"
+    "        params = [(W - learning_rate * (dW / len(cols) + weight_decay / x.shape[1] * W),\n"
+    "                   b - learning_rate * db / len(cols))\n"
     "                  for (W, b), (dW, db) in zip(params, grads)]\n"
     "    return params\n"
 )
+
+
+def sgd_epoch_with(decayed_step, comment):
+    """Assignment 5's epoch with weight decay, its step written as `decayed_step` (the new
+    (W, b) from W, b, dW, db, learning_rate, weight_decay, n and cols)."""
+    return (
+        "def sgd_epoch(params, x, y, batch_size, learning_rate, rng, weight_decay=0.0):\n"
+        "    order = rng.permutation(x.shape[1])\n"
+        "    n = x.shape[1]\n"
+        "    for start in range(0, n, batch_size):\n"
+        "        cols = order[start:start + batch_size]\n"
+        "        grads = network.backprop(params, x[:, cols], y[:, cols],\n"
+        "                                 cost='cross-entropy')\n"
+        f"        # {comment}\n"
+        f"        params = [{decayed_step}\n"
+        "                  for (W, b), (dW, db) in zip(params, grads)]\n"
+        "    return params\n"
+    )
+
+
+def gradient_check_with(estimate_lines, comment):
+    """Assignment 5's gradient check array by array, its estimate of one entry `index` of
+    `array` written as `estimate_lines` (which leave it in `estimate[index]`)."""
+    return (
+        "def gradient_check(cost, params, grads, h=1e-5):\n"
+        f"    # {comment}\n"
+        "    errors = []\n"
+        "    for (W, b), pair in zip(params, grads):\n"
+        "        layer = []\n"
+        "        for array, given in zip((W, b), pair):\n"
+        "            estimate = np.zeros(array.shape)\n"
+        "            for index in np.ndindex(array.shape):\n"
+        + "".join(f"                {line}\n" for line in estimate_lines) +
+        "            size = np.linalg.norm(given) + np.linalg.norm(estimate)\n"
+        "            apart = np.linalg.norm(given - estimate)\n"
+        "            layer.append(0.0 if size == 0 else float(apart / size))\n"
+        "        errors.append(tuple(layer))\n"
+        "    return errors\n"
+    )
+
+
+POOLED_GRADIENT_CHECK = (
+    "def gradient_check(cost, params, grads, h=1e-5):\n"
+    "    # one relative error pooled over all arrays, where the task asks for one per array\n"
+    "    squares = [0.0, 0.0, 0.0]\n"
+    "    for (W, b), pair in zip(params, grads):\n"
+    "        for array, given in zip((W, b), pair):\n"
+    "            for index in np.ndindex(array.shape):\n"
+    "                kept = array[index]\n"
+    "                array[index] = kept + h\n"
+    "                up = cost(params)\n"
+    "                array[index] = kept - h\n"
+    "                down = cost(params)\n"
+    "                array[index] = kept\n"
+    "                estimate = (up - down) / (2 * h)\n"
+    "                squares[0] += (given[index] - estimate) ** 2\n"
+    "                squares[1] += given[index] ** 2\n"
+    "                squares[2] += estimate ** 2\n"
+    "    size = np.sqrt(squares[1]) + np.sqrt(squares[2])\n"
+    "    return 0.0 if size == 0 else float(np.sqrt(squares[0]) / size)\n"
+)
+ONE_SIDED_GRADIENT_CHECK = gradient_check_with([
+    "kept = array[index]",
+    "base = cost(params)",
+    "array[index] = kept + h",
+    "estimate[index] = (cost(params) - base) / h",
+    "array[index] = kept",
+], "one-sided differences (C(p + h) - C(p)) / h, where the task asks for central ones")
+DRIFTING_GRADIENT_CHECK = gradient_check_with([
+    "array[index] += h",
+    "up = cost(params)",
+    "array[index] -= 2 * h",
+    "down = cost(params)",
+    "array[index] += h  # p + h - 2h + h: not always exactly p in floating point",
+    "estimate[index] = (up - down) / (2 * h)",
+], "each parameter put back by arithmetic instead of to its saved value")
 
 # Plausible wrong answers, most of which pass the visible tests but not the hidden ones,
 # and answers that call bplib's own version of the task (answer
@@ -207,37 +283,40 @@ WRONG_ANSWERS = {
         "full-backward-pass": [(
             "def backward_pass(params, activations, y):\n"
             "    m = y.shape[1]\n"
-            "    out = activations[-1]\n"
-            "    delta = (out - y) * out * (1 - out) / m\n"
+            "    delta = (activations[-1] - y) / m\n"
             "    grads = []\n"
             "    for layer in range(len(params) - 1, -1, -1):\n"
             "        a_prev = activations[layer]\n"
             "        grads.insert(0, (delta @ a_prev.T, delta.sum(axis=1, keepdims=True)))\n"
-            "        # BP2 without the slope sigma'(z) of the layer below\n"
+            "        # BP2 without the slope tanh'(z) of the layer below\n"
             "        delta = params[layer][0].T @ delta\n"
             "    return grads\n"
         ), (
-            "from bplib.network import backprop  # the library does the task\n"
+            "from bplib.network import softmax_backprop  # the library does the task\n"
             "def backward_pass(params, activations, y):\n"
-            "    return backprop(params, activations[0], y)\n"
+            "    return softmax_backprop(params, activations[0], y)\n"
         ), LOOP_OVER_EXAMPLES],
+        "full-gradient-check": [None, POOLED_GRADIENT_CHECK, None, ONE_SIDED_GRADIENT_CHECK,
+                                DRIFTING_GRADIENT_CHECK],
         "full-sgd-epoch": [(
-            "def sgd_epoch(params, x, y, batch_size, learning_rate, rng):\n"
+            "def sgd_epoch(params, x, y, batch_size, learning_rate, rng, weight_decay=0.0):\n"
             "    rng.permutation(x.shape[1])  # drawn, but the columns are taken in order\n"
             "    for start in range(0, x.shape[1], batch_size):\n"
             "        cols = slice(start, start + batch_size)\n"
             "        grads = network.backprop(params, x[:, cols], y[:, cols],\n"
             "                                 cost='cross-entropy')\n"
-            "        params = [(W - learning_rate * dW, b - learning_rate * db)\n"
+            "        params = [(W - learning_rate * (dW + weight_decay / x.shape[1] * W),\n"
+            "                   b - learning_rate * db)\n"
             "                  for (W, b), (dW, db) in zip(params, grads)]\n"
             "    return params\n"
-        ), (
-            "def sgd_epoch(params, x, y, batch_size, learning_rate, rng):\n"
-            "    # the library does the task\n"
-            "    return network.train(params, x, y, epochs=1, batch_size=batch_size,\n"
-            "                         learning_rate=learning_rate, rng=rng,\n"
-            "                         cost='cross-entropy')[0]\n"
-        ), None, DIVIDED_BY_BATCH],
+        ), None, sgd_epoch_with(
+            "(W - learning_rate * (dW + weight_decay / len(cols) * W), b - learning_rate * db)",
+            "the penalty divided by the mini-batch's size, where n is the training set's",
+        ), DIVIDED_BY_BATCH, sgd_epoch_with(
+            "(W - learning_rate * (dW + weight_decay / n * W),\n"
+            "                   b - learning_rate * (db + weight_decay / n * b))",
+            "the biases decayed too: the penalty holds the weights only",
+        )],
         "full-train-digits": (
             "def train_digits(run_epoch=sgd_epoch):\n"
             "    # trains with sgd_epoch, whatever run_epoch it is given\n"
@@ -402,7 +481,18 @@ NUMPY_SCALAR_ANSWERS = {
         "composite-blocks-needed": "blocks_needed = np.int64(6)\n",
     },
     "04-per-neuron": {"neuron-eta-answer": "eta_answer = np.float32(1.0)\n"},
-    "05-full-algorithm": {"full-smallest-rate": "smallest_good_rate = np.float64(0.3)\n"},
+    "05-full-algorithm": {
+        "full-gradient-check": gradient_check_with([
+            "kept = array[index]",
+            "array[index] = kept + h",
+            "up = cost(params)",
+            "array[index] = kept - h",
+            "down = cost(params)",
+            "array[index] = kept",
+            "estimate[index] = (up - down) / (2 * h)",
+        ], "the errors as numpy scalars").replace("float(apart / size)", "apart / size"),
+        "full-smallest-rate": "smallest_good_rate = np.float64(0.3)\n",
+    },
 }
 
 STUDENTS = ["perfect", "untouched", "deleted-test", "syntax-error", "kernel-exit",
