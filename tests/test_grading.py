@@ -131,17 +131,29 @@ def passes(check, value):
 
 
 def test_judged_bounds_of_the_gradient_check():
-    """A relative error passes when it is a number in [0, 1e-7) (the visible case) or
-    [0, 1e-8) (a random network); bools, strings and lists fail."""
+    """The relative errors pass when they are one pair of numbers in [0, 1e-7) per layer
+    (the visible case) or [0, 1e-8) (a random network); bools, strings, one pooled number,
+    a layer missing or extra, or a pair that is not a pair fail."""
     checks, _ = judge.reference(FULL_ALGORITHM)
     judged = [check for check in checks["full-gradient-check-tests"] if "judge" in check]
     assert len(judged) == 7  # the visible case and six random networks
-    for check, bound in [(judged[0], 1e-7)] + [(check, 1e-8) for check in judged[1:]]:
+    for number, (check, bound) in enumerate([(judged[0], 1e-7)]
+                                            + [(check, 1e-8) for check in judged[1:]]):
+        layers = [n for n in range(1, 8) if passes(check, [[0.0, 0.0]] * n)]
+        assert len(layers) == 1, "one number of layers is right"
+        (n,) = layers
+        assert number or n == 2, "the visible network has two layers"
         grid = [float(value) for value in np.linspace(-bound, 3 * bound, 81)]
         for value in grid + [0, 1, bound, float(np.nextafter(bound, 0)), float("nan"),
                              float("inf"), True, False, "0", [0.0], None]:
             right = type(value) in (int, float) and value == value and 0 <= value < bound
-            assert passes(check, value) == right, (bound, value)
+            for layer, which in ((0, 0), (n - 1, 1)):  # the first W and the last b
+                errors = [[0.0, 0.0] for _ in range(n)]
+                errors[layer][which] = value
+                assert passes(check, errors) == right, (bound, value, layer, which)
+        for wrong in (0.0, [0.0, 0.0], [[0.0, 0.0]] * (n + 1), [[0.0, 0.0]] * (n - 1),
+                      [[0.0]] * n, [[0.0, 0.0, 0.0]] * n, "[[0.0, 0.0]]", None):
+            assert not passes(check, wrong), wrong
 
 
 def test_judges_of_the_digits_training():
