@@ -29,15 +29,37 @@ ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
 # One mistake each, from the issue that asked for one mistake to cost one task: the tasks
 # built on them (the sliders' questions) must still earn their points.
 THRESHOLDS_ADDED = (
-    "def zhou_update(net, x, y, eta, cost='squared'):\n"
+    "def zhou_update(net, X, Y, eta, cost='squared'):\n"
     "    terms = {'squared': g_terms, 'cross-entropy': g_terms_bce}[cost]\n"
-    "    before = neuron.forward(net, x)\n"
-    "    g = terms(before['y_hat'], y)\n"
-    "    e = e_terms(net['w'], before['b'], g)\n"
-    "    # the thresholds moved with g and e, not against them\n"
-    "    return {'v': net['v'] + eta * np.outer(x, e), 'gamma': net['gamma'] + eta * e,\n"
-    "            'w': net['w'] + eta * np.outer(before['b'], g),\n"
-    "            'theta': net['theta'] + eta * g}\n"
+    "    m = X.shape[1]\n"
+    "    new = {name: array.copy() for name, array in net.items()}\n"
+    "    for k in range(m):\n"
+    "        before = tanh_forward(net, X[:, k])\n"
+    "        g = terms(before['y_hat'], Y[:, k])\n"
+    "        e = e_terms(net['w'], before['b'], g)\n"
+    "        # the thresholds moved with g and e, not against them\n"
+    "        new['v'] += eta / m * np.outer(X[:, k], e)\n"
+    "        new['gamma'] += eta / m * e\n"
+    "        new['w'] += eta / m * np.outer(before['b'], g)\n"
+    "        new['theta'] += eta / m * g\n"
+    "    return new\n"
+)
+SUMMED_NOT_AVERAGED = (
+    "def zhou_update(net, X, Y, eta, cost='squared'):\n"
+    "    if cost not in ('squared', 'cross-entropy'):\n"
+    "        raise ValueError(cost)\n"
+    "    terms = g_terms if cost == 'squared' else g_terms_bce\n"
+    "    new = {name: array.copy() for name, array in net.items()}\n"
+    "    for k in range(X.shape[1]):\n"
+    "        before = tanh_forward(net, X[:, k])\n"
+    "        g = terms(before['y_hat'], Y[:, k])\n"
+    "        e = e_terms(net['w'], before['b'], g)\n"
+    "        # the examples' changes summed, not averaged: eta grows with the batch\n"
+    "        new['v'] += eta * np.outer(X[:, k], e)\n"
+    "        new['gamma'] -= eta * e\n"
+    "        new['w'] += eta * np.outer(before['b'], g)\n"
+    "        new['theta'] -= eta * g\n"
+    "    return new\n"
 )
 LOOP_OVER_EXAMPLES = (
     "def backward_pass(params, activations, y):\n"
@@ -181,6 +203,14 @@ WRONG_ANSWERS = {
             "max_second_rate = 0.167  # 1/6 rounded: the line then loses 25.03%\n",
             "max_second_rate = 0.18  # the first slider step above 25%\n",
         ],
+        # wrong-5: Task 1 wrong alone, Task 2 read off the slider (SLIDER_READINGS): the
+        # slider's title reads bplib's simulation, so only Task 1's points are lost
+        "telephone-line-error": [None, None, None, None, (
+            "def line_error(error_rates):\n"
+            "    if any(not 0 <= rate <= 1 for rate in error_rates):\n"
+            "        raise ValueError('an error rate must lie in [0, 1]')\n"
+            "    return float(sum(error_rates))  # the additive model: errors never overlap\n"
+        )],
         "telephone-forward-count": (
             "def forward_count(groups, players):\n"
             "    if players == 1:\n"
@@ -217,6 +247,19 @@ WRONG_ANSWERS = {
             "        # a sign slip in dy: it fails the visible test too, and must cost Task 1\n"
             "        # only, not bill_gradients and the slider question built on it\n"
             "        return upstream_grad / self.y, upstream_grad * self.x / self.y ** 2\n"
+        ), None, (  # wrong-4: the sign slip alone, Task 4 read off the slider
+            "class DivLayer:\n"
+            "    def __init__(self):\n"
+            "        self.x = self.y = None\n"
+            "    def forward(self, x, y):\n"
+            "        self.x, self.y = x, y\n"
+            "        return x / y\n"
+            "    def backward(self, upstream_grad):\n"
+            "        if self.x is None:\n"
+            "            raise RuntimeError('call forward() first')\n"
+            "        # a sign slip in dy: it fails the visible test too, and must cost Task 1\n"
+            "        # only, not bill_gradients and the slider question built on it\n"
+            "        return upstream_grad / self.y, upstream_grad * self.x / self.y ** 2\n"
         )],
         "graphs-sigmoid-layer": (
             "class SigmoidLayer:\n"
@@ -235,6 +278,20 @@ WRONG_ANSWERS = {
             "friends_needed = 4  # the last group still above -1\n",
             "friends_needed = 6  # one past the answer\n",
         ],
+        # wrong-3: Task 3 wrong alone, Task 4 read off the slider (SLIDER_READINGS), whose
+        # bars are bplib's graph: only Task 3's points are lost
+        "graphs-bill-gradients": [None, None, (
+            "def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax,\n"
+            "                   friends):\n"
+            "    total = (notebook_price * notebook_count + pen_price * pen_count) * tax\n"
+            "    share = total / friends\n"
+            "    # the divisor's local derivative taken as 1 / friends, the dividend's\n"
+            "    return share, {'notebook_price': notebook_count * tax / friends,\n"
+            "                   'notebook_count': notebook_price * tax / friends,\n"
+            "                   'pen_price': pen_count * tax / friends,\n"
+            "                   'pen_count': pen_price * tax / friends,\n"
+            "                   'tax': share / tax, 'friends': total / friends}\n"
+        )],
         "graphs-path-sum-gradient": (
             "def path_sum_gradient(local, source, sink):\n"
             "    edges_out = [(head, d) for (tail, head), d in local.items() if tail == source]\n"
@@ -252,53 +309,55 @@ WRONG_ANSWERS = {
             "    return gradients\n"
         ),
     },
-    # zhou_update is right in wrong-2 on purpose: its test runs it with the library's g_j
-    # and e_h, so the wrong g_terms and e_terms above it cost only their own points. The
-    # answers that call bplib's own version of a task (switched off while it is tested)
-    # must earn nothing.
+    # zhou_update is right in wrong-2 and wrong-4 on purpose: its test runs it with
+    # numerical derivatives in place of g_terms, g_terms_bce and e_terms, so the wrong ones
+    # cost only their own points. bplib has sigmoid neurons only: an answer that calls it
+    # gets sigmoid numbers, and one that hands Task 4 to the notebook's own reference update
+    # (a gradient step with numerical derivatives) does not use the three functions.
     "04-per-neuron": {
         "neuron-g-terms": [(
             "def g_terms(y_hat, y):\n"
-            "    # Nielsen's output error delta = dE/dz, taken for Zhou's g_j = -dE/dz\n"
-            "    return np.array([(y_hat[j] - y[j]) * y_hat[j] * (1 - y_hat[j])\n"
+            "    # the sigmoid's slope y_hat (1 - y_hat) carried over to a tanh output\n"
+            "    return np.array([y_hat[j] * (1 - y_hat[j]) * (y[j] - y_hat[j])\n"
             "                     for j in range(len(y_hat))])\n"
         ), (
-            "from bplib.neuron import output_terms  # the library does the task\n"
             "def g_terms(y_hat, y):\n"
-            "    return output_terms(y_hat, y, 'squared')\n"
+            "    # Nielsen's output error delta = dE/dz, taken for Zhou's g_j = -dE/dz\n"
+            "    return np.array([(y_hat[j] - y[j]) * (1 - y_hat[j] ** 2)\n"
+            "                     for j in range(len(y_hat))])\n"
         ), None, (
             "def g_terms(y_hat, y):\n"
             "    # right numbers, but no loop over the output neurons, which the task asks for\n"
-            "    return y_hat * (1.0 - y_hat) * (y - y_hat)\n"
+            "    return (1.0 - y_hat ** 2) * (y - y_hat)\n"
         )],
         "neuron-e-terms": [(
-            "def e_terms(w, b, g):\n"
-            "    # the sum over output neurons forgotten: only output 1 is sent back\n"
-            "    return np.array([b[h] * (1 - b[h]) * w[h, 0] * g[0] for h in range(len(b))])\n"
-        ), (
-            "def e_terms(w, b, g):  # the library does the task\n"
+            "def e_terms(w, b, g):  # the library's sigmoid neurons do the task\n"
             "    net = {'v': np.zeros((1, len(b))), 'gamma': np.zeros(len(b)), 'w': w,\n"
             "           'theta': np.zeros(len(g))}\n"
             "    return neuron.hidden_terms(net, b, g)\n"
+        ), (
+            "def e_terms(w, b, g):\n"
+            "    # the sum over output neurons forgotten: only output 1 is sent back\n"
+            "    return np.array([(1 - b[h] ** 2) * w[h, 0] * g[0] for h in range(len(b))])\n"
         )],
         "neuron-g-bce": [(
             "def g_terms_bce(y_hat, y):\n"
-            "    # dE/dy_hat times the sigmoid's slope, not simplified: nan when saturated\n"
-            "    slope = y_hat * (1 - y_hat)\n"
-            "    return -(y_hat - y) / slope * slope\n"
+            "    # dE/dy_hat times the tanh's slope, not simplified: nan when saturated\n"
+            "    slope = 1 - y_hat ** 2\n"
+            "    return np.array([-(y_hat[j] - y[j]) / slope[j] * slope[j]\n"
+            "                     for j in range(len(y_hat))])\n"
         ), (
-            "def g_terms_bce(y_hat, y):  # the library does the task\n"
-            "    return neuron.output_terms(y_hat, y, 'cross-entropy')\n"
+            "def g_terms_bce(y_hat, y):\n"
+            "    # the 1/2 of each probability dropped in the derivation: twice too big\n"
+            "    return np.array([2 * (y[j] - y_hat[j]) for j in range(len(y_hat))])\n"
         )],
         "neuron-update": [
-            "step = neuron.step  # the library does the task\n"
-            "def zhou_update(net, x, y, eta, cost='squared'):\n"
-            "    return step(net, x, y, eta, cost)\n",
-            None, THRESHOLDS_ADDED,
+            SUMMED_NOT_AVERAGED, None, THRESHOLDS_ADDED, None,
+            "zhou_update = numerical_update  # the reference update does the task\n",
         ],
         "neuron-eta-answer": [
-            "eta_answer = 0.7  # read off at 3 updates made, not 2\n",
-            "eta_answer = 1.8  # read off after one update: 0.521 counted as the first\n",
+            "eta_answer = 0.6  # read off at 3 updates made, not 2\n",
+            "eta_answer = 1.0  # 0.835 read as in the window\n",
         ],
     },
     "05-full-algorithm": {
@@ -423,14 +482,24 @@ WRONG_ANSWERS = {
 # as the task says (the title, or the values written under the points): the slider runs the
 # student's own earlier code beside bplib's, so a mistake there must not change what is read.
 SLIDER_READINGS = {
+    "01-telephone": {"telephone-max-second-rate": (
+        "max_second_rate = max(float(rate) for rate in player_2_rates if float(\n"
+        "    draw_line_error(rate).axes[0].get_title().split('simulated letter error ')[1]\n"
+        "    .split('%')[0]) <= 25)\n"
+    )},
+    "02-chain-rule-graphs": {"graphs-friends-needed": (
+        "friends_needed = next((n for n in group_sizes if -1 < float(\n"
+        "    draw_bill_gradients(n).axes[0].get_title().split('friends = ')[1].split(';')[0])\n"
+        "    < 0), 0)\n"
+    )},
     "03-composite": {"composite-blocks-needed": (
         "blocks_needed = next((n for n in range(1, 13) if float(\n"
         "    draw_chain(n).axes[0].get_title().rsplit('= ', 1)[1]) < 1e-3), 12)\n"
     )},
     "04-per-neuron": {"neuron-eta-answer": (
         "eta_answer = next((float(eta) for eta in slider_rates\n"
-        "                   if 0.86 <= float(draw_predictions(eta).axes[0].texts[2].get_text())\n"
-        "                   <= 0.90), 0.0)\n"
+        "                   if 0.74 <= float(draw_predictions(eta).axes[0].texts[2].get_text())\n"
+        "                   <= 0.81), 0.0)\n"
     )},
     "05-full-algorithm": {"full-smallest-rate": (
         "smallest_good_rate = next((rate for rate in slider_rates if float(\n"
@@ -452,6 +521,7 @@ FEEDBACK_NAMES = {
     ("04-per-neuron", 3): (["the threshold moves against g_j"],
                            ["zhou_update should return a dict"]),
     ("04-per-neuron", 4): (["g_terms has no loop"], []),
+    ("04-per-neuron", 5): (["zhou_update should compute g_j with g_terms"], []),
     ("05-full-algorithm", 3): (["backward_pass loops over the examples"], []),
     # the pooled error of the old task: the visible assert stops on a float, the verdict
     # still says what the check wants
@@ -505,7 +575,7 @@ NUMPY_SCALAR_ANSWERS = {
         ),
         "composite-blocks-needed": "blocks_needed = np.int64(6)\n",
     },
-    "04-per-neuron": {"neuron-eta-answer": "eta_answer = np.float32(1.0)\n"},
+    "04-per-neuron": {"neuron-eta-answer": "eta_answer = np.float32(0.8)\n"},
     "05-full-algorithm": {
         "full-gradient-check": gradient_check_with([
             "kept = array[index]",

@@ -273,34 +273,45 @@ def test_bounds_of_the_gradient_check_question():
 
 
 def test_accepted_answers_of_the_learning_rate_question():
-    """Exactly the positive rates whose second update lands in [0.86, 0.90] pass; the
-    readings after one update (0.521 counted as the first) and after three fail."""
+    """Exactly the positive rates whose second accumulated update brings the first example
+    of Assignment 4's batch into [0.74, 0.81] pass; the readings after three updates fail."""
     from bplib import neuron
 
     source = REPO / "solutions" / "04-per-neuron" / "04-per-neuron.ipynb"
     checks, _ = judge.reference(source)
     (window,) = checks["neuron-eta-answer-tests"]
+    X = np.array([[7.0, 8.0, 10.0], [-1.0, 2.0, -3.0]]).T
+    Y = np.array([[0.8, -0.5]])
 
-    def after_two_updates(eta):
-        net, x, y = neuron.seed_example()
-        for _ in range(2):
-            net = neuron.step(net, x, y, eta, cost="cross-entropy")
-        return neuron.forward(net, x)["y_hat"][0]
+    def after_updates(eta, count):
+        """Written here apart from the notebook: tanh neurons, the cross-entropy's
+        g = y - y_hat, e = (1 - b^2) w g, the mean of the examples' changes."""
+        net = neuron.seed_example()[0]
+        for _ in range(count):
+            B = np.tanh(X.T @ net["v"] - net["gamma"])  # (m, q)
+            G = Y.T - np.tanh(B @ net["w"] - net["theta"])  # (m, l)
+            E = (1 - B**2) * (G @ net["w"].T)
+            m = X.shape[1]
+            net = {"v": net["v"] + eta * X @ E / m, "gamma": net["gamma"] - eta * E.mean(0),
+                   "w": net["w"] + eta * B.T @ G / m, "theta": net["theta"] - eta * G.mean(0)}
+        return np.tanh(np.tanh(X[:, 0] @ net["v"] - net["gamma"]) @ net["w"] - net["theta"])[0]
 
     def passes(answer):
         return judge.verdict([record_output({"value": answer})], [window], set()) is None
 
-    grid = np.round(np.arange(0.5, 2.2, 0.001), 3)
-    right = [0.86 <= after_two_updates(float(eta)) <= 0.90 for eta in grid]
+    grid = np.round(np.arange(0.5, 1.2, 0.002), 3)
+    right = [0.74 <= after_updates(float(eta), 2) <= 0.81 for eta in grid]
     assert 0 < sum(right) < len(grid) and not right[0] and not right[-1]
     for eta, is_right in zip(grid, right, strict=True):
-        assert passes(float(eta)) == is_right, eta
-    # the slider's steps: 0.9 and 1.0 are right; 0.8 and 1.1 just miss; 1.8 is the reading
-    # after one update and 0.7 the one after three
-    for answer, is_right in [(0.9, True), (1.0, True), (1, True), (0.8, False), (1.1, False),
-                             (1.8, False), (0.7, False)]:
+        if min(abs(after_updates(float(eta), 2) - edge) for edge in (0.74, 0.81)) > 1e-6:
+            assert passes(float(eta)) == is_right, eta
+    # the slider's steps: 0.8 and 0.9 are right; 0.7 and 1.0 miss; 0.6 is a reading after
+    # three updates
+    assert 0.74 <= after_updates(0.6, 3) <= 0.81
+    for answer, is_right in [(0.8, True), (0.9, True), (0.7, False), (1.0, False), (1, False),
+                             (0.6, False)]:
         assert passes(answer) == is_right, answer
-    for answer in (True, "1.0", [1.0], None, 0, -1.0, float("nan"), float("inf"), 10**400):
+    for answer in (True, "0.8", [0.8], None, 0, -1.0, float("nan"), float("inf"), 10**400):
         assert not passes(answer), answer
 
 
