@@ -25,12 +25,13 @@ from conftest import REPO
 # easy to flip (delete an assignment's entry once its tasks ask for what no page prints). A
 # line quoted that is not listed fails, and so does a listed line no longer quoted.
 KNOWN_TO_QUOTE = {
-    # chapter 5 prints the central difference of gradient_check (its own gradient check)
+    # Two lines a chapter teaches as such and a task applies to an object the chapter does
+    # not: the central difference (chapter 5's own gradient check), which Assignments 3 and
+    # 5 use on a layer and on per-array errors, and the backward loop's header (chapter 3),
+    # which Assignment 5 runs through tanh and softmax layers the page does not print.
     "03-composite": {"numeric[k] = (above - below) / (2 * h)"},
-    # chapter 5 prints network._backprop, whose BP1 line is backward_pass's, and chapter 3
-    # its backward loop (Assignment 5 is being reworked for item 13 on another branch)
     "05-full-algorithm": {
-        "error = (predicted - y) * predicted * (1.0 - predicted) / n_examples  # BP1, 1/m",
+        "estimated[i] = (cost_up - cost_down) / (2 * h)",
         "for layer in reversed(range(len(params))):"},
 }
 
