@@ -10,9 +10,11 @@ The first tests check the judge's pieces directly, in this process.
 """
 
 import base64
+import json
 import os
 import shutil
 import subprocess
+import textwrap
 import time
 
 import nbformat
@@ -1198,3 +1200,99 @@ def test_after_the_seal_other_bplib_modules_still_import():
     done = subprocess.run([str(BIN / "python"), "-c", script], capture_output=True,
                           text=True, timeout=120)
     assert done.stdout.strip() == "imported", done.stderr
+
+
+KEPT_SCRIPT = """
+import importlib, json, os, sys
+import nbformat
+from bplib import testing
+from grading import judge
+
+called = set()
+for module_name, names in testing.SWITCHABLE.items():
+    module = importlib.import_module(module_name)
+    for name in names:
+        *path, last = name.split(".")
+        owner = module
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, last)
+
+        # switched_off swaps this function's code while a test asks for the task
+        def recorder(*args, _original=original, _key=f"{module_name}.{name}", **kwargs):
+            called.add(_key)
+            return _original(*args, **kwargs)
+        setattr(owner, last, recorder)
+for path in sys.argv[1:]:
+    notebook = nbformat.read(path, 4)
+    judge._run(notebook, os.path.dirname(path), os.path.basename(path), probes=True)
+print(json.dumps(sorted(called)))
+"""
+
+
+def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
+    """bplib.testing.KEPT_WHILE_GRADING is what the solutions' notebooks, run as the grading
+    kernel runs them (test cells as probes), call of SWITCHABLE outside the tests that switch
+    it off: one fewer and an honest student fails; one more and it is in the kernel for
+    nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
+    from bplib import testing
+
+    notebooks = sorted(str(path) for path in (REPO / "solutions").glob("*/*.ipynb"))
+    done = subprocess.run([str(BIN / "python"), "-c", KEPT_SCRIPT, *notebooks],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    kept = {f"{module}.{name}" for module, names in testing.KEPT_WHILE_GRADING.items()
+            for name in names}
+    assert set(json.loads(done.stdout.splitlines()[-1])) == kept
+    assert all(set(names) <= set(testing.SWITCHABLE[module])
+               for module, names in testing.KEPT_WHILE_GRADING.items())
+
+
+def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
+    """grading/stubs.py: every SWITCHABLE function not kept raises the clear error, in this
+    process's import of the build and in a child's; bplib's other functions work."""
+    from grading import stubs
+
+    folder = stubs.build(tmp_path / "cache")
+    assert stubs.build(tmp_path / "cache") == folder  # cached by the source's checksum
+    script = textwrap.dedent("""
+        import importlib, json, subprocess, sys
+        import bplib
+        from bplib import network, plotting, testing, widgets
+        from grading import stubs
+        assert bplib.__file__.startswith(sys.argv[1]), bplib.__file__
+        found = {}
+        for module_name, names in stubs.stubbed().items():
+            module = importlib.import_module(module_name)
+            for name in names:
+                owner = module
+                for part in name.split("."):
+                    owner = getattr(owner, part)
+                try:
+                    owner(*[None] * (owner.__code__.co_argcount))
+                    found[f"{module_name}.{name}"] = "ran"
+                except RuntimeError as error:
+                    found[f"{module_name}.{name}"] = str(error)
+        params = network.init_params([3, 4, 2], rng=0)
+        grads = network.backprop(params, [[1.0], [2.0], [3.0]], [[0.0], [1.0]])
+        testing.seal()
+        child = subprocess.run([sys.executable, "-c", "from bplib import neuron; "
+                                "neuron.step(*neuron.seed_example(), 0.5)"],
+                               capture_output=True, text=True)
+        print(json.dumps({"stubs": found, "grads": len(grads),
+                          "child": child.stderr.strip().splitlines()[-1]}))
+        """)
+    env = dict(os.environ, PYTHONPATH=str(folder))
+    done = subprocess.run([str(BIN / "python"), "-c", script, str(folder)], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout)
+    stubbed = {f"{module}.{name}" for module, names in stubs.stubbed().items()
+               for name in names}
+    assert stubbed and set(found["stubs"]) == stubbed
+    for key, message in found["stubs"].items():
+        short = key.removeprefix("bplib.")
+        assert message.startswith(f"bplib's own {short} is not available while grading"), key
+    assert found["grads"] == 2
+    assert found["child"].startswith("RuntimeError: bplib's own neuron.step is not available")
+    assert not (folder / "bplib" / "bplib.egg-info").exists()

@@ -379,3 +379,188 @@ def test_without_the_sandbox_grading_works_and_warns(tmp_path_factory):
         assert all(score and score[0] == score[1] > 0 for score in graded.values()), graded
     print(f"\nautograde per honest submission: sandbox on {timings['on']:.2f} s, "
           f"off {timings['off']:.2f} s, ratio {timings['on'] / timings['off']:.2f}")
+
+
+# --- bplib's own versions of the tasks are not in the grading kernel ---------------------
+# (grading/stubs.py builds bplib without them; the sandbox binds it over bplib's folder)
+
+STUB_ASSIGNMENTS = ("03-composite", "04-per-neuron", "05-full-algorithm")
+# Assignment 4's update task asks for neuron.step: every way below reaches bplib's own
+# (a child process imports bplib afresh, unsealed; the files can be read; the seal keeps
+# the original functions in closures a running program can find).
+STEP_TASK = ("04-per-neuron", "neuron-update", "neuron-update-tests")
+_ORIGINAL_UPDATE = """
+
+def _step_from(originals, net, x, y, eta, cost):
+    change = originals["bplib.neuron.updates"](net, x, y, eta, cost)
+    return {key: net[key] + change[key] for key in change}
+"""
+STEP_CHEATS = {
+    "c-subprocess": """\
+import pickle, subprocess, sys
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    code = ("import pickle, sys\\nfrom bplib import neuron\\n"
+            "pickle.dump(neuron.step(*pickle.load(sys.stdin.buffer)), sys.stdout.buffer)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                          input=pickle.dumps((net, x, y, eta, cost)))
+    return pickle.loads(done.stdout)
+""",
+    "c-multiprocessing": """\
+import multiprocessing
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(neuron.step, (net, x, y, eta, cost))
+""",
+    "c-read-file": """\
+import subprocess
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    # another program reads the file: the kernel's own open() is sealed
+    text = subprocess.run(["cat", neuron.__file__], capture_output=True, text=True,
+                          check=True).stdout
+    namespace = {"__name__": "bplib.neuron_copy"}
+    exec(compile(text, "neuron_copy", "exec"), namespace)
+    return namespace["step"](net, x, y, eta, cost)
+""",
+    "c-gc": """\
+import gc
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    originals = next(thing for thing in gc.get_objects() if isinstance(thing, dict)
+                     and "bplib.neuron.updates" in thing)
+    return _step_from(originals, net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+    "c-closure": """\
+def zhou_update(net, x, y, eta, cost="squared"):
+    originals = next(cell.cell_contents for cell in testing._install.__closure__
+                     if isinstance(cell.cell_contents, dict)
+                     and "bplib.neuron.updates" in cell.cell_contents)
+    return _step_from(originals, net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+    "c-frames": """\
+import sys
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    seen = []
+
+    def spy(frame, event, arg):
+        if event == "call" and "originals" in frame.f_code.co_freevars:
+            seen.append(frame.f_locals["originals"])
+
+    sys.setprofile(spy)
+    try:
+        neuron.output_terms(np.array([0.5]), np.array([1.0]))  # sealed, not switched off
+    finally:
+        sys.setprofile(None)
+    return _step_from(seen[0], net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+    "c-ctypes": """\
+import ctypes
+
+_cell_get = ctypes.pythonapi.PyCell_Get
+_cell_get.restype, _cell_get.argtypes = ctypes.py_object, [ctypes.py_object]
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    contents = [_cell_get(cell) for cell in testing._install.__closure__]
+    originals = next(thing for thing in contents
+                     if isinstance(thing, dict) and "bplib.neuron.updates" in thing)
+    return _step_from(originals, net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+}
+
+
+def _points(source):
+    meta = [cell.metadata.get("nbgrader", {}) for cell in source.cells]
+    return {m["grade_id"]: m["points"] for m in meta if m.get("grade") and "points" in m}
+
+
+@pytest.fixture(scope="module")
+def stubbed_batch(tmp_path_factory):
+    """Assignments 3-5 graded in one batch, sandbox on, each with honest neighbours first
+    and last; in Assignment 4, every way to bplib's own neuron.step."""
+    course = tmp_path_factory.mktemp("stubbed")
+    for assignment in STUB_ASSIGNMENTS:
+        shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    generated = nbgrader(course, "generate_assignment", "*", "--force")
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    sources, students = {}, {}
+    for assignment in STUB_ASSIGNMENTS:
+        name = f"{assignment}.ipynb"
+        source = nbformat.read(course / "solutions" / assignment / name, 4)
+        release = nbformat.read(course / "exercises" / assignment / name, 4)
+        cases = {"a-honest": None}
+        if assignment == STEP_TASK[0]:
+            cases.update({student: {STEP_TASK[1]: code}
+                          for student, code in STEP_CHEATS.items()})
+        cases["z-honest"] = None
+        for student, replacements in cases.items():
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(honest_submission(source, release, replacements), folder / name)
+        sources[assignment], students[assignment] = source, list(cases)
+    result = nbgrader(course, "autograde", "*")
+    return {"result": result, "sources": sources,
+            "scores": {assignment: scores_of(course, assignment, students[assignment])
+                       for assignment in STUB_ASSIGNMENTS}}
+
+
+def scores_of(course, assignment, students):
+    return gradebook_scores(course, assignment, students)
+
+
+def test_honest_submissions_and_sliders_keep_full_marks_with_the_grading_build(stubbed_batch):
+    """Every task of Assignments 3-5, their slider questions included (drawn with
+    bplib.plotting, read from bplib's runs), passes with bplib's grading build."""
+    assert stubbed_batch["result"].returncode == 0, stubbed_batch["result"].stderr[-3000:]
+    for assignment in STUB_ASSIGNMENTS:
+        full = sum(_points(stubbed_batch["sources"][assignment]).values())
+        scores = stubbed_batch["scores"][assignment]
+        assert scores["a-honest"] == scores["z-honest"] == (full, full), (assignment, scores)
+
+
+@pytest.mark.parametrize("student", sorted(STEP_CHEATS))
+def test_no_way_to_bplibs_own_step_scores(stubbed_batch, student):
+    """A child process, a file read, gc, closures, frames, ctypes: bplib's own neuron.step
+    is not in the grading kernel, so the task scores nothing and only that task."""
+    assignment, _, test_cell = STEP_TASK
+    points = _points(stubbed_batch["sources"][assignment])
+    full = sum(points.values())
+    assert stubbed_batch["scores"][assignment][student] == (full - points[test_cell], full)
+
+
+def test_the_cheats_reach_bplibs_own_step_without_the_grading_build():
+    """The cheats above are real: against bplib itself, sealed as before the grading
+    build, each one returns neuron.step's result while step is switched off."""
+    script = textwrap.dedent("""
+        import json, sys
+        import numpy as np
+        from bplib import neuron, testing
+        testing.seal()
+        net, x, y = neuron.seed_example()
+        right = neuron.step(net, x, y, 0.5)
+        found = {}
+        for student, code in json.loads(sys.argv[1]).items():
+            namespace = {"np": np, "neuron": neuron, "testing": testing}
+            exec(code, namespace)
+            with testing.switched_off(neuron.updates, neuron.gradients, neuron.step,
+                                      neuron.train):
+                try:
+                    got = namespace["zhou_update"](net, x, y, 0.5)
+                    found[student] = all(np.allclose(got[k], right[k]) for k in right)
+                except Exception as error:
+                    found[student] = type(error).__name__
+        print(json.dumps(found))
+        """)
+    done = subprocess.run([str(BIN / "python"), "-c", script, json.dumps(STEP_CHEATS)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == dict.fromkeys(STEP_CHEATS, True)
