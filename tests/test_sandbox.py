@@ -508,7 +508,7 @@ def stubbed_batch(tmp_path_factory):
             nbformat.write(honest_submission(source, release, replacements), folder / name)
         sources[assignment], students[assignment] = source, list(cases)
     result = nbgrader(course, "autograde", "*")
-    return {"result": result, "sources": sources,
+    return {"result": result, "sources": sources, "course": course, "students": students,
             "scores": {assignment: scores_of(course, assignment, students[assignment])
                        for assignment in STUB_ASSIGNMENTS}}
 
@@ -535,6 +535,18 @@ def test_no_way_to_bplibs_own_step_scores(stubbed_batch, student):
     points = _points(stubbed_batch["sources"][assignment])
     full = sum(points.values())
     assert stubbed_batch["scores"][assignment][student] == (full - points[test_cell], full)
+
+
+def test_without_the_sandbox_the_kernel_still_imports_the_grading_build(stubbed_batch):
+    """SANDBOX=off: the kernel finds the build first on its PYTHONPATH, so the same ways
+    score the same (bplib's own files are still on disk: the warning says so)."""
+    assignment = STEP_TASK[0]
+    course, students = stubbed_batch["course"], stubbed_batch["students"][assignment]
+    off = nbgrader(course, "autograde", assignment, "--force", BP_SANDBOX="off")
+    assert off.returncode == 0, off.stderr[-3000:]
+    assert "Grading sandbox OFF (BP_SANDBOX=off)" in off.stderr
+    assert "which its kernel imports stubbed" in off.stderr
+    assert scores_of(course, assignment, students) == stubbed_batch["scores"][assignment]
 
 
 def test_the_cheats_reach_bplibs_own_step_without_the_grading_build():
