@@ -5,14 +5,18 @@ Some tasks ask for a function that bplib also has, because the chapter needed it
 cell switches those off while it calls the student's function, so that the task is passed
 by the student's code and not by a call to the library.
 
-In the grading kernel the library is also sealed (`seal()`, run by the kernel at start-up,
-before any cell: nbgrader_config.py asks for it): every function a test cell may switch
-off gets a dispatching body that checks the switch, so a copy of the function or of its
-code taken by the student's code is switched off as well; no Python code in the kernel may
-open the files of the modules that hold them again (a second copy of a module built from
-its file, or its .pyc) or change a bplib function's code. Not defended: introspection of
-the seal's closures, frames or the garbage collector, ctypes, and a child process (which
-imports an unsealed bplib).
+The grading kernel does not have most of them at all: it imports a build of bplib in
+which every SWITCHABLE function not in KEPT_WHILE_GRADING is a stub that raises
+(grading/stubs.py; the sandbox binds it over bplib's folder), so no child process, file
+read or introspection finds bplib's own version. What it keeps (a later task is given it)
+is sealed (`seal()`, run by the kernel at start-up, before any cell: nbgrader_config.py
+asks for it): every function a test cell may switch off gets a dispatching body that checks
+the switch, so a copy of the function or of its code taken by the student's code is
+switched off as well; no Python code in the kernel may open the files of the modules that
+hold them again (a second copy of a module built from its file, or its .pyc) or change a
+bplib function's code. Not defended, for the KEPT_WHILE_GRADING functions only:
+introspection of the seal's closures, frames or the garbage collector, ctypes, and a child
+process (which imports an unsealed bplib).
 """
 
 import contextlib
@@ -30,7 +34,21 @@ SWITCHABLE = {
     "bplib.layers": ("Linear.forward", "Linear.backward", "Linear.jvp", "Linear.vjp"),
     "bplib.neuron": ("output_terms", "hidden_terms", "updates", "gradients", "step", "train"),
     "bplib.network": ("backprop", "_backprop", "central_differences", "numerical_gradient",
-                      "train"),
+                      "train",
+                      # what only the functions above call: no test names them, but the
+                      # grading kernel must not have them either (see KEPT_WHILE_GRADING)
+                      "_nudge_each", "_epoch"),
+}
+# Of SWITCHABLE, what the notebooks' own code still calls in the grading kernel, outside
+# the test of the task that asks for it: a later task is given bplib's version (so that a
+# mistake in an earlier task costs nothing there) or trains with it. The grading kernel
+# keeps these, sealed (seal() below); every other SWITCHABLE function is absent from it
+# (grading/stubs.py builds the bplib it imports). A test runs the solutions' probes to
+# check that this is exactly what they call.
+KEPT_WHILE_GRADING = {
+    "bplib.layers": ("Linear.forward", "Linear.backward"),
+    "bplib.neuron": ("output_terms", "hidden_terms"),
+    "bplib.network": ("backprop", "_backprop", "train", "_epoch"),
 }
 
 

@@ -226,7 +226,8 @@ def sandbox_mode(sandbox):
     if sandbox == "off":
         os.environ["BP_SANDBOX"] = "off"
         return "OFF (asked for: SANDBOX=off): student code runs as you, with your files " \
-               "and the network"
+               "(bplib's own versions of the tasks included: the kernel imports them " \
+               "stubbed, but they are on disk) and the network"
     from grading.sandbox import unavailable_reason
 
     reason = unavailable_reason()

@@ -18,6 +18,9 @@ notebook it:
   links), a few /etc files, the venv, the base Python it was made from and the source
   folders of `bplib` and `grading` (installed in editable mode); never the course folder
   itself (solutions/, gradebook.db, submitted/, autograded/), nor the instructor's home;
+- binds over bplib's folder the grading build of bplib (grading/stubs.py): the functions
+  the graded tasks ask for are stubs there, so neither the kernel nor any process it starts
+  nor a file it reads can reach bplib's own versions;
 - talks to the kernel over ZeroMQ `ipc` sockets in a private directory bound into the
   sandbox, since the kernel has no network, not even loopback to the host; that directory
   is a 1 MB tmpfs mounted for this kernel alone: nothing of the host's disk is writable
@@ -37,7 +40,9 @@ notebook it:
 
 Without root, bubblewrap or namespaces (or with `BP_SANDBOX=off`), grading still works: the
 kernel runs as the instructor, in the notebook's folder, with the network, and a warning
-saying so is logged for every notebook. Only the memory, CPU, file-size and wall-clock
+saying so is logged for every notebook. The kernel still imports the grading build of
+bplib (first on its PYTHONPATH) and seals it, but bplib's own files are on disk for the
+student's code to read or import. Only the memory, CPU, file-size and wall-clock
 limits remain (no process cap), and the cleanup kills just the kernel's process group.
 
 Check it: `python grading/sandbox.py` prints whether the sandbox is active here and why
@@ -65,6 +70,11 @@ from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, default
 
+try:
+    from . import stubs
+except ImportError:  # run as a script: python grading/sandbox.py
+    import stubs
+
 # Far above any uid a system hands out, below the 32-bit limit: uids nobody else uses.
 UID_RANGE = (1_900_000_000, 2_000_000_000)
 HOME = "/home/student"
@@ -90,7 +100,8 @@ WALL_BUDGET = {
 BUDGET_FACTORS = (5, 30)
 RUN_TMPFS_SIZE = "1m"  # the socket folder: sockets and the connection file only
 LOST = ("student code runs as {user}, in the submission's folder, with every file {user} "
-        "can read or write (solutions/, gradebook.db, other students' work) and with the "
+        "can read or write (solutions/, gradebook.db, other students' work, bplib's own "
+        "versions of what the tasks ask for, which its kernel imports stubbed) and with the "
         "network; only the memory, CPU and wall-clock limits apply")
 
 
@@ -252,6 +263,15 @@ def environment_binds():
             and not any(path.startswith(other + "/") for other in paths)]
 
 
+def bplib_folders():
+    """The real folders the kernel may import bplib from: the grading build is bound over
+    each of them."""
+    spec = importlib.util.find_spec("bplib")
+    folders = set(spec.submodule_search_locations or []) if spec else set()
+    folders.update(editable_source("bplib"))
+    return sorted({os.path.realpath(folder) for folder in folders})
+
+
 def grader_only_folders(binds):
     """The data folders of the grading package inside the kernel's binds: what only the
     grader's process may read (grading/holdout.py loads from there)."""
@@ -287,7 +307,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     enabled = Bool(True, config=True,
                    help="False runs kernels unisolated (with a warning).")
 
-    _scratch = _uid = _timer = None
+    _scratch = _uid = _timer = _stub = None
     _wall = 0
 
     @default("shutdown_wait_time")
@@ -318,6 +338,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.transport = "ipc"
             self.ip = os.path.join(run, "k")
             self.connection_file = os.path.join(run, "connection.json")
+        # bplib without what the tasks ask for (built once per bplib source, then reused)
+        self._stub = stubs.build()
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         kw["env"] = self._environment(kw.get("env") or os.environ)
         if self.isolated:
@@ -350,6 +372,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             kept.update(HOME=HOME, USER="student", LOGNAME="student", TMPDIR="/tmp",
                         PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
                         MPLCONFIGDIR=f"{HOME}/.matplotlib")
+        elif self._stub:
+            # before the editable install's finder, which comes after sys.path
+            kept["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(self._stub), kept.get("PYTHONPATH")]))
         return kept
 
     def _limits(self):
@@ -391,6 +417,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         # package's code: an empty folder takes its place, or a student could train on it.
         for folder in grader_only_folders(binds):
             args += ["--perms", "0555", "--size", "4096", "--tmpfs", folder]
+        # bplib's own folder is never seen: the grading build takes its place
+        for folder in bplib_folders():
+            args += ["--ro-bind", os.path.join(self._stub, "bplib"), folder]
         work = os.path.join(self._scratch, "work")
         for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
             path = os.path.join(work, name)
@@ -440,7 +469,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._scratch:
             unmount(os.path.join(self._scratch, "run"))
             shutil.rmtree(self._scratch, ignore_errors=True)
-        self._scratch = self._uid = self._timer = None
+        self._scratch = self._uid = self._timer = self._stub = None
 
     # nbclient calls cleanup_resources() itself when the kernel has died, and
     # AsyncKernelManager binds that name to the base method, not to this override.

@@ -10,9 +10,11 @@ The first tests check the judge's pieces directly, in this process.
 """
 
 import base64
+import json
 import os
 import shutil
 import subprocess
+import textwrap
 import time
 
 import nbformat
@@ -1078,6 +1080,98 @@ def e_terms(w, b, g):
 }
 
 
+# Assignment 4's update task asks for neuron.step: every way below reaches bplib's own
+# (a child process imports bplib afresh, unsealed; the files can be read; the seal keeps
+# the original functions in closures a running program can find).
+STEP_TASK = ("neuron-update", "neuron-update-tests")
+_ORIGINAL_UPDATE = """
+
+def _step_from(originals, net, x, y, eta, cost):
+    change = originals["bplib.neuron.updates"](net, x, y, eta, cost)
+    return {key: net[key] + change[key] for key in change}
+"""
+STEP_CHEATS = {
+    "c-subprocess": """\
+import pickle, subprocess, sys
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    code = ("import pickle, sys\\nfrom bplib import neuron\\n"
+            "pickle.dump(neuron.step(*pickle.load(sys.stdin.buffer)), sys.stdout.buffer)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                          input=pickle.dumps((net, x, y, eta, cost)))
+    return pickle.loads(done.stdout)
+""",
+    "c-multiprocessing": """\
+import multiprocessing
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(neuron.step, (net, x, y, eta, cost))
+""",
+    "c-read-file": """\
+import subprocess
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    # another program reads the file: the kernel's own open() is sealed
+    text = subprocess.run(["cat", neuron.__file__], capture_output=True, text=True,
+                          check=True).stdout
+    namespace = {"__name__": "bplib.neuron_copy"}
+    exec(compile(text, "neuron_copy", "exec"), namespace)
+    return namespace["step"](net, x, y, eta, cost)
+""",
+    "c-gc": """\
+import gc
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    originals = next(thing for thing in gc.get_objects() if isinstance(thing, dict)
+                     and "bplib.neuron.updates" in thing)
+    return _step_from(originals, net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+    "c-closure": """\
+def zhou_update(net, x, y, eta, cost="squared"):
+    originals = next(cell.cell_contents for cell in testing._install.__closure__
+                     if isinstance(cell.cell_contents, dict)
+                     and "bplib.neuron.updates" in cell.cell_contents)
+    return _step_from(originals, net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+    "c-frames": """\
+import sys
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    seen = []
+
+    def spy(frame, event, arg):
+        if event == "call" and "originals" in frame.f_code.co_freevars:
+            seen.append(frame.f_locals["originals"])
+
+    sys.setprofile(spy)
+    try:
+        neuron.output_terms(np.array([0.5]), np.array([1.0]))  # sealed, not switched off
+    finally:
+        sys.setprofile(None)
+    return _step_from(seen[0], net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+    "c-ctypes": """\
+import ctypes
+
+_cell_get = ctypes.pythonapi.PyCell_Get
+_cell_get.restype, _cell_get.argtypes = ctypes.py_object, [ctypes.py_object]
+
+
+def zhou_update(net, x, y, eta, cost="squared"):
+    contents = [_cell_get(cell) for cell in testing._install.__closure__]
+    originals = next(thing for thing in contents
+                     if isinstance(thing, dict) and "bplib.neuron.updates" in thing)
+    return _step_from(originals, net, x, y, eta, cost)
+""" + _ORIGINAL_UPDATE,
+}
+
+
 def points_of(source):
     return {meta(cell)["grade_id"]: meta(cell)["points"] for cell in source.cells
             if meta(cell).get("grade") and "points" in meta(cell)}
@@ -1087,7 +1181,7 @@ def points_of(source):
 def every_assignment(tmp_path_factory):
     """One course with the four other assignments, graded and fed back by one nbgrader
     run each ("*"): honest first and last, the cheat kit in between, and in 04 the two
-    bypasses of switched_off."""
+    bypasses of switched_off and every way to bplib's own neuron.step (STEP_CHEATS)."""
     course = tmp_path_factory.mktemp("every-assignment")
     for assignment in OTHERS:
         shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
@@ -1107,6 +1201,8 @@ def every_assignment(tmp_path_factory):
                  "z-honest": {}}
         if assignment == PER_NEURON:
             cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
+            cases.update({student: {"answer_changes": {STEP_TASK[0]: code}}
+                          for student, code in STEP_CHEATS.items()})
         for student, how in cases.items():
             folder = course / "submitted" / student / assignment
             folder.mkdir(parents=True)
@@ -1117,7 +1213,7 @@ def every_assignment(tmp_path_factory):
     seconds = time.perf_counter() - start
     feedback = nbgrader(course, "generate_feedback", "*", "--force")
     return {"root": course, "sources": sources, "autograde": graded, "feedback": feedback,
-            "seconds": seconds,
+            "seconds": seconds, "students": students,
             "scores": {assignment: gradebook_scores(course, assignment, students[assignment])
                        for assignment in OTHERS}}
 
@@ -1140,6 +1236,37 @@ def test_switched_off_holds_for_a_saved_code_object_and_a_second_copy(every_assi
         full - lost_points, full)
 
 
+@pytest.mark.parametrize("student", sorted(STEP_CHEATS))
+def test_no_way_to_bplibs_own_step_scores(every_assignment, student):
+    """A child process, a file read, gc, closures, frames, ctypes: bplib's own neuron.step
+    is not in the grading kernel (grading/stubs.py), so the task scores nothing, and only
+    that task. The honest neighbours' full marks (test above) include the slider
+    questions of Assignments 3-5, drawn with bplib.plotting from the grading build."""
+    points = points_of(every_assignment["sources"][PER_NEURON])
+    full = sum(points.values())
+    assert every_assignment["scores"][PER_NEURON][student] == (
+        full - points[STEP_TASK[1]], full)
+
+
+def test_without_the_sandbox_the_kernel_still_imports_the_grading_build(every_assignment):
+    """SANDBOX=off: the kernel finds the build first on its PYTHONPATH, so every way above
+    scores the same (bplib's own files are still on disk: the warning says so)."""
+    course = every_assignment["root"]
+    # an honest student and the ways that need no seal to reach a bplib file
+    students = ["a-honest", "c-multiprocessing", "c-read-file", "c-subprocess"]
+    others = set(every_assignment["students"][PER_NEURON]) - set(students)
+    off = subprocess.run([str(BIN / "nbgrader"), "autograde", PER_NEURON, "--force",
+                          f"--CourseDirectory.student_id_exclude={','.join(sorted(others))}"],
+                         cwd=course, capture_output=True, text=True, timeout=900,
+                         env=dict(os.environ, BP_SANDBOX="off",
+                                  PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"))
+    assert off.returncode == 0, off.stderr[-3000:]
+    assert "Grading sandbox OFF (BP_SANDBOX=off)" in off.stderr
+    assert "which its kernel imports stubbed" in off.stderr
+    assert gradebook_scores(course, PER_NEURON, students) == {
+        student: every_assignment["scores"][PER_NEURON][student] for student in students}
+
+
 def test_no_page_of_any_assignment_leaks(every_assignment):
     assert every_assignment["feedback"].returncode == 0, \
         every_assignment["feedback"].stderr[-3000:]
@@ -1147,11 +1274,11 @@ def test_no_page_of_any_assignment_leaks(every_assignment):
     for source in every_assignment["sources"].values():
         hidden |= secret_lines(source)["HIDDEN TESTS"]
     pages = sorted((every_assignment["root"] / "feedback").rglob("*.html"))
-    assert len(pages) == 3 * len(OTHERS) + 1
+    assert len(pages) == sum(map(len, every_assignment["students"].values()))
     for page in pages:
         assert leaks_in_decoded(page.read_text(), hidden, markers=False) == set(), page
         assert leaks_in_decoded(html_text(page), hidden, markers=False) == set(), page
-    print(f"\nautograde of {3 * len(OTHERS) + 1} submissions of {len(OTHERS)} assignments: "
+    print(f"\nautograde of {len(pages)} submissions of {len(OTHERS)} assignments: "
           f"{every_assignment['seconds']:.1f} s")
 
 
@@ -1221,3 +1348,128 @@ def test_after_the_seal_other_bplib_modules_still_import():
     done = subprocess.run([str(BIN / "python"), "-c", script], capture_output=True,
                           text=True, timeout=120)
     assert done.stdout.strip() == "imported", done.stderr
+
+
+KEPT_SCRIPT = """
+import importlib, json, os, sys
+import nbformat
+from bplib import testing
+from grading import judge
+
+called = set()
+for module_name, names in testing.SWITCHABLE.items():
+    module = importlib.import_module(module_name)
+    for name in names:
+        *path, last = name.split(".")
+        owner = module
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, last)
+
+        # switched_off swaps this function's code while a test asks for the task
+        def recorder(*args, _original=original, _key=f"{module_name}.{name}", **kwargs):
+            called.add(_key)
+            return _original(*args, **kwargs)
+        setattr(owner, last, recorder)
+for path in sys.argv[1:]:
+    notebook = nbformat.read(path, 4)
+    judge._run(notebook, os.path.dirname(path), os.path.basename(path), probes=True)
+print(json.dumps(sorted(called)))
+"""
+
+
+def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
+    """bplib.testing.KEPT_WHILE_GRADING is what the solutions' notebooks, run as the grading
+    kernel runs them (test cells as probes), call of SWITCHABLE outside the tests that switch
+    it off: one fewer and an honest student fails; one more and it is in the kernel for
+    nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
+    from bplib import testing
+
+    notebooks = sorted(str(path) for path in (REPO / "solutions").glob("*/*.ipynb"))
+    done = subprocess.run([str(BIN / "python"), "-c", KEPT_SCRIPT, *notebooks],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    kept = {f"{module}.{name}" for module, names in testing.KEPT_WHILE_GRADING.items()
+            for name in names}
+    assert set(json.loads(done.stdout.splitlines()[-1])) == kept
+    assert all(set(names) <= set(testing.SWITCHABLE[module])
+               for module, names in testing.KEPT_WHILE_GRADING.items())
+
+
+def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
+    """grading/stubs.py: every SWITCHABLE function not kept raises the clear error, in this
+    process's import of the build and in a child's; bplib's other functions work."""
+    from grading import stubs
+
+    folder = stubs.build(tmp_path / "cache")
+    assert stubs.build(tmp_path / "cache") == folder  # cached by the source's checksum
+    script = textwrap.dedent("""
+        import importlib, json, subprocess, sys
+        import bplib
+        from bplib import network, plotting, testing, widgets
+        from grading import stubs
+        assert bplib.__file__.startswith(sys.argv[1]), bplib.__file__
+        found = {}
+        for module_name, names in stubs.stubbed().items():
+            module = importlib.import_module(module_name)
+            for name in names:
+                owner = module
+                for part in name.split("."):
+                    owner = getattr(owner, part)
+                try:
+                    owner(*[None] * (owner.__code__.co_argcount))
+                    found[f"{module_name}.{name}"] = "ran"
+                except RuntimeError as error:
+                    found[f"{module_name}.{name}"] = str(error)
+        params = network.init_params([3, 4, 2], rng=0)
+        grads = network.backprop(params, [[1.0], [2.0], [3.0]], [[0.0], [1.0]])
+        testing.seal()
+        child = subprocess.run([sys.executable, "-c", "from bplib import neuron; "
+                                "neuron.step(*neuron.seed_example(), 0.5)"],
+                               capture_output=True, text=True)
+        print(json.dumps({"stubs": found, "grads": len(grads),
+                          "child": child.stderr.strip().splitlines()[-1]}))
+        """)
+    env = dict(os.environ, PYTHONPATH=str(folder))
+    done = subprocess.run([str(BIN / "python"), "-c", script, str(folder)], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout)
+    stubbed = {f"{module}.{name}" for module, names in stubs.stubbed().items()
+               for name in names}
+    assert stubbed and set(found["stubs"]) == stubbed
+    for key, message in found["stubs"].items():
+        short = key.removeprefix("bplib.")
+        assert message.startswith(f"bplib's own {short} is not available while grading"), key
+    assert found["grads"] == 2
+    assert found["child"].startswith("RuntimeError: bplib's own neuron.step is not available")
+    assert not (folder / "bplib" / "bplib.egg-info").exists()
+
+
+def test_the_cheats_reach_bplibs_own_step_without_the_grading_build():
+    """The cheats above are real: against bplib itself, sealed as before the grading
+    build, each one returns neuron.step's result while step is switched off."""
+    script = textwrap.dedent("""
+        import json, sys
+        import numpy as np
+        from bplib import neuron, testing
+        testing.seal()
+        net, x, y = neuron.seed_example()
+        right = neuron.step(net, x, y, 0.5)
+        found = {}
+        for student, code in json.loads(sys.argv[1]).items():
+            namespace = {"np": np, "neuron": neuron, "testing": testing}
+            exec(code, namespace)
+            with testing.switched_off(neuron.updates, neuron.gradients, neuron.step,
+                                      neuron.train):
+                try:
+                    got = namespace["zhou_update"](net, x, y, 0.5)
+                    found[student] = all(np.allclose(got[k], right[k]) for k in right)
+                except Exception as error:
+                    found[student] = type(error).__name__
+        print(json.dumps(found))
+        """)
+    done = subprocess.run([str(BIN / "python"), "-c", script, json.dumps(STEP_CHEATS)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == dict.fromkeys(STEP_CHEATS, True)

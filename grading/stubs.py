@@ -1,0 +1,151 @@
+"""bplib as the grading kernel sees it: a copy of the package in which every function a
+graded task asks a student to write is a stub that raises, so that no copy of its code,
+no child process and no file read can reach bplib's own version.
+
+What is stubbed comes from one list, `bplib.testing.SWITCHABLE` (the functions the test
+cells switch off), minus `bplib.testing.KEPT_WHILE_GRADING` (those the notebooks' own code
+still calls in the kernel, outside the task that asks for them: these stay, sealed by
+`bplib.testing.seal()`). The copy is built once per source (its folder is named by a
+checksum of bplib's files, the lists and this builder) and reused by every kernel after
+it. The sandbox binds it read-only over bplib's folder (grading/sandbox.py); without the
+sandbox the kernel finds it first on PYTHONPATH, and bplib's own files stay on disk where
+the student's code may read or import them.
+"""
+
+import ast
+import compileall
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+STUB_MESSAGE = ("bplib's own {name} is not available while grading: this is what the task "
+                "asks for, write your own")
+SKIPPED = ("__pycache__", "*.pyc", "*.egg-info", "pyproject.toml", "build", "dist")
+
+
+def bplib_folder():
+    """The real folder of the bplib package this process imports (its editable source)."""
+    import bplib
+
+    return Path(bplib.__file__).resolve().parent
+
+
+def stubbed():
+    """{module: qualified names} of what the grading kernel does not get."""
+    from bplib import testing
+
+    return {module: tuple(name for name in names
+                          if name not in testing.KEPT_WHILE_GRADING.get(module, ()))
+            for module, names in testing.SWITCHABLE.items()}
+
+
+def _files(folder):
+    ignore = shutil.ignore_patterns(*SKIPPED)
+    found = []
+    for here, folders, names in os.walk(folder):
+        dropped = ignore(here, folders + names)
+        folders[:] = sorted(name for name in folders if name not in dropped)
+        found += [Path(here, name) for name in sorted(names) if name not in dropped]
+    return found
+
+
+def checksum(folder=None):
+    """A digest of bplib's files, what is stubbed and this builder: a build's name."""
+    folder = Path(folder or bplib_folder())
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(repr(sorted(stubbed().items())).encode())
+    for path in _files(folder):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _definitions(tree):
+    """{qualified name: its FunctionDef node} for functions and methods of classes."""
+    found = {}
+
+    def visit(body, prefix):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[prefix + node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}{node.name}.")
+    visit(tree.body, "")
+    return found
+
+
+def stub_source(text, names, module):
+    """The module's source with each named function's body (docstring and comments
+    included) replaced by a raise; every other line unchanged."""
+    definitions = _definitions(ast.parse(text))
+    missing = sorted(set(names) - set(definitions))
+    if missing:
+        raise ValueError(f"{module} has no {', '.join(missing)}: bplib.testing.SWITCHABLE "
+                         "names a function that does not exist")
+    lines = text.splitlines(keepends=True)
+    for name in sorted(names, key=lambda name: -definitions[name].lineno):
+        node = definitions[name]
+        indent = lines[node.lineno - 1][:node.col_offset]
+        message = STUB_MESSAGE.format(name=f"{module.removeprefix('bplib.')}.{name}")
+        lines[node.lineno - 1:node.end_lineno] = [
+            f"{indent}def {node.name}({ast.unparse(node.args)}):\n",
+            f"{indent}    raise RuntimeError({message!r})\n"]
+    return "".join(lines)
+
+
+def _check_build(package, names_by_module):
+    """Refuse a build in which a stubbed function still has a body of its own."""
+    for module, names in names_by_module.items():
+        path = package.joinpath(*module.split(".")[1:]).with_suffix(".py")
+        definitions = _definitions(ast.parse(path.read_text()))
+        for name in names:
+            body = definitions[name].body
+            if len(body) != 1 or not isinstance(body[0], ast.Raise):
+                raise RuntimeError(f"the grading build of bplib still has {module}.{name}")
+
+
+def build(cache=None):
+    """The folder holding the stub build's `bplib/` (put it first on sys.path), built if
+    this source has none yet. Safe when several graders build at once: each builds in its
+    own temporary folder and renames it into place."""
+    source = bplib_folder()
+    cache = Path(cache or os.environ.get("BP_STUB_CACHE")
+                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                 / "bp-grading")
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = cache / f"bplib-{checksum(source)}"
+    if (target / "bplib" / "__init__.py").is_file() and _owned_by_me(target):
+        return target
+    names_by_module = {module: names for module, names in stubbed().items() if names}
+    scratch = Path(tempfile.mkdtemp(prefix="building-", dir=cache))
+    try:
+        package = scratch / "bplib"
+        shutil.copytree(source, package, ignore=shutil.ignore_patterns(*SKIPPED))
+        for module, names in names_by_module.items():
+            path = package.joinpath(*module.split(".")[1:]).with_suffix(".py")
+            path.write_text(stub_source(path.read_text(), names, module))
+        _check_build(package, names_by_module)
+        if not compileall.compile_dir(package, quiet=1):
+            raise RuntimeError(f"the grading build of bplib in {scratch} does not compile")
+        for here, _, files in os.walk(scratch):
+            os.chmod(here, 0o755)
+            for name in files:
+                os.chmod(os.path.join(here, name), 0o644)
+        try:
+            os.rename(scratch, target)
+        except OSError:  # another grader was first: its build is the same
+            shutil.rmtree(scratch, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if not _owned_by_me(target):
+        raise RuntimeError(f"{target} is not this user's own: remove it and grade again")
+    return target
+
+
+def _owned_by_me(folder):
+    """A cached build is used only if this user made it and no one else can change it."""
+    info = folder.stat()
+    return info.st_uid == os.geteuid() and not info.st_mode & 0o022
