@@ -727,10 +727,8 @@ def test_a_slider_that_the_practice_check_needs_still_works(practice_runs, assig
         images = [models[frame[len("IPY_MODEL_"):]]["state"].get("value", "")
                   for frame in frames]
         assert all("<img" in image for image in images), task
-        if "practice" in slider.metadata.get("tags", []):  # a copy: not the graded frames
-            graded = next(cell for cell in notebook.cells if cell.source.replace(
-                "practice_", "") == slider.source.replace("practice_", "")
-                and cell is not slider)
+        if "practice_copy_of" in slider.metadata:  # a copy: not the graded frames
+            graded = by_id[slider.metadata["practice_copy_of"]]
             graded_models = widget_models(notebook, next(
                 o for o in graded.outputs
                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {})))
@@ -826,3 +824,21 @@ def test_the_course_s_students_page_is_the_edition_s_for_the_course():
             assert promise not in page, promise
     if not addresses["site"]:
         assert "installs it from" not in page
+
+
+def test_the_built_edition_shows_each_practice_question(clone):
+    """Assignment pages show the notebook as handed out (never executed, so no slider of an
+    assignment has frames there): the practice question, its slider's code and its answer
+    cell are on the page, in the order a reader runs them."""
+    for path in sorted(clone.glob("exercises/*/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        page = (clone / "_build" / "html" / "exercises" / path.parent.name /
+                f"{path.stem}.html").read_text()
+        for task, (answer, check) in question_cells(notebook).items():
+            at = page.index("Practice question (not graded)")
+            name = answer.source.split(" = ", 1)[0]
+            assert page.index(name, at) > at, task
+            slider = next(cell for cell in notebook.cells
+                          if cell.id == check.metadata["practice_slider"])
+            function = re.search(r"frame_slider\((\w+)", slider.source).group(1)
+            assert function in page, task

@@ -490,7 +490,8 @@ GRADED_PHRASES = [
 
 
 def _number_pattern(value):
-    forms = {repr(value), f"{value:g}"}
+    # only forms that read as a float: "x^3" or "two layers" name no moved 3.0 or 2.0
+    forms = {form for form in (repr(value), f"{value:g}") if "." in form or "e" in form}
     return r"(?<![\w.])(?:" + "|".join(re.escape(form) for form in forms) + r")(?![\w]|\.\d)"
 
 
@@ -779,6 +780,7 @@ def question_cells(question, entries, slider_id):
     cells = [text]
     if question["slider"]:
         slider = nbformat.v4.new_code_cell(question["slider"])
+        slider.metadata["practice_copy_of"] = slider_id  # the graded slider it copies
         slider.id = slider_id = f"{grade_id}-question-slider"[-64:]
         cells.append(slider)
     answer = nbformat.v4.new_code_cell(
