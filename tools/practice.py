@@ -838,6 +838,7 @@ def add_practice_cells(assignment, notebook):
     setup.metadata["tags"] = ["practice", "hide-input"]
     cells, count = [], 0
     for cell in notebook.cells:
+        cell.metadata.pop("practice_twin", None)  # its answers expression: not the reader's
         cells.append(cell)
         if cell is notebook.cells[0]:
             cells.append(setup)
