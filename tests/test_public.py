@@ -511,7 +511,7 @@ def question_cells(notebook):
     for k, cell in enumerate(notebook.cells):
         if "practice_slider" in cell.metadata:
             answer = notebook.cells[k - 1]
-            assert answer.source.startswith("practice_") and " = None" in answer.source
+            assert answer.source.startswith("practice_"), answer.source
             found[practice_data(cell)[0]] = (answer, cell)
     return found
 
@@ -674,6 +674,7 @@ def test_every_slider_question_has_a_practice_question(tree, assignment):
                             as_version=4)
     questions = question_cells(edition)
     assert set(questions) == asked
+    assert all(" = None  #" in answer.source for answer, _ in questions.values())
     for task, (answer, check) in questions.items():
         name = answer.source.split(" = ", 1)[0][len("practice_"):]
         graded = {}  # the graded answer: the solution's answer cell, run
