@@ -9,6 +9,7 @@ import csv
 import hashlib
 import http.server
 import io
+import json
 import os
 import re
 import subprocess
@@ -464,7 +465,7 @@ def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp
         release = nbformat.read(clone / name / f"{assignment}.ipynb", as_version=4)
         source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
                                as_version=4)
-        notebook = honest_submission(source, release)
+        notebook = answer_practice_questions(honest_submission(source, release))
         workdir = tmp_path
     path = tmp_path / "run.ipynb"
     nbformat.write(notebook, path)
@@ -496,6 +497,34 @@ def practice_cells(notebook):
             and "PracticeChecks(" in cell.source and "class PracticeChecks" not in cell.source}
 
 
+def practice_data(cell):
+    """(task, the stored expected entries) of a practice cell."""
+    import ast
+    call = next(node for node in ast.walk(ast.parse(cell.source)) if isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "PracticeChecks")
+    return call.args[0].value, json.loads(call.args[1].value)
+
+
+def question_cells(notebook):
+    """{task: (answer cell, check cell)} of the practice questions (slider questions)."""
+    found = {}
+    for k, cell in enumerate(notebook.cells):
+        if "practice_slider" in cell.metadata:
+            answer = notebook.cells[k - 1]
+            assert answer.source.startswith("practice_"), answer.source
+            found[practice_data(cell)[0]] = (answer, cell)
+    return found
+
+
+def answer_practice_questions(notebook):
+    """Each practice question answered with the first of its stored right answers (that it
+    is right, the make-public guard and the runs below check)."""
+    for answer, check in question_cells(notebook).values():
+        name = answer.source.split(" = ", 1)[0]
+        answer.source = f"{name} = {practice_data(check)[1][0]['answers'][0]!r}"
+    return notebook
+
+
 @pytest.fixture(scope="module")
 def practice_runs(tree, tmp_path_factory):
     """{assignment: [(label, printed verdicts)]}: the edition's notebook with the
@@ -513,7 +542,8 @@ def practice_runs(tree, tmp_path_factory):
                                 as_version=4)
         source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
                                as_version=4)
-        notebook = honest_submission(source, release)
+        questions = question_cells(honest_submission(source, release))
+        notebook = answer_practice_questions(honest_submission(source, release))
         practice = practice_cells(notebook)
         answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source)
                    for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
@@ -522,10 +552,21 @@ def practice_runs(tree, tmp_path_factory):
                 twin = practice.get(f"{grade_id}-tests")
                 if twin is None or code is None:  # None: that wrong-k student's answer is right
                     continue
+                if "practice_slider" in twin.metadata:
+                    continue  # a practice question: the graded answer is not its input
                 notebook.cells += [nbformat.v4.new_code_cell(f"print('WRONG {grade_id} {k}')"),
                                    nbformat.v4.new_code_cell(code),
                                    nbformat.v4.new_code_cell(twin.source),
                                    nbformat.v4.new_code_cell(answers[grade_id])]
+        # each practice question answered with the graded question's answer (the
+        # solution's, in the kernel), then with no answer: both must fail
+        for task, (answer, check) in questions.items():
+            name = answer.source.split(" = ", 1)[0]
+            for label, value in (("graded", name[len("practice_"):]), ("none", "None")):
+                notebook.cells += [
+                    nbformat.v4.new_code_cell(f"print('WRONG {task} {label}')"),
+                    nbformat.v4.new_code_cell(f"{name} = {value}"),
+                    nbformat.v4.new_code_cell(check.source)]
         NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True,
                        resources={"metadata": {"path": str(folder)}}).execute()
         label, found = "solution", []
@@ -534,13 +575,13 @@ def practice_runs(tree, tmp_path_factory):
             if text.startswith("WRONG "):
                 label = text.split()[1] + " #" + text.split()[2]
             found += [(label, match.groups()) for match in PRACTICE_LINE.finditer(text)]
-        runs[assignment] = (found, practice)
+        runs[assignment] = (found, practice, notebook)
     return runs
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_solution_passes_every_practice_check(practice_runs, assignment):
-    found, practice = practice_runs[assignment]
+    found, practice, _ = practice_runs[assignment]
     verdicts = {groups[0]: groups for label, groups in found if label == "solution"}
     assert practice and set(verdicts) == set(practice), "a practice cell printed no verdict"
     for task, passed, total, verdict in verdicts.values():
@@ -550,11 +591,13 @@ def test_the_solution_passes_every_practice_check(practice_runs, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assignment):
     from test_exercises import WRONG_ANSWERS
-    found, practice = practice_runs[assignment]
-    wrong = {label: groups for label, groups in found if label != "solution"}
+    found, practice, _ = practice_runs[assignment]
+    wrong = {label: groups for label, groups in found
+             if label != "solution" and not label.endswith(("#graded", "#none"))}
     expected = [f"{grade_id} #{k}" for grade_id, codes in WRONG_ANSWERS.get(assignment, {}).items()
                 for k, code in enumerate(codes if isinstance(codes, list) else [codes])
-                if f"{grade_id}-tests" in practice and code is not None]
+                if f"{grade_id}-tests" in practice and code is not None
+                and "practice_slider" not in practice[f"{grade_id}-tests"].metadata]
     assert sorted(wrong) == sorted(expected)
     for label, (task, passed, total, verdict) in wrong.items():
         assert verdict == "FAILED" and task == label.split(" #")[0] + "-tests", (label, passed)
@@ -564,7 +607,8 @@ def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assi
     _, without = practice_module.twin_cells(nbformat.read(
         REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4))
     for grade_id in WRONG_ANSWERS.get(assignment, {}):
-        if f"{grade_id}-tests" not in practice:
+        if f"{grade_id}-tests" not in practice or \
+                "practice_slider" in practice[f"{grade_id}-tests"].metadata:
             assert "question's answer" in without[f"{grade_id}-tests"], grade_id
 
 
@@ -611,3 +655,191 @@ def test_a_hidden_class_keeps_its_attributes_in_its_practice_twin():
     space = {}
     exec(rewritten, space)
     assert space["practice_total"] == 1 and space["PracticeCounted"].made == 1
+
+
+# --- Practice questions: the slider questions on other inputs -----------------------------
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_slider_question_has_a_practice_question(tree, assignment):
+    """A question answered with a slider gets the same question on other numbers: its
+    message is not the graded one, its answer is stored in practice_<name>, and none of its
+    stored right answers is the graded solution's answer."""
+    import practice as practice_module
+    source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
+                           as_version=4)
+    _, without = practice_module.twin_cells(source)
+    asked = {grade_id for grade_id, reason in without.items() if "question's answer" in reason}
+    assert asked, "every assignment has a slider question"
+    edition = nbformat.read(tree / "exercises" / assignment / f"{assignment}.ipynb",
+                            as_version=4)
+    questions = question_cells(edition)
+    assert set(questions) == asked
+    assert all(" = None  #" in answer.source for answer, _ in questions.values())
+    for task, (answer, check) in questions.items():
+        name = answer.source.split(" = ", 1)[0][len("practice_"):]
+        graded = {}  # the graded answer: the solution's answer cell, run
+        exec(next(cell.source for cell in source.cells
+                  if cell.metadata.get("nbgrader", {}).get("solution")
+                  and re.search(rf"^{name}\s*=", cell.source, flags=re.MULTILINE)), graded)
+        hidden = next(cell for cell in source.cells
+                      if cell.metadata.get("nbgrader", {}).get("grade_id") == task).source
+        for entry in practice_data(check)[1]:
+            assert entry["message"] not in hidden, "the practice question is the graded one"
+            assert entry["answers"]
+            for right in entry["answers"]:
+                assert abs(right - graded[name]) > 1e-6, (task, right, graded[name])
+
+
+def widget_models(notebook, output):
+    """Every widget model reachable from a widget view output, by model id."""
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    found, todo = {}, [output["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]]
+    while todo:
+        model_id = todo.pop()
+        if model_id in found:
+            continue
+        found[model_id] = state[model_id]
+        todo += re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(state[model_id]["state"]))
+    return found
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_slider_that_the_practice_check_needs_still_works(practice_runs, assignment):
+    """In the edition's notebook, run in a kernel: the slider that answers each practice
+    question (its own copy with the practice inputs, or the question's slider) draws
+    without an error, one frame per value, in the widget state the static page reads; and
+    the copy draws other frames than the graded slider (its inputs differ)."""
+    _, _, notebook = practice_runs[assignment]
+    by_id = {cell.id: cell for cell in notebook.cells}
+    questions = question_cells(notebook)
+    assert questions
+    for task, (_, check) in questions.items():
+        slider = by_id[check.metadata["practice_slider"]]
+        assert not [o for o in slider.outputs if o.output_type == "error"], task
+        views = [o for o in slider.outputs
+                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert len(views) == 1, task
+        models = widget_models(notebook, views[0])
+        stacks = [m for m in models.values() if m["model_name"] == "StackModel"]
+        sliders = [m for m in models.values() if "_options_labels" in m["state"]]
+        assert len(stacks) == 1 and len(sliders) == 1, task
+        frames = stacks[0]["state"]["children"]
+        assert len(frames) == len(sliders[0]["state"]["_options_labels"]) > 1, task
+        images = [models[frame[len("IPY_MODEL_"):]]["state"].get("value", "")
+                  for frame in frames]
+        assert all("<img" in image for image in images), task
+        if "practice_copy_of" in slider.metadata:  # a copy: not the graded frames
+            graded = by_id[slider.metadata["practice_copy_of"]]
+            graded_models = widget_models(notebook, next(
+                o for o in graded.outputs
+                if "application/vnd.jupyter.widget-view+json" in o.get("data", {})))
+            graded_images = {m["state"].get("value") for m in graded_models.values()}
+            assert not set(images) & graded_images, task
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_graded_answer_fails_every_practice_question(practice_runs, assignment):
+    found, _, notebook = practice_runs[assignment]
+    verdicts = dict(found)
+    for task in question_cells(notebook):
+        for label in ("graded", "none"):
+            assert verdicts[f"{task} #{label}"][3] == "FAILED", (task, label)
+
+
+def test_a_practice_question_that_would_give_the_graded_answer_away_is_refused(monkeypatch):
+    """make public's guard: a practice question whose right answers the graded check
+    accepts (here the graded threshold itself) stops make public."""
+    import practice as practice_module
+    monkeypatch.setitem(practice_module.QUESTION_TWINS, "telephone-max-second-rate-tests", {
+        "replace": [["25%", "40%"]],  # the text changed, but the answers are the graded ones
+        "answers": "[max(r for r in player_2_rates if line_error([player_1_rate, r]) <= 0.25)]"})
+    path = REPO / "solutions" / "01-telephone" / "01-telephone.ipynb"
+    source = nbformat.read(path, as_version=4)
+    twins, without = practice_module.twin_cells(source)
+    questions = practice_module.question_twins(source, without)
+    with pytest.raises(SystemExit, match="give the graded answer away"):
+        practice_module.expected_values(path, {}, questions)
+
+
+# --- Practice messages name no graded input (item 2) --------------------------------------
+
+def test_the_rule_for_practice_messages():
+    import practice
+    for message, moved in [("wrong for the chapter's line of two players", {}),
+                           ("forward is not W x + b for the worked example", {}),
+                           ("g_terms is wrong for the example worked out by hand", {}),
+                           ("with h=0.5 the relative error is not the one", {0.5: 0.55})]:
+        assert practice.names_graded_input(message, moved), message
+        assert not practice.names_graded_input(practice.practice_message(message, moved),
+                                               moved), message
+    assert practice.practice_message("with h=0.5 the error", {0.5: 0.55}) == \
+        "with h=0.55 the error"
+    assert not practice.names_graded_input("wrong for three layers and a batch of 5",
+                                           {0.5: 0.55, 2.0: 2.2})
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_practice_message_names_a_graded_input(tree, assignment):
+    """Every practice message keeps the rule (practice.names_graded_input), and no hidden
+    message that breaks it reaches the edition."""
+    import ast
+
+    import practice
+    source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
+                           as_version=4)
+    twins, _ = practice.twin_cells(source)
+    edition = nbformat.read(tree / "exercises" / assignment / f"{assignment}.ipynb",
+                            as_version=4)
+    shown = {}
+    for task, cell in practice_cells(edition).items():
+        shown[task] = [entry["message"] for entry in practice_data(cell)[1]]
+        moved = twins[task][2] if task in twins else {}
+        for message in shown[task]:
+            assert not practice.names_graded_input(message, moved), (task, message)
+    for cell in source.cells:
+        task = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if task not in twins:
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check" \
+                    and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                hidden = node.args[1].value
+                if practice.names_graded_input(hidden, twins[task][2]):
+                    assert hidden not in shown[task], (task, hidden)
+
+
+# --- The course's own students' page (item 3) ---------------------------------------------
+
+def test_the_course_s_students_page_is_the_edition_s_for_the_course():
+    """students.md is written by students_page() for the course as configured (no launch
+    button, no JupyterHub, no nbgrader in the student's environment, as it ships)."""
+    page = (REPO / "students.md").read_text()
+    assert page == public.course_students_page(), \
+        "students.md is stale: run .venv/bin/python tools/public.py --students-page"
+    addresses = public.course_addresses()
+    if not addresses["repository"]:
+        for promise in ("rocket", "Binder", "Colab", "public repository"):
+            assert promise not in page, promise
+    if not addresses["jupyterhub"]:
+        for promise in ("nbgrader", "Validate", "JupyterHub", "Assignments* tab"):
+            assert promise not in page, promise
+    if not addresses["site"]:
+        assert "installs it from" not in page
+
+
+def test_the_built_edition_shows_each_practice_question(clone):
+    """Assignment pages show the notebook as handed out (never executed, so no slider of an
+    assignment has frames there): the practice question, its slider's code and its answer
+    cell are on the page, in the order a reader runs them."""
+    for path in sorted(clone.glob("exercises/*/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        page = (clone / "_build" / "html" / "exercises" / path.parent.name /
+                f"{path.stem}.html").read_text()
+        for task, (answer, check) in question_cells(notebook).items():
+            at = page.index("Practice question (not graded)")
+            name = answer.source.split(" = ", 1)[0]
+            assert page.index(name, at) > at, task
+            slider = next(cell for cell in notebook.cells
+                          if cell.id == check.metadata["practice_slider"])
+            function = re.search(r"frame_slider\((\w+)", slider.source).group(1)
+            assert function in page, task

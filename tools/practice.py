@@ -17,8 +17,21 @@ in the edition (never in the course's own releases under exercises/):
   a hidden test (make public's leak scan checks every line), and the graded inputs stay
   secret: the seeds and inputs differ.
 
-Checks with `accept=` (a question's own answer, whose every right value would be printed)
-get no twin: the grader alone judges those.
+A question answered with a slider (its check's value is the answer itself, judged with
+`accept=`, `expect=`, `judge=` or the solution's value) cannot be twinned that way: the
+stored value would be the graded answer. It gets a *practice question* instead: the same
+question on other inputs (another threshold, another target, another input of the
+slider), built from the notebook's own cells by a spec of a few replacements (the test
+cell's metadata `practice_twin`, or QUESTION_TWINS below until the notebooks carry it):
+the task's text, its check's message and, where the inputs are the slider's, a copy of
+the slider (its names renamed) with the replacements made. Its right answers are computed
+from the solutions at make public time and stored as data; make public refuses a twin
+any of whose right answers the graded check would accept, so the stored answers never
+give the graded one away.
+
+Practice messages describe the practice inputs or are neutral: a hidden message that names
+a graded example ("the chapter's line", "the worked example") or a number the twin moved
+is rewritten (`practice_message`; the rule is `names_graded_input`).
 """
 
 import ast
@@ -193,6 +206,7 @@ class Rewrite(ast.NodeTransformer):
         self.removed = set()  # names bound by imports the student's kernel cannot make
         self.answers = 0  # checks of a question's answer, left out
         self.grader_only = 0  # checks judged on data only the grader has, left out
+        self.moved = {}  # graded input -> practice input, for the messages
 
     def renamed(self, name):
         return new_name(name) if name in self.names else name
@@ -332,7 +346,9 @@ class Rewrite(ast.NodeTransformer):
         value = node.value
         if self.inside == 0 and type(value) is float and abs(value) not in (0.0, 1.0) \
                 and abs(value) != float("inf") and value == value:
-            return ast.Constant(float(f"{value * 1.1:.6g}"))
+            new = float(f"{value * 1.1:.6g}")
+            self.moved[value] = new
+            return ast.Constant(new)
         return node
 
 
@@ -363,10 +379,14 @@ def hidden_part(source):
     return visible, module, hidden
 
 
-def rewrite(source, student):
+def rewrite(source, student, moved=None):
+    """The twin's code (the grader's, or the student's cell's); `moved`, a dict, receives
+    the graded inputs the twin moved (graded value -> practice value)."""
     _, module, hidden = hidden_part(source)
     names = bound_names(hidden)
     rewriter = Rewrite(names, student)
+    if moved is not None:
+        rewriter.moved = moved
     targets = {id(statement) for statement in hidden}
 
     def transform(statements):
@@ -441,19 +461,248 @@ def drop_unused_functions(module):
 
 
 def twin_cells(source_notebook):
-    """{test grade_id: (reference code, student code)} for each test cell that has hidden
-    tests and can be twinned; {grade_id: reason} for those that cannot."""
+    """{test grade_id: (reference code, student code, moved inputs)} for each test cell that
+    has hidden tests and can be twinned; {grade_id: reason} for those that cannot."""
     twins, without = {}, {}
     for cell in source_notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type != "code" or hidden_lines(cell.source) is None:
             continue
         try:
-            twins[grade_id] = (rewrite(cell.source, student=False),
-                               rewrite(cell.source, student=True))
+            moved = {}
+            twins[grade_id] = (rewrite(cell.source, student=False, moved=moved),
+                               rewrite(cell.source, student=True), moved)
         except Untwinnable as reason:
             without[grade_id] = str(reason)
     return twins, without
+
+
+# --- Practice messages --------------------------------------------------------------------
+
+# Definite references to a graded example: on practice inputs they would name the wrong
+# one. Each becomes a neutral phrase.
+GRADED_PHRASES = [
+    (r"\bthe chapter's\b", "a practice"),
+    (r"\bthe (?:worked|given) example\b", "a practice example"),
+    (r"\bthe example (?:worked out by hand|above|of the chapter)\b", "a practice example"),
+    (r"\bthe article's\b", "a practice"),
+]
+
+
+def _number_pattern(value):
+    # only forms that read as a float: "x^3" or "two layers" name no moved 3.0 or 2.0
+    forms = {form for form in (repr(value), f"{value:g}") if "." in form or "e" in form}
+    return r"(?<![\w.])(?:" + "|".join(re.escape(form) for form in forms) + r")(?![\w]|\.\d)"
+
+
+def names_graded_input(message, moved):
+    """The rule every practice message keeps: it names no graded example (GRADED_PHRASES)
+    and no graded number that its twin moved (`moved`: graded value -> practice value)."""
+    return any(re.search(pattern, message, flags=re.IGNORECASE)
+               for pattern, _ in GRADED_PHRASES) or any(
+        re.search(_number_pattern(value), message) for value in moved)
+
+
+def practice_message(message, moved):
+    """The hidden check's message, made true of the practice inputs: a moved number becomes
+    the practice one, a graded example a practice example."""
+    for value, new in sorted(moved.items(), key=lambda item: -len(repr(item[0]))):
+        message = re.sub(_number_pattern(value), f"{new:g}", message)
+    for pattern, neutral in GRADED_PHRASES:
+        message = re.sub(pattern, neutral, message, flags=re.IGNORECASE)
+    return message
+
+
+# --- Practice questions: the slider questions, on other inputs ---------------------------
+
+# The spec of each slider question's practice twin, by its test cell's grade_id, for the
+# notebooks that do not carry it yet as the test cell's metadata "practice_twin" (which
+# wins). "replace": [old, new] pairs made in the task's text, in its check's message and in
+# the slider's code (whole tokens only; each must be found, the message must change; a
+# change in the slider's code makes a copy of the slider for the twin). "answers": a Python
+# expression, run after the graded test cell in a kernel holding the solutions, whose list
+# is every right answer of the twin. Nothing here reaches the edition but the replaced
+# text and the computed answers.
+QUESTION_TWINS = {
+    "telephone-max-second-rate-tests": {
+        "replace": [["25%", "40%"]],
+        "answers": "[max(r for r in player_2_rates if line_error([player_1_rate, r]) <= 0.4),"
+                   " 1 - 0.6 / (1 - player_1_rate)]",
+    },
+    "graphs-friends-needed-tests": {
+        "replace": [["-1", "-0.5"]],
+        "answers": "[min(f for f in group_sizes"
+                   " if -0.5 < bill_gradients(**basket, friends=f)[1]['friends'] < 0)]",
+    },
+    "composite-blocks-needed-tests": {
+        "replace": [["10^{-3}", "10^{-4}"], ["1e-3", "1e-4"]],
+        "answers": "[min(n for n in range(1, 13) if library_norms(n)[0] < 1e-4)]",
+    },
+    "neuron-eta-answer-tests": {
+        "replace": [["two updates", "three updates"],
+                    ["Any rate that meets the condition is accepted, also one between the "
+                     "slider's values.", "Pick one of the slider's rates."]],
+        "answers": "[float(r) for r in slider_rates if 0.86 <= neuron.predictions("
+                   "seed_net, seed_x, seed_y, float(r), 3, cost='cross-entropy')[3, 0] <= 0.90]",
+    },
+    "full-smallest-rate-tests": {
+        "replace": [["95%", "90%"]],
+        "answers": "[min(r for r in slider_rates if training_run(library_epoch, "
+                   "learning_rate=r, epochs=10)[1]['val_accuracy'][-1] >= 0.90)]",
+    },
+}
+
+
+def _token(old):
+    """old as a whole token; a space in it matches any white space (a line break)."""
+    return re.compile(r"(?<![\w.])" + r"\s+".join(map(re.escape, old.split(" ")))
+                      + r"(?![\w]|\.\d)")
+
+
+def _replaced(text, pairs):
+    for old, new in pairs:
+        text = _token(old).sub(new, text)
+    return text
+
+
+def slider_copy(source):
+    """The slider cell with every name it binds at its top level renamed practice_...: the
+    copy leaves the graded slider's names (which later cells may read) as they are. Renamed
+    token by token, so the cell keeps its layout and comments."""
+    import io
+    import tokenize
+
+    names = set()
+    for statement in ast.parse(source).body:
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
+            names |= {node.id for node in ast.walk(statement)
+                      if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    lines = source.splitlines(keepends=True)
+    edits, depth = [], 0
+    for k, token in enumerate(tokens):
+        if token.type == tokenize.OP:
+            depth += token.string in "([{"
+            depth -= token.string in ")]}"
+        if token.type != tokenize.NAME or token.string not in names:
+            continue
+        before = tokens[k - 1].string if k else ""
+        after = tokens[k + 1].string if k + 1 < len(tokens) else ""
+        if before == "." or (depth and after == "="):  # an attribute, a keyword argument
+            continue
+        edits.append(token.start)
+    for row, col in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + "practice_" + line[col:]
+    return "".join(lines)
+
+
+def question_twin(notebook, test_index, spec):
+    """The practice twin of the slider question whose test cell is notebook.cells[test_index]:
+    a dict with the twin's Markdown, its slider copy (or None: the question's own slider
+    serves), the slider's grade_id, the answer's name, the message, and the reference code
+    that computes its right answers at make public time."""
+    test = notebook.cells[test_index]
+    grade_id = test.metadata["nbgrader"]["grade_id"]
+    hidden = "\n".join(line for line in HIDDEN.search(test.source).group(0).splitlines()
+                       if "HIDDEN TESTS" not in line)
+    calls = [node for node in ast.walk(ast.parse(hidden))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check"]
+    names = {call.args[0].id for call in calls if isinstance(call.args[0], ast.Name)}
+    messages = {call.args[1].value for call in calls if len(call.args) > 1
+                and isinstance(call.args[1], ast.Constant)}
+    if len(names) != 1 or len(messages) != 1:
+        raise Untwinnable("a question's twin needs one answer name and one message")
+    (answer,), (message,) = names, messages
+
+    def cell_kind(cell):
+        return cell.metadata.get("nbgrader", {})
+
+    answer_index = max((k for k, cell in enumerate(notebook.cells[:test_index])
+                        if cell.cell_type == "code" and cell_kind(cell).get("solution")
+                        and re.search(rf"^{answer}\s*=", cell.source, flags=re.MULTILINE)),
+                       default=None)
+    if answer_index is None:
+        raise Untwinnable(f"no answer cell sets {answer}")
+    text_index = max((k for k, cell in enumerate(notebook.cells[:answer_index])
+                      if cell.cell_type == "markdown" and f"`{answer}`" in cell.source),
+                     default=None)
+    slider_index = max((k for k, cell in enumerate(notebook.cells[:answer_index])
+                        if cell.cell_type == "code" and "frame_slider(" in cell.source),
+                       default=None)
+    if text_index is None or slider_index is None:
+        raise Untwinnable(f"no task text naming `{answer}`, or no slider before its answer")
+    text, slider = notebook.cells[text_index].source, notebook.cells[slider_index].source
+    pairs = spec["replace"]
+    for old, _ in pairs:
+        if not any(_token(old).search(where) for where in (text, message, slider)):
+            raise Untwinnable(f"its practice_twin spec replaces {old!r}, which the task's "
+                              "text, message and slider do not hold")
+    twin_message = _replaced(message, pairs)
+    if twin_message == message:
+        raise Untwinnable("its practice_twin spec leaves the message (and so the graded "
+                          "question) as it is")
+    copied = _replaced(slider, pairs)
+    copy = slider_copy(copied) if copied != slider else None
+    twin_text = _replaced(text, pairs).replace(f"`{answer}`", f"`practice_{answer}`")
+    heading = re.match(r"#+\s*(Task \d+)[^\n]*\n*", twin_text)
+    task = heading.group(1) if heading else "the task above"
+    twin_text = twin_text[heading.end():] if heading else twin_text
+    lead = (f"### Practice question (not graded): {task} on other inputs\n\n"
+            f"The same question as {task}'s, with other numbers: its answer is not the "
+            f"graded one. " + ("It has its own slider, below." if copy else
+                               f"Answer it with {task}'s slider above.") + "\n\n")
+    tail = (f"\n\nWrite your answer in `practice_{answer}` below; the cell after it checks "
+            "it.")
+    return {"grade_id": grade_id, "answer": answer, "message": twin_message,
+            "markdown": lead + twin_text.strip() + tail, "slider": copy,
+            "slider_grade_id": cell_kind(notebook.cells[slider_index]).get("grade_id"),
+            "hidden": hidden, "answers": spec["answers"]}
+
+
+def question_twins(source_notebook, without):
+    """{test grade_id: question twin} for the questions (in `without`) that have a spec."""
+    questions = {}
+    for index, cell in enumerate(source_notebook.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id not in without or "question's answer" not in without[grade_id]:
+            continue
+        spec = cell.metadata.get("practice_twin") or QUESTION_TWINS.get(grade_id)
+        if spec is None:
+            continue
+        try:
+            questions[grade_id] = question_twin(source_notebook, index, spec)
+        except Untwinnable as reason:
+            raise SystemExit(f"make public: the practice question of {grade_id}: "
+                             f"{reason}") from None
+    return questions
+
+
+QUESTION_REFERENCE = """import grading.record as _practice_record
+_practice_record.collector, _practice_record.namespace = [], globals()
+try:
+{hidden}
+finally:
+    _practice_graded, _practice_record.collector = _practice_record.collector, None
+_practice_answers = _practice_record.plain(list({answers}))
+_practice_log[{grade_id!r}] = [dict(
+    answers=_practice_answers, rtol=g["rtol"], atol=g["atol"], judge=None, judged=False,
+    message={message!r}, right=bool(_practice_answers), question=True,
+    graded_right=[a for a in _practice_answers if (
+        bool(g["judge"](a)) if g["judge"] is not None else
+        any(_practice_near(a, b, g["rtol"], g["atol"]) for b in g["answers"]))])
+    for g in _practice_graded]
+"""
+
+NEAR = """def _practice_near(a, b, rtol, atol):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= atol + rtol * abs(b)
+    return a == b
+"""
 
 
 REFERENCE_HEAD = """import grading.record as _practice_record
@@ -469,13 +718,15 @@ finally:
 """
 
 
-def expected_values(solution_path, twins):
+def expected_values(solution_path, twins, questions=None):
     """{grade_id: [check entries]}: the reference twins run against the solutions, in a
-    kernel of the course's environment, with the grader's check API collecting."""
+    kernel of the course's environment, with the grader's check API collecting; for each
+    practice question, its right answers, and refused if the graded check takes one."""
     from nbclient import NotebookClient
 
+    questions = questions or {}
     notebook = nbformat.read(solution_path, as_version=4)
-    cells = [nbformat.v4.new_code_cell("_practice_log = {}")]
+    cells = [nbformat.v4.new_code_cell("_practice_log = {}\n" + NEAR)]
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code":
@@ -486,6 +737,12 @@ def expected_values(solution_path, twins):
             code = "\n".join("    " + line for line in twins[grade_id][0].splitlines())
             cells.append(nbformat.v4.new_code_cell(REFERENCE_HEAD.format(code=code,
                                                                          grade_id=grade_id)))
+        if grade_id in questions:
+            question = questions[grade_id]
+            hidden = "\n".join("    " + line for line in question["hidden"].splitlines())
+            cells.append(nbformat.v4.new_code_cell(QUESTION_REFERENCE.format(
+                hidden=hidden, answers=question["answers"], grade_id=grade_id,
+                message=question["message"])))
     cells.append(nbformat.v4.new_code_cell(
         "import json\nprint('PRACTICE' + json.dumps(_practice_log))"))
     run = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
@@ -500,6 +757,11 @@ def expected_values(solution_path, twins):
         if wrong:
             raise SystemExit(f"make public: the solution fails its own practice judge in "
                              f"{grade_id}: {wrong[:3]}")
+        given_away = [e["graded_right"] for e in entries if e.get("graded_right")]
+        if given_away:
+            raise SystemExit(f"make public: the practice question of {grade_id} would give "
+                             f"the graded answer away: the graded check takes its right "
+                             f"answers {given_away[0]}; change its inputs further")
     return log
 
 
@@ -507,6 +769,29 @@ def shown_message(message):
     """The check's message, unless it quotes a secret line (`forward should return x / y`
     quotes the solution's `return x / y`): then a plain one."""
     return "a check of this task failed" if secret_check(message) else message
+
+
+def question_cells(question, entries, slider_id):
+    """The practice question's cells: its text, its slider (a copy, where its inputs are
+    the slider's), the reader's answer and its practice check."""
+    grade_id = question["grade_id"]
+    text = nbformat.v4.new_markdown_cell(question["markdown"])
+    text.id = f"{grade_id}-question"[-64:]
+    cells = [text]
+    if question["slider"]:
+        slider = nbformat.v4.new_code_cell(question["slider"])
+        slider.metadata["practice_copy_of"] = slider_id  # the graded slider it copies
+        slider.id = slider_id = f"{grade_id}-question-slider"[-64:]
+        cells.append(slider)
+    answer = nbformat.v4.new_code_cell(
+        f"practice_{question['answer']} = None  # your answer to the practice question")
+    answer.id = f"{grade_id}-question-answer"[-64:]
+    check = student_cell(grade_id, f"practice(practice_{question['answer']})", entries)
+    check.metadata["practice_slider"] = slider_id  # the cell whose slider answers it
+    cells += [answer, check]
+    for cell in cells:
+        cell.metadata.setdefault("tags", ["practice"])
+    return cells
 
 
 def student_cell(grade_id, code, entries):
@@ -540,22 +825,33 @@ def secret_check(text):
 
 
 def add_practice_cells(assignment, notebook):
-    """Add the practice twins to the edition's `notebook` of `assignment`; returns how
-    many practice checks it holds."""
+    """Add the practice twins and questions to the edition's `notebook` of `assignment`;
+    returns how many practice checks it holds."""
     solution_path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
-    twins, without = twin_cells(nbformat.read(solution_path, as_version=4))
-    log = expected_values(solution_path, twins)
+    source = nbformat.read(solution_path, as_version=4)
+    twins, without = twin_cells(source)
+    questions = question_twins(source, without)
+    log = expected_values(solution_path, twins, questions)
+    ids = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.id for cell in notebook.cells}
     setup = nbformat.v4.new_code_cell(SETUP)
     setup.id = "practice-setup"
     setup.metadata["tags"] = ["practice", "hide-input"]
     cells, count = [], 0
     for cell in notebook.cells:
+        cell.metadata.pop("practice_twin", None)  # its answers expression: not the reader's
         cells.append(cell)
         if cell is notebook.cells[0]:
             cells.append(setup)
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in twins:
-            cells.append(student_cell(grade_id, twins[grade_id][1], log[grade_id]))
+            entries = [dict(entry, message=practice_message(entry["message"],
+                                                            twins[grade_id][2]))
+                       for entry in log[grade_id]]
+            cells.append(student_cell(grade_id, twins[grade_id][1], entries))
+            count += len(log[grade_id])
+        elif grade_id in questions:
+            question = questions[grade_id]
+            cells += question_cells(question, log[grade_id], ids[question["slider_grade_id"]])
             count += len(log[grade_id])
     leaked = secret_check("\n".join(c.source for c in cells if "practice" in
                                     c.metadata.get("tags", [])))
@@ -564,5 +860,6 @@ def add_practice_cells(assignment, notebook):
                          f"lines: {leaked[:5]}")
     notebook.cells = cells
     for grade_id, reason in without.items():
-        print(f"  {assignment}: {grade_id} has no practice twin ({reason})")
+        if grade_id not in questions:
+            print(f"  {assignment}: {grade_id} has no practice twin ({reason})")
     return count

@@ -185,16 +185,21 @@ def students_page(urls, wheel, practice=False):
             "message says what was expected. If a cell fails because a name is not defined, "
             "you skipped a cell above it: use *Run All Above*.", ""]
     if practice:
-        work += ["After the test cell of every task that computes something (not the "
-                 "questions you answer with a slider) comes a cell of **practice checks**: "
-                 "the checks the grader runs on your answer, on other inputs than the graded "
-                 "ones. Its expected values "
-                 "were computed from the course's solutions when this edition was made; the "
-                 "cell runs your function in your own notebook and prints, for each check, "
-                 "*passed* or the message the grader would give. When you study alone, these "
-                 "checks are your grader.", ""]
-    work += ["Sliders in an assignment run **your** functions: when your function is right, "
-             "the slider's drawing shows what the question after it asks for.", ""]
+        work += ["After the test cell of every task that computes something comes a cell of "
+                 "**practice checks**: the checks the grader runs on your answer, on other "
+                 "inputs than the graded ones. Its expected values were computed from the "
+                 "course's solutions when this edition was made; the cell runs your function "
+                 "in your own notebook and prints how many checks passed and the message of "
+                 "each that failed. After a question you answer with a slider comes a "
+                 "**practice question**: the same question on other numbers (with a slider "
+                 "of its own where its inputs are the slider's), whose answer you store in "
+                 "the variable it names; the cell after it checks that answer. Its answer is "
+                 "never the graded one. When you study alone, these checks are your "
+                 "grader.", ""]
+    work += ["Sliders in an assignment run **your** functions. Where a slider also draws the "
+             "same run with the course's library, `bplib`, the question after it reads that "
+             "run: your line lies on the library's when your function is right, and a "
+             "mistake in an earlier task costs that task's points only.", ""]
     hand_in = ["## Before you hand it in", "",
                "Restart the kernel and run every cell (*Kernel → Restart Kernel and Run All "
                "Cells*). A notebook that only works in the order you happened to run it fails "
@@ -218,10 +223,32 @@ def students_page(urls, wheel, practice=False):
               "A mistake in one task costs that task's points only. Answers typed in from a "
               "visible test"
               + (" or a practice check" if practice else "")
-              + ", instead of computed, pass that test and fail the hidden ones.", ""]
+              + ", instead of computed, pass that test and fail the hidden ones.", "",
+              "Your feedback shows each task's result and the messages of your failing "
+              "tests. It does not show the hidden tests themselves, so that they still test "
+              "the next class.", ""]
     return "\n".join(["# For students: doing the assignments", "",
                       "This page says how to open an assignment, how to check it, and how "
                       "it is graded.", ""] + where + work + hand_in + graded)
+
+
+def course_addresses():
+    """The addresses the course's own book is configured with: its buttons from
+    _config.yml (none, as it ships: the repository is private), its site from edition.yml
+    (where the assignments' first cell installs bplib from)."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    return {"repository": (config.get("repository") or {}).get("url") or "",
+            "site": edition()["site"],
+            "jupyterhub": (config.get("launch_buttons") or {}).get("jupyterhub_url") or ""}
+
+
+COURSE_STUDENTS = ("% Written by `python tools/public.py --students-page` from "
+                   "tools/public.py's students_page(): edit that, not this page.\n")
+
+
+def course_students_page():
+    """The course's own students.md: the edition's page, for the course as configured."""
+    return COURSE_STUDENTS + students_page(course_addresses(), bootstrap.bplib_wheel())
 
 
 def check_workflow(public):
@@ -408,9 +435,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "_public")
     parser.add_argument("--publish", action="store_true", help="push the edition (make publish)")
+    parser.add_argument("--students-page", action="store_true",
+                        help="write the course's own students.md (from students_page)")
     args = parser.parse_args(argv)
     if args.publish:
         return publish(args.out)
+    if args.students_page:
+        (REPO / "students.md").write_text(course_students_page())
+        return None
     public = own_repository(args.out)
     urls = edition()
     set_remote(public, urls["repository"])
