@@ -539,11 +539,11 @@ QUESTION_TWINS = {
         "answers": "[min(n for n in range(1, 13) if library_norms(n)[0] < 1e-4)]",
     },
     "neuron-eta-answer-tests": {
-        "replace": [["two updates", "three updates"],
+        "replace": [["0.74", "0.60"], ["0.81", "0.70"],
                     ["Any rate that meets the condition is accepted, also one between the "
                      "slider's values.", "Pick one of the slider's rates."]],
-        "answers": "[float(r) for r in slider_rates if 0.86 <= neuron.predictions("
-                   "seed_net, seed_x, seed_y, float(r), 3, cost='cross-entropy')[3, 0] <= 0.90]",
+        "answers": "[float(r) for r in slider_rates if 0.60 <= first_predictions("
+                   "numerical_update, float(r))[2] <= 0.70]",
     },
     "full-smallest-rate-tests": {
         "replace": [["95%", "90%"]],
