@@ -27,6 +27,7 @@ looked at (shape and type against the solution's own value).
 """
 
 import math
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral, Real
@@ -310,8 +311,9 @@ def diagnose(got, want, rtol=1e-9, atol=1e-12):
         if array is None:
             if isinstance(got, list) and wanted.ndim >= 1 and len(got) == len(want) and \
                     isinstance(want, list):
-                return _items(got, want, rtol, atol, [
-                    (f"item {i + 1}", g, w) for i, (g, w) in enumerate(zip(got, want))])
+                pairs = enumerate(zip(got, want, strict=True))
+                return _items(got, want, rtol, atol,
+                              [(f"item {i + 1}", g, w) for i, (g, w) in pairs])
             return Finding("type", f"your value is {_describe(got)}; the check expects "
                                    f"{_describe(want)}")
         return _numeric(array, wanted, rtol, atol, integral=_integral(want))
@@ -324,8 +326,9 @@ def diagnose(got, want, rtol=1e-9, atol=1e-12):
         if missing or extra:
             parts = ([f"lacks the key{'s' * (len(missing) > 1)} "
                       f"{', '.join(map(repr, missing))}"] if missing else []) + (
-                [f"has the unexpected key{'s' * (len(extra) > 1)} "
-                 f"{', '.join(map(repr, extra))}"] if extra else [])
+                # the student's own keys are never quoted: the kernel chose them
+                [f"has {len(extra)} key{'s' * (len(extra) > 1)} the check does not expect"]
+                if extra else [])
             return Finding("keys", "your dict " + " and ".join(parts))
         return _items(got, want, rtol, atol,
                       [(repr(key), got[key], want[key]) for key in want])
@@ -341,7 +344,7 @@ def diagnose(got, want, rtol=1e-9, atol=1e-12):
             words, kind = _order_words(order, "item")
             return Finding(kind, f"your list holds {words}")
         return _items(got, want, rtol, atol, [
-            (f"item {i + 1}", g, w) for i, (g, w) in enumerate(zip(got, want))])
+            (f"item {i + 1}", g, w) for i, (g, w) in enumerate(zip(got, want, strict=True))])
     if isinstance(want, (str, bool)) or want is None:
         if type(got) is not type(want):
             return Finding("type", f"your value is {_describe(got)}; the check expects "
@@ -389,4 +392,65 @@ def diagnose_judged(got, solution=None):
             isinstance(solution, Integral) and _is_number(got))):
         return Finding("type", f"your value is {_describe(got)}; the check expects "
                                f"{_describe(solution)}")
+    return None
+
+
+# --- What a failing check's feedback adds --------------------------------------------------
+
+def _catalogued(source_path, grade_id, index, value, rtol, atol):
+    """The catalogued mistakes matching the value: [] when none does, or when the
+    catalogue's bodies are not there (NotImplementedError) — nothing broader is caught."""
+    from grading import mistakes
+
+    try:
+        return list(mistakes.matching(source_path, grade_id, index, value, rtol, atol))
+    except NotImplementedError:
+        return []
+
+
+def _mistake_text(mistake, course):
+    from grading.sections import reread
+
+    words, link = reread(mistake.section, course)
+    where = f"{words} ({link})" if link else words
+    return f"{mistake.title}. {mistake.explanation}\nReread: {where}."
+
+
+def explain(source_path, grade_id, failed, check, course=None):
+    """What a failed check (judge.first_failure's dict, the check as judge.reference holds
+    it) adds to the feedback: {"kind": catalogue | structural | none, "what": the mistakes'
+    ids, the structural kind, or why nothing was looked at, "text": what the student reads
+    after the check's message ("" for none), "seconds"}."""
+    from grading import state
+
+    started = time.perf_counter()
+    course = course or state.COURSE
+    kind, what, text = "none", failed["why"], ""
+    if failed["why"] == "value":
+        value = failed["value"]
+        found = _catalogued(source_path, grade_id, failed["index"], value,
+                            check["rtol"], check["atol"])
+        if found:
+            kind, what = "catalogue", ",".join(mistake.id for mistake in found)
+            if len(found) == 1:
+                text = "Your values are those of a known mistake: " + _mistake_text(
+                    found[0], course)
+            else:
+                text = "Your values are those of known mistakes:\n" + "\n".join(
+                    f"- {_mistake_text(mistake, course)}" for mistake in found)
+        else:
+            finding = (diagnose_judged(value, check.get("solution")) if "judge" in check
+                       else _first_finding(value, check))
+            if finding is not None:
+                kind, what = "structural", finding.kind
+                text = f"What your values show: {finding.text}."
+    return {"kind": kind, "what": what, "text": text,
+            "seconds": time.perf_counter() - started}
+
+
+def _first_finding(value, check):
+    for answer in check["answers"]:
+        finding = diagnose(value, answer, check["rtol"], check["atol"])
+        if finding is not None:
+            return finding
     return None

@@ -126,3 +126,9 @@ def test_judged_checks_only_get_type_shape_and_non_finite_findings():
     assert diagnose_judged(3, 1.0) is None
     assert diagnose_judged(-1.0, 1.0) is None  # out of a range: nothing more to say
     assert diagnose_judged([2.0, 4.0], [1.0, 2.0]) is None
+
+
+def test_the_student_s_own_keys_are_never_quoted():
+    found = diagnose({"W": 1.0, "c2VjcmV0": 2.0}, {"W": 1.0})
+    assert found.kind == "keys" and "c2VjcmV0" not in found.text
+    assert "1 key the check does not expect" in found.text
