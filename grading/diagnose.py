@@ -180,16 +180,24 @@ def _scaled(got, want, rtol, atol):
 
 def _permutation(got, want, rtol, atol):
     """The order p with got[i] ≈ want[p[i]] along the first axis (p not the identity)."""
-    count = len(want)
+    return _order(len(want), lambda i, j: _all_close(got[i], want[j], rtol, atol))
+
+
+def _order(count, matches):
+    """A permutation p (not the identity) with matches(i, p[i]) for every i: the reverse
+    order if it is one, else the first item that matches, in turn (equal items are
+    interchangeable)."""
     if count < 2:
         return None
+    reverse = list(range(count))[::-1]
+    if all(matches(i, j) for i, j in enumerate(reverse)):
+        return reverse
     order = []
-    for item in got:
-        matches = [j for j in range(count) if j not in order
-                   and _all_close(item, want[j], rtol, atol)]
-        if len(matches) != 1:
-            return None  # none, or repeated items: no order can be named
-        order.append(matches[0])
+    for i in range(count):
+        found = next((j for j in range(count) if j not in order and matches(i, j)), None)
+        if found is None:
+            return None
+        order.append(found)
     return None if order == list(range(count)) else order
 
 
@@ -360,17 +368,7 @@ def _integral(value):
 
 
 def _item_order(got, want, rtol, atol):
-    count = len(want)
-    if count < 2:
-        return None
-    order = []
-    for item in got:
-        matches = [j for j in range(count) if j not in order and _same(item, want[j], rtol,
-                                                                        atol)]
-        if len(matches) != 1:
-            return None
-        order.append(matches[0])
-    return None if order == list(range(count)) else order
+    return _order(len(want), lambda i, j: _same(got[i], want[j], rtol, atol))
 
 
 def diagnose_judged(got, solution=None):

@@ -87,8 +87,8 @@ def reread(section, course=state.COURSE):
         number = int(digits.group(1)) if digits else None
     titles, chapter_title = _titles(str(Path(course) / f"{stem}.md"))
     title = titles.get(anchor) if anchor else None
-    if title is None and anchor:
-        title = anchor.replace("-", " ")  # the anchor's own words: better than nothing
+    if title is None and anchor and not titles:  # the page is not here: the anchor's words
+        title = anchor.replace("-", " ")
     where = f"Chapter {number}" if number else f"the page {Path(stem).name}"
     if chapter_title and not title:
         where += f", “{chapter_title}”"

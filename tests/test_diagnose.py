@@ -132,3 +132,9 @@ def test_the_student_s_own_keys_are_never_quoted():
     found = diagnose({"W": 1.0, "c2VjcmV0": 2.0}, {"W": 1.0})
     assert found.kind == "keys" and "c2VjcmV0" not in found.text
     assert "1 key the check does not expect" in found.text
+
+
+def test_repeated_items_in_reverse_order():
+    want = [[0.25, 0.25], [0.25, 0.25], [1.0, 1.0]]  # two equal items
+    assert kind(want[::-1], want) == "reversed"
+    assert kind([want[2], want[0], [0.5, 0.5]], want) != "permuted"
