@@ -481,22 +481,21 @@ class FeedbackSummary(NbGraderPreprocessor):
     instructor's cell."""
 
     def preprocess(self, nb, resources):
-        lines, title, number = [], None, 0
+        lines, title = [], None
         for cell in nb.cells:
             if cell.cell_type == "markdown" and not students_own(cell):
                 heading = re.search(r"^#{1,4}\s+(.+)$", cell.source, re.M)
                 title = heading.group(1).strip() if heading else title
             if not is_test_cell(cell):
                 continue
-            number += 1
             meta = nbgrader_meta(cell)
             score, points = meta.get("score"), meta.get("points")
             earned = (f"{score:g} / {points:g} points" if isinstance(score, (int, float))
                       and isinstance(points, (int, float)) else f"{points or 0:g} points")
             errors = [output for output in cell.get("outputs", [])
                       if output.get("output_type") == "error"]
-            name = f"{number}. {_markdown_text(title)} (`{meta.get('grade_id')}`)" if title \
-                else f"{number}. `{meta.get('grade_id')}`"
+            name = f"{_markdown_text(title)} (`{meta.get('grade_id')}`)" if title \
+                else f"`{meta.get('grade_id')}`"
             if not errors:
                 lines.append(f"- **{name}**: {earned}, passed.")
                 continue
