@@ -33,6 +33,7 @@ import contextlib
 import io
 import json
 import math
+import numbers
 import os
 import re
 import stat
@@ -490,8 +491,8 @@ class FeedbackSummary(NbGraderPreprocessor):
                 continue
             meta = nbgrader_meta(cell)
             score, points = meta.get("score"), meta.get("points")
-            earned = (f"{score:g} / {points:g} points" if isinstance(score, (int, float))
-                      and isinstance(points, (int, float)) else f"{points or 0:g} points")
+            earned = (f"{score:g} / {points:g} points" if isinstance(score, numbers.Real)
+                      and isinstance(points, numbers.Real) else f"{points or 0:g} points")
             errors = [output for output in cell.get("outputs", [])
                       if output.get("output_type") == "error"]
             name = f"{_markdown_text(title)} (`{meta.get('grade_id')}`)" if title \
