@@ -66,7 +66,6 @@ def _titles(path):
     return found, first
 
 
-@lru_cache(maxsize=None)
 def site(course):
     try:
         settings = yaml.safe_load((Path(course) / "edition.yml").read_text()) or {}

@@ -138,3 +138,21 @@ def test_repeated_items_in_reverse_order():
     want = [[0.25, 0.25], [0.25, 0.25], [1.0, 1.0]]  # two equal items
     assert kind(want[::-1], want) == "reversed"
     assert kind([want[2], want[0], [0.5, 0.5]], want) != "permuted"
+
+
+def test_a_section_reads_as_the_chapter_and_its_title(tmp_path):
+    from conftest import REPO
+
+    from grading.sections import reread
+
+    words, link = reread("chapters/04-per-neuron.html#the-derivation-one-step-at-a-time",
+                         REPO)
+    assert words == "Chapter 4, section “The derivation, one step at a time”"
+    assert link is None or link.startswith("http")  # edition.yml's site, when it is set
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "edition.yml").write_text('site: "https://example.org/book"\n')
+    assert reread("chapters/04-per-neuron.html#some-anchor", tmp_path) == (
+        "Chapter 4, section “some anchor”",  # no page here: the anchor's own words
+        "https://example.org/book/chapters/04-per-neuron.html#some-anchor")
+    (tmp_path / "edition.yml").write_text('site: "../book"\n')  # not an address: no link
+    assert reread("chapters/04-per-neuron.html#some-anchor", tmp_path)[1] is None
