@@ -44,6 +44,7 @@ class Finding:
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
             "ninth", "tenth")
 MAX_ENTRIES = 1_000_000  # beyond this, no diagnosis is tried (it must stay cheap)
+MAX_ORDERED = 64  # the longest first axis or list whose order is looked for
 
 
 def _ordinal(index):
@@ -187,7 +188,7 @@ def _order(count, matches):
     """A permutation p (not the identity) with matches(i, p[i]) for every i: the reverse
     order if it is one, else the first item that matches, in turn (equal items are
     interchangeable)."""
-    if count < 2:
+    if count < 2 or count > MAX_ORDERED:
         return None
     reverse = list(range(count))[::-1]
     if all(matches(i, j) for i, j in enumerate(reverse)):
