@@ -8,7 +8,7 @@ NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades
+.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades report
 
 include book.mk
 
@@ -29,6 +29,7 @@ help:
 	@echo "make grade A=01-telephone [JOBS=n] [FORCE=1] [SANDBOX=off]  autograde what changed, feedback, grades"
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
 	@echo "make grades                          grades.csv (with a status column) and Canvas/Moodle import files"
+	@echo "make report A=01-telephone           item analysis: scores, pass rates, mistakes, times (HTML, CSV)"
 
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
 $(CHROMIUM):
@@ -102,3 +103,6 @@ feedback: | $(BIN)/.installed
 
 grades: | $(BIN)/.installed
 	$(GRADING) grades
+
+report: | $(BIN)/.installed
+	$(GRADING) report "$(A)"

@@ -6,8 +6,9 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
 
-from grading.judge import (ClearInstructorsHiddenTests, JudgeChecks, RestoreMetadata,
-                           ScanFeedback, StripReferences, refuse_irregular_submissions)
+from grading.judge import (ClearInstructorsHiddenTests, FeedbackSummary, JudgeChecks,
+                           RestoreMetadata, ScanFeedback, StripReferences,
+                           refuse_irregular_submissions)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -50,8 +51,10 @@ c.OverwriteCells.add_missing_cells = True
 # The first two are GenerateFeedback's defaults, kept in their order. ScanFeedback (grading/)
 # comes last: a cell that would still show a hidden-test or solution line (decoded: HTML,
 # base64, hex) is redacted, and the page is written.
+# FeedbackSummary puts a first cell on the page: each task's points, verdict, diagnosis and
+# where to reread (grading/judge.py); ScanFeedback scans it too.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
-                                    ClearInstructorsHiddenTests, ScanFeedback]
+                                    ClearInstructorsHiddenTests, FeedbackSummary, ScanFeedback]
 
 # Every page made of a notebook is sanitised: the feedback pages and formgrader's (which
 # builds its HTMLExporter from this config when the notebook server runs in this folder).

@@ -128,6 +128,13 @@ def _grade_one(job):
         if score is None:
             result = {"success": False, "error": "graded, but no grade is in the gradebook"}
     seconds = time.perf_counter() - start
+    if result["success"]:
+        try:  # with the grades, for the item analysis (make report)
+            from grading.diagnoses import store_time
+            store_time(db_url(), assignment, student, round(seconds, 3))
+        except Exception as error:  # the grade stands; the report then lacks this time
+            print(f"grading time of {student} not stored: {type(error).__name__}: {error}",
+                  flush=True)
     record = {"status": "graded" if result["success"] else "not graded",
               "reason": None if result["success"] else why(result),
               "score": score, "max_score": max_score, "seconds_late": late or 0,
@@ -287,6 +294,8 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
             raise SystemExit(f"no submission of {assignment} from {', '.join(missing)}")
         students = [s for s in students if s in only]
     check_released(assignment, url)
+    from grading.diagnoses import engine
+    engine(url)  # the course's own tables, made once here, before the workers start
     hidden = strip_secrets()  # from here on, no process this one starts sees them
     log_file = state.log_path(f"grade-{assignment}" + (f"-shard{shard[0]}of{shard[1]}"
                                                        if shard[1] > 1 else ""), COURSE)

@@ -6,6 +6,7 @@ targets are one line each calling these):
     python -m grading grade    01-telephone [--jobs n] autograde, feedback, grades.csv
     python -m grading feedback 01-telephone            feedback/ for every graded student
     python -m grading grades                           grades.csv and the LMS import files
+    python -m grading report   01-telephone            item analysis: HTML page and CSVs
 
 Every command exits 0 when all went well, 1 when some student or file needs attention
 (each is listed, with the reason, after everything else was done), 2 when it refused to
@@ -152,6 +153,14 @@ def grades(args):
     return 0
 
 
+def report(args):
+    from grading import batch
+    from grading import report as item_analysis
+
+    item_analysis.write(args.assignment, batch.db_url(), COURSE, out=sys.stdout)
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -186,6 +195,10 @@ def parser():
     one.set_defaults(run=feedback)
     one = commands.add_parser("grades", help="grades.csv and the Canvas and Moodle files")
     one.set_defaults(run=grades)
+    one = commands.add_parser("report", help="item analysis of an assignment: "
+                              "grading-records/report/<assignment>/ (HTML page, CSVs)")
+    one.add_argument("assignment", nargs="?", default="")
+    one.set_defaults(run=report)
     return top
 
 

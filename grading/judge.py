@@ -33,6 +33,7 @@ import contextlib
 import io
 import json
 import math
+import numbers
 import os
 import re
 import stat
@@ -46,6 +47,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from . import record
+from .diagnose import explain
 from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
 
 _references = {}  # (path, mtime) -> (checks by grade_id, secret lines): once per batch
@@ -134,7 +136,10 @@ def _expected(check):
         if not _judged(check["judge"], check["value"]):
             raise ValueError(f"the solution's own value fails the judge of the check "
                              f"{check['message']!r}")
-        return {"judge": check["judge"], "message": check["message"]}
+        # the solution's own value and the tolerance: only for the diagnosis of a failing
+        # value (its type and shape; the catalogue's comparison), never for the verdict
+        return {"judge": check["judge"], "message": check["message"], "solution":
+                check["value"], "rtol": check["rtol"], "atol": check["atol"]}
     return {key: check[key] for key in ("answers", "message", "rtol", "atol")}
 
 
@@ -209,23 +214,36 @@ def judged_records(records, checks, stopped=None):
 
     The message is the instructor's: nothing of the student's kernel is quoted (it ran
     after hidden code), only the name of a built-in exception that stopped the cell."""
+    failed = first_failure(records, checks, stopped)
+    return None if failed is None else failed["message"]
+
+
+def first_failure(records, checks, stopped=None):
+    """None if every check passed, else {"message", "index": the failed check's number or
+    None, "value": the student's value there (only when the check had one to judge),
+    "why": "stopped" | "missing" | "not plain data" | "extra" | "value"}."""
     for index, check in enumerate(checks):
         if index >= len(records):
             reason = f"the test stopped at {stopped}" if stopped else "the check did not run"
-            return f"{check['message']} ({reason})"
+            return {"message": f"{check['message']} ({reason})", "index": index,
+                    "why": "stopped" if stopped else "missing"}
         got = records[index]
         if type(got) is not dict or set(got) != {"value"}:
             unsupported = type(got) is dict and "unsupported" in got
-            return (f"{check['message']} (the value is not plain data: numbers, strings, "
-                    "lists or dicts)" if unsupported else check["message"])
+            return {"message": f"{check['message']} (the value is not plain data: numbers, "
+                               "strings, lists or dicts)" if unsupported else check["message"],
+                    "index": index, "why": "not plain data"}
         if "judge" in check:
             if not _judged(check["judge"], got["value"]):
-                return check["message"]
+                return {"message": check["message"], "index": index, "why": "value",
+                        "value": got["value"]}
         elif not any(same(got["value"], answer, check["rtol"], check["atol"])
                      for answer in check["answers"]):
-            return check["message"]
+            return {"message": check["message"], "index": index, "why": "value",
+                    "value": got["value"]}
     if len(records) > len(checks):
-        return "the test cell sent more check results than it has checks"
+        return {"message": "the test cell sent more check results than it has checks",
+                "index": None, "why": "extra"}
     return None
 
 
@@ -330,6 +348,7 @@ class JudgeChecks(NbGraderPreprocessor):
             nb.cells[index].source = original
         hidden_ran = False
         total = 0
+        diagnosed = []
         for cell in nb.cells:
             if cell.cell_type != "code" and students_own(cell):
                 defuse_students_cell(cell)
@@ -338,7 +357,17 @@ class JudgeChecks(NbGraderPreprocessor):
                 if grade_id not in checks:
                     message = "this test cell is not part of the assignment"
                 else:
-                    message = verdict(cell.outputs, checks[grade_id])
+                    failed = first_failure(_records(cell.outputs), checks[grade_id],
+                                           _kernel_error(cell.outputs))
+                    message = None if failed is None else failed["message"]
+                    if failed is not None:  # only a failing check costs a diagnosis
+                        found = explain(source, grade_id, failed, checks[grade_id][
+                            failed["index"]] if failed["index"] is not None else {},
+                            course=coursedir.root)
+                        if found["text"]:
+                            message = f"{message}\n\n{found['text']}"
+                        diagnosed.append({"grade_id": grade_id,
+                                          "check_index": failed["index"], **found})
                 cell.outputs = [] if message is None else [failure(message)]
                 cell.execution_count = None
                 hidden_ran = hidden_ran or has_hidden_tests(cell.source)
@@ -358,7 +387,23 @@ class JudgeChecks(NbGraderPreprocessor):
                     cell.outputs = [_note(f"[outputs not shown: the notebook's outputs are "
                                           f"larger than {MAX_NOTEBOOK_OUTPUT_CHARS} "
                                           "characters]\n")]
+        _store_diagnoses(info, diagnosed, self.log)
         return nb, resources
+
+
+def _store_diagnoses(info, diagnosed, log):
+    """The failing checks' diagnoses into the gradebook (grading/diagnoses.py), replacing
+    that notebook's earlier ones. Without a gradebook URL (a notebook judged outside
+    nbgrader's converters) there is nothing to store."""
+    url = info.get("db_url")
+    if not url or "student" not in info:
+        return
+    from .diagnoses import store
+
+    store(url, info["assignment"], info["student"], info["notebook"], diagnosed)
+    if diagnosed:
+        log.info("diagnoses of %s: %s", info["student"], ", ".join(
+            f"{row['grade_id']}: {row['kind']} {row['what']}" for row in diagnosed))
 
 
 class RestoreMetadata(NbGraderPreprocessor):
@@ -417,6 +462,62 @@ class ClearInstructorsHiddenTests(ClearHiddenTests):
         if students_own(cell):
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
+
+
+SUMMARY_ID = "bp-feedback-summary"
+
+
+def _markdown_text(text):
+    """The grader's text as markdown that shows it as written: no HTML, no emphasis."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
+
+
+class FeedbackSummary(NbGraderPreprocessor):
+    """In generate_feedback, after GetGrades and before ScanFeedback: a first cell that says,
+    for each task (test cell), its points, the verdict, what the grader found in a failing
+    value (a catalogued mistake or what the values show) and where to reread, with a link
+    when the book's address is known. It is made of the test cells' verdicts only (the
+    grader's own text), and carries nbgrader metadata, so ScanFeedback scans it as an
+    instructor's cell."""
+
+    def preprocess(self, nb, resources):
+        lines, title = [], None
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and not students_own(cell):
+                heading = re.search(r"^#{1,4}\s+(.+)$", cell.source, re.M)
+                title = heading.group(1).strip() if heading else title
+            if not is_test_cell(cell):
+                continue
+            meta = nbgrader_meta(cell)
+            score, points = meta.get("score"), meta.get("points")
+            earned = (f"{score:g} / {points:g} points" if isinstance(score, numbers.Real)
+                      and isinstance(points, numbers.Real) else f"{points or 0:g} points")
+            errors = [output for output in cell.get("outputs", [])
+                      if output.get("output_type") == "error"]
+            name = f"{_markdown_text(title)} (`{meta.get('grade_id')}`)" if title \
+                else f"`{meta.get('grade_id')}`"
+            if not errors:
+                lines.append(f"- **{name}**: {earned}, passed.")
+                continue
+            message, _, found = str(errors[0].get("evalue", "")).partition("\n\n")
+            entry = f"- **{name}**: {earned}, failed: {_markdown_text(message)}"
+            for line in found.splitlines():
+                link = re.match(r"^(.*Reread: )(.+?) \((https?://[^\s()]+)\)\.$", line)
+                if link:
+                    shown = (f"{_markdown_text(link.group(1))}[{_markdown_text(link.group(2))}]"
+                             f"(<{link.group(3)}>).")
+                else:
+                    shown = _markdown_text(line)
+                entry += f"  \n  {shown}"
+            lines.append(entry)
+        if lines:
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                "## Your results, task by task\n\n" + "\n".join(lines) + "\n",
+                metadata={"nbgrader": {"grade_id": SUMMARY_ID, "grade": False,
+                                       "solution": False, "locked": True,
+                                       "schema_version": 3}}))
+        return nb, resources
 
 
 REDACTED_SOURCE = "[this cell is not shown: it would show a hidden test or a solution]"

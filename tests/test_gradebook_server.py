@@ -186,6 +186,26 @@ def check_report(graded, kinds, max_score):
     assert "locked" not in graded.stdout + graded.stderr
 
 
+def check_diagnoses(url, kinds):
+    """The grader's processes stored the diagnoses and times in the server's gradebook:
+    every test cell of an untouched submission failed (its visible asserts stop it before
+    the hidden checks: kind none, stopped), none of an honest one; one time per graded
+    submission."""
+    from grading.diagnoses import read
+
+    diagnoses, times = read(url, ASSIGNMENT)
+    test_cells = sum(bool(cell.metadata.get("nbgrader", {}).get("grade")) for cell in
+                     nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                                   as_version=4).cells)
+    per_student = {}
+    for row in diagnoses:
+        per_student.setdefault(row["student"], []).append(row)
+    assert sorted(per_student) == sorted(s for s, kind in kinds.items() if kind == "untouched")
+    assert all(len(rows) == test_cells for rows in per_student.values())
+    assert {row["kind"] for row in diagnoses} == {"none"}
+    assert sorted(times) == sorted(s for s, kind in kinds.items() if kind != "crash")
+
+
 def test_parallel_grading_and_the_cluster_s_pods_give_the_serial_grades(cluster, tmp_path):
     course, kinds = make_course(tmp_path / "course", 4)
     max_score = sum(cell.metadata["nbgrader"].get("points", 0) for cell in nbformat.read(
@@ -196,6 +216,7 @@ def test_parallel_grading_and_the_cluster_s_pods_give_the_serial_grades(cluster,
         url = cluster.create_database(f"jobs{jobs}")
         graded, scores, _ = grade_class(course, url, jobs)
         check_report(graded, kinds, max_score)
+        check_diagnoses(url, kinds)
         results[jobs] = scores
     expected = {s: (max_score if kind == "honest" else 0.0)
                 for s, kind in kinds.items() if kind != "crash"}
@@ -214,6 +235,12 @@ def test_parallel_grading_and_the_cluster_s_pods_give_the_serial_grades(cluster,
                      if re.match(r"  s\d+-\w+ ", line)]
     assert sorted(reported) == sorted(kinds)  # every student exactly once
     assert scores_in(url) == results[1]
+    check_diagnoses(url, kinds)
+    report = run(course, url, str(BIN / "python"), "-m", "grading", "report", ASSIGNMENT)
+    assert report.returncode == 0, report.stdout + report.stderr
+    with open(course / "grading-records" / "report" / ASSIGNMENT / "times.csv") as table:
+        assert sorted(row["student"] for row in csv.DictReader(table)) == sorted(
+            s for s, kind in kinds.items() if kind != "crash")
     exported = run(course, url, str(BIN / "python"), "-m", "grading", "grades")
     assert exported.returncode == 0, exported.stdout + exported.stderr
     with open(course / "grades.csv", newline="") as table:

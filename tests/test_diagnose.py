@@ -1,0 +1,158 @@
+"""The structural diagnosis (grading/diagnose.py) on hand-built values: each kind is found
+when the student's value is the expected one transformed, and nothing is claimed for noise,
+a scale that is near but not exact to the check's tolerance, or a right value."""
+
+import math
+
+import numpy as np
+import pytest
+
+from grading.diagnose import diagnose, diagnose_judged
+
+RNG = np.random.default_rng(22)
+W = RNG.normal(size=(3, 4))  # a weight matrix, say
+SQUARE = RNG.normal(size=(3, 3))
+LAYERS = [RNG.normal(size=(2, 3)).tolist(), RNG.normal(size=(3,)).tolist(),
+          RNG.normal(size=(1, 2)).tolist()]  # per-layer gradients: an irregular list
+
+
+def kind(got, want, **tolerance):
+    found = diagnose(got, want, **tolerance)
+    return None if found is None else found.kind
+
+
+def text(got, want, **tolerance):
+    return diagnose(got, want, **tolerance).text
+
+
+@pytest.mark.parametrize("got, expected_kind, words", [
+    (-W, "negated", "times −1"),
+    (W / 8, "scaled", "divided by 8"),
+    (W * 0.25, "scaled", "¼"),
+    (W * 0.5, "scaled", "½"),
+    (W * 2, "scaled", "times 2"),
+    (W * -2, "scaled", "times −2"),
+    (W * 0.731, "scaled", "about 0.731"),
+    (W.T, "transposed", "transposed"),
+    (W[::-1], "reversed", "reverse order"),
+    (W[[1, 0, 2]], "permuted", "your first is the expected second"),
+    (np.zeros_like(W), "zero", "zero"),
+    (np.full_like(W, np.nan), "nan", "NaN"),
+    (np.where(W > 0, np.inf, W), "inf", "infinite"),
+    (W[:, :3], "shape", "shape (3, 3)"),
+])
+def test_each_kind_is_found_and_said(got, expected_kind, words):
+    found = diagnose(got.tolist(), W.tolist())
+    assert found is not None and found.kind == expected_kind
+    assert words in found.text
+
+
+def test_a_square_matrix_transposed_and_rows_right_or_wrong():
+    assert kind(SQUARE.T.tolist(), SQUARE.tolist()) == "transposed"
+    first_row_right = W.copy()
+    first_row_right[1:] += 1
+    assert text(first_row_right.tolist(), W.tolist()) == \
+        "your values are right in the first row, wrong elsewhere"
+    column = W.copy()
+    column[:, 2] *= 3
+    assert "right in the first, second and fourth columns" in text(column.tolist(), W.tolist())
+    entries = [1.0, 2.0, 3.0, 4.0]
+    assert "right in the first and third entries" in text([1.0, 5.0, 3.0, 7.0], entries)
+
+
+def test_dicts_and_irregular_lists_name_the_items():
+    want = {"W": W.tolist(), "b": [1.0, 2.0]}
+    found = diagnose({"W": W.tolist(), "b": [-1.0, -2.0]}, want)
+    assert found.kind == "keys"
+    assert "right for 'W'" in found.text and "wrong for 'b'" in found.text
+    assert "'b': your values are the expected ones times −1" in found.text
+    assert "lacks the key 'b'" in text({"W": W.tolist()}, want)
+    assert kind(LAYERS[::-1], LAYERS) == "reversed"
+    halved = [LAYERS[0], LAYERS[1], (np.array(LAYERS[2]) / 2).tolist()]
+    assert "item 3: your values are the expected ones times ½" in text(halved, LAYERS)
+    assert "2 items" in text(LAYERS[:2], LAYERS)
+
+
+def test_types():
+    assert kind("0.5", 0.5) == "type"
+    assert kind(None, W.tolist()) == "type"
+    assert kind(True, 1.0) == "type"
+    assert kind([1.0, 2.0], {"a": 1.0}) == "type"
+    assert kind(1, "one") == "type"
+
+
+def test_noise_and_a_near_scale_are_not_diagnosed():
+    noise = W + RNG.normal(scale=0.1, size=W.shape)
+    assert diagnose(noise.tolist(), W.tolist()) is None
+    near_twice = W * 2 + RNG.normal(scale=1e-4, size=W.shape)  # not exact to 1e-9
+    assert diagnose(near_twice.tolist(), W.tolist()) is None
+    # one factor for every entry, but not a named one: said as measured, never "2"
+    found = diagnose((W * 2 * (1 + 1e-6)).tolist(), W.tolist())
+    assert found.kind == "scaled" and "about 2" in found.text
+
+
+def test_a_scale_near_the_tolerance_is_decided_by_it():
+    noisy = W * 2 + 1e-7 * RNG.normal(size=W.shape)
+    assert diagnose(noisy.tolist(), W.tolist(), rtol=1e-9, atol=1e-12) is None
+    assert kind(noisy.tolist(), W.tolist(), rtol=1e-5, atol=1e-8) == "scaled"
+
+
+def test_nothing_is_claimed_for_a_right_value_or_a_coincidence():
+    assert diagnose(W.tolist(), W.tolist()) is None
+    assert diagnose((W + 1e-13).tolist(), W.tolist()) is None  # within the tolerance
+    assert diagnose(0.6, 0.5) is None  # one number: 6/5 would be a coincidence
+    assert kind(1.0, 0.5) == "scaled"  # twice one number: named
+    assert diagnose(3, 4) is None  # whole numbers (counts): no factor
+    assert kind([0, 1, 2], [0, 1, 3]) == "partial"
+    assert diagnose([1.0, 2.0], [float("nan"), 1.0]) is None  # no finite reference
+
+
+def test_the_text_never_holds_an_expected_value():
+    want = [[0.123456, 0.654321], [0.777777, 0.888888]]
+    for got in (np.negative(want), np.array(want) * 3, np.array(want).T,
+                np.array(want)[::-1], np.array(want) + [[0, 1], [0, 1]]):
+        found = diagnose(got.tolist(), want)
+        assert found is not None
+        for row in want:
+            for value in row:
+                assert f"{value}"[:5] not in found.text and f"{value:.3g}" not in found.text
+
+
+def test_judged_checks_only_get_type_shape_and_non_finite_findings():
+    assert diagnose_judged(math.nan).kind == "nan"
+    assert diagnose_judged([1.0, math.inf]).kind == "inf"
+    assert diagnose_judged([1.0, 2.0], [[1.0], [2.0]]).kind == "shape"
+    assert diagnose_judged("a", 1.0).kind == "type"
+    assert diagnose_judged(3, 1.0) is None
+    assert diagnose_judged(-1.0, 1.0) is None  # out of a range: nothing more to say
+    assert diagnose_judged([2.0, 4.0], [1.0, 2.0]) is None
+
+
+def test_the_student_s_own_keys_are_never_quoted():
+    found = diagnose({"W": 1.0, "c2VjcmV0": 2.0}, {"W": 1.0})
+    assert found.kind == "keys" and "c2VjcmV0" not in found.text
+    assert "1 key the check does not expect" in found.text
+
+
+def test_repeated_items_in_reverse_order():
+    want = [[0.25, 0.25], [0.25, 0.25], [1.0, 1.0]]  # two equal items
+    assert kind(want[::-1], want) == "reversed"
+    assert kind([want[2], want[0], [0.5, 0.5]], want) != "permuted"
+
+
+def test_a_section_reads_as_the_chapter_and_its_title(tmp_path):
+    from conftest import REPO
+
+    from grading.sections import reread
+
+    words, link = reread("chapters/04-per-neuron.html#the-derivation-one-step-at-a-time",
+                         REPO)
+    assert words == "Chapter 4, section “The derivation, one step at a time”"
+    assert link is None or link.startswith("http")  # edition.yml's site, when it is set
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "edition.yml").write_text('site: "https://example.org/book"\n')
+    assert reread("chapters/04-per-neuron.html#some-anchor", tmp_path) == (
+        "Chapter 4, section “some anchor”",  # no page here: the anchor's own words
+        "https://example.org/book/chapters/04-per-neuron.html#some-anchor")
+    (tmp_path / "edition.yml").write_text('site: "../book"\n')  # not an address: no link
+    assert reread("chapters/04-per-neuron.html#some-anchor", tmp_path)[1] is None
