@@ -18,6 +18,7 @@ has nbgrader's instructor extensions (formgrader, course list, create assignment
 off.
 """
 
+import json
 import os
 import shutil
 import stat
@@ -154,12 +155,18 @@ def make_student_env(target, exchange=None, also=(), python=None, course=COURSE,
         "c = get_config()  # noqa: F821\n"
         f"c.Exchange.root = {str(exchange)!r}\n"
         f"c.CourseDirectory.course_id = {course_id()!r}\n")
-    jupyter = str(target / "bin" / "jupyter")
-    env = dict(os.environ, PATH=f"{target / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    # What `jupyter server extension disable --sys-prefix` and `jupyter labextension
+    # disable --level=sys_prefix` write (seconds each, as commands); read after nbgrader's
+    # own etc/jupyter/jupyter_server_config.d/nbgrader.json, which enables them all.
     for name in INSTRUCTOR_EXTENSIONS["server"]:
-        run([jupyter, "server", "extension", "disable", "--sys-prefix", name], env=env)
-    for name in INSTRUCTOR_EXTENSIONS["lab"]:
-        run([jupyter, "labextension", "disable", "--level=sys_prefix", name], env=env)
+        folder = config / "jupyter_server_config.d"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.json").write_text(json.dumps(
+            {"ServerApp": {"jpserver_extensions": {name: False}}}, indent=2))
+    (config / "labconfig").mkdir(exist_ok=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {name: True for name in INSTRUCTOR_EXTENSIONS["lab"]}},
+        indent=2))
     open_to_all(target)
     print(f"the students' environment is ready: {target}/bin/jupyter lab, "
           f"{target}/bin/nbgrader (exchange {exchange}, course {course_id()})", file=out)
