@@ -30,7 +30,7 @@ help:
 	@echo "make grade A=01-telephone [JOBS=n] [FORCE=1] [SANDBOX=off]  autograde what changed, feedback, grades"
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
 	@echo "make grades                          grades.csv (with a status column) and Canvas/Moodle import files"
-	@echo "make student-env DIR=/opt/backprop-student  the students' own environment (nbgrader's exchange)"
+	@echo "make student-env DIR=/opt/backprop-student [PYTHON_FOR_STUDENTS=python3.11]  the students' own environment"
 	@echo "make lock                            close the course folder (solutions, gradebook, work) to students"
 	@echo "make exchange-release A=01-telephone  exercises/A into nbgrader's exchange (BPCOURSE_EXCHANGE)"
 	@echo "make exchange-collect A=01-telephone  the exchange's submissions into submitted/"

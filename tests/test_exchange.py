@@ -59,6 +59,7 @@ def _missing():
     return None
 
 
+pytestmark = pytest.mark.slow
 needs_root = pytest.mark.skipif(_missing() is not None, reason=f"{_missing()}")
 
 
@@ -354,6 +355,17 @@ def test_the_students_environment_is_theirs_to_run_not_to_change(run):
     assert "refused" in seen.stdout and not (site / "x").exists()
     config = (run.student_env / "etc" / "jupyter" / "nbgrader_config.py").read_text()
     assert repr(str(run.exchange)) in config and "backprop-course" in config
+
+
+def test_the_exchange_commands_have_help():
+    result = subprocess.run([sys.executable, "-m", "grading", "--help"], cwd=REPO,
+                            capture_output=True, text=True)
+    for command in ("student-env", "lock", "exchange-release", "exchange-collect",
+                    "release-feedback"):
+        assert command in result.stdout, result.stdout
+    empty = subprocess.run([sys.executable, "-m", "grading", "student-env", ""], cwd=REPO,
+                           capture_output=True, text=True)
+    assert empty.returncode == 2 and "name the folder" in empty.stderr
 
 
 def test_a_zip_s_submission_gets_nbgrader_s_timestamp_and_a_kept_key(tmp_path):
