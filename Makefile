@@ -8,7 +8,8 @@ NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades report
+.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades report \
+	student-env lock exchange-release exchange-collect release-feedback
 
 include book.mk
 
@@ -30,6 +31,11 @@ help:
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
 	@echo "make grades                          grades.csv (with a status column) and Canvas/Moodle import files"
 	@echo "make report A=01-telephone           item analysis: scores, pass rates, mistakes, times (HTML, CSV)"
+	@echo "make student-env DIR=/opt/backprop-student [PYTHON_FOR_STUDENTS=python3.11]  the students' own environment"
+	@echo "make lock                            close the course folder (solutions, gradebook, work) to students"
+	@echo "make exchange-release A=01-telephone  exercises/A into nbgrader's exchange (BPCOURSE_EXCHANGE)"
+	@echo "make exchange-collect A=01-telephone  the exchange's submissions into submitted/"
+	@echo "make release-feedback A=01-telephone  feedback/ into the exchange, for students to fetch"
 
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
 $(CHROMIUM):
@@ -106,3 +112,17 @@ grades: | $(BIN)/.installed
 
 report: | $(BIN)/.installed
 	$(GRADING) report "$(A)"
+student-env: | $(BIN)/.installed
+	$(GRADING) student-env "$(DIR)" $(if $(PYTHON_FOR_STUDENTS),--python "$(PYTHON_FOR_STUDENTS)")
+
+lock: | $(BIN)/.installed
+	$(GRADING) lock
+
+exchange-release: | $(BIN)/.installed
+	$(GRADING) exchange-release "$(A)" $(if $(FORCE),--force)
+
+exchange-collect: | $(BIN)/.installed
+	$(GRADING) exchange-collect "$(A)"
+
+release-feedback: | $(BIN)/.installed
+	$(GRADING) release-feedback "$(A)"

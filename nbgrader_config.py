@@ -28,6 +28,9 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.course_id = os.environ.get("BPCOURSE_COURSE_ID", "backprop-course")
 c.CourseDirectory.db_url = (os.environ.get("BPCOURSE_DB_URL")
                             or "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db"))
+# nbgrader's file-system exchange (a shared disk; the instructor guide's "JupyterHub"): the
+# students' environment (`python -m grading student-env`) is configured with the same folder.
+c.Exchange.root = os.environ.get("BPCOURSE_EXCHANGE") or "/srv/nbgrader/exchange"
 
 # Seconds per cell, not per notebook: this is the timeout nbgrader's Execute actually applies
 # (default 30). A student's slow loop fails its own cell instead of hanging the grading.

@@ -8,6 +8,15 @@ targets are one line each calling these):
     python -m grading grades                           grades.csv and the LMS import files
     python -m grading report   01-telephone            item analysis: HTML page and CSVs
 
+nbgrader's exchange with real Unix users (grading/exchange.py, the instructor guide's
+"JupyterHub"):
+
+    python -m grading student-env /opt/backprop-student  the students' own environment
+    python -m grading lock                               close the course folder to students
+    python -m grading exchange-release 01-telephone      exercises/ into the exchange
+    python -m grading exchange-collect 01-telephone      the exchange into submitted/
+    python -m grading release-feedback 01-telephone      feedback/ into the exchange
+
 Every command exits 0 when all went well, 1 when some student or file needs attention
 (each is listed, with the reason, after everything else was done), 2 when it refused to
 start (the message says what to do).
@@ -161,6 +170,42 @@ def report(args):
     return 0
 
 
+def student_env(args):
+    from grading.exchange import make_student_env
+
+    if not args.folder:
+        raise SystemExit("name the folder: make student-env DIR=/opt/backprop-student "
+                         "(python -m grading student-env /opt/backprop-student)")
+    make_student_env(args.folder, exchange=args.exchange, also=args.also, python=args.python)
+    return 0
+
+
+def lock(args):
+    from grading.exchange import lock as close
+
+    close(COURSE)
+    return 0
+
+
+def exchange_release(args):
+    from grading.exchange import nbgrader
+
+    return 1 if nbgrader("release_assignment", args.assignment,
+                         *(["--force"] if args.force else [])) else 0
+
+
+def exchange_collect(args):
+    from grading.exchange import nbgrader
+
+    return 1 if nbgrader("collect", args.assignment, "--update") else 0
+
+
+def release_feedback(args):
+    from grading.exchange import nbgrader
+
+    return 1 if nbgrader("release_feedback", args.assignment) else 0
+
+
 def parser():
     top = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -199,6 +244,37 @@ def parser():
                               "grading-records/report/<assignment>/ (HTML page, CSVs)")
     one.add_argument("assignment", nargs="?", default="")
     one.set_defaults(run=report)
+    one = commands.add_parser(
+        "student-env", help="the students' own environment: the public edition's "
+        "requirements, bplib's wheel and nbgrader, configured for the exchange")
+    one.add_argument("folder", help="where to make it (it must not exist yet)")
+    one.add_argument("--exchange", default=None, help="the exchange folder (default "
+                     "BPCOURSE_EXCHANGE, else /srv/nbgrader/exchange)")
+    one.add_argument("--also", action="append", default=[], metavar="REQUIREMENT",
+                     help="one more package, e.g. jupyterhub==<the hub's version> for a "
+                     "hub's single-user servers (repeatable)")
+    one.add_argument("--python", default=None, help="the Python the venv is based on, one "
+                     "students can run (default: the course's, else the system's of the "
+                     "same version)")
+    one.set_defaults(run=student_env)
+    one = commands.add_parser(
+        "lock", help="close the course folder, solutions/, the gradebook, submissions, "
+        "feedback and grading records to group and others")
+    one.set_defaults(run=lock)
+    one = commands.add_parser("exchange-release",
+                              help="nbgrader release_assignment: exercises/ into the exchange")
+    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("--force", action="store_true",
+                     help="replace a release already in the exchange")
+    one.set_defaults(run=exchange_release)
+    one = commands.add_parser("exchange-collect", help="nbgrader collect --update: the "
+                              "exchange's newest submissions into submitted/")
+    one.add_argument("assignment", nargs="?", default="")
+    one.set_defaults(run=exchange_collect)
+    one = commands.add_parser("release-feedback",
+                              help="nbgrader release_feedback: feedback/ into the exchange")
+    one.add_argument("assignment", nargs="?", default="")
+    one.set_defaults(run=release_feedback)
     return top
 
 

@@ -26,10 +26,24 @@ How a file is read (the student-id rule, also in the instructor guide):
 
 Of several files of one student for one notebook, the newest is kept (Blackboard's
 attempt time, then the re-submission number, then the time stored in the zip).
+
+Each collected submission gets the two files nbgrader's own ``collect`` leaves next to a
+notebook handed in through the exchange, so that every later step (autograde's lateness,
+``nbgrader release_feedback``) treats both alike:
+
+- ``timestamp.txt``: when it was handed in. Blackboard's attempt time when the file name
+  carries one; otherwise the file's modification time stored in the zip (Canvas and Moodle
+  set it to the upload time). A zip stores times without a time zone: nbgrader reads them
+  as UTC.
+- ``submission_secret.txt``: a random key, kept across re-collections (so an unchanged
+  submission stays unchanged for incremental grading). ``nbgrader release_feedback``
+  publishes the feedback under a name derived from it; a student collected from a zip
+  never had the key, so their feedback goes back through the LMS (``feedback/<student>/``).
 """
 
 import json
 import re
+import secrets
 import shutil
 import sys
 import unicodedata
@@ -100,6 +114,16 @@ def read_name(member, notebooks):
     return info
 
 
+def handed_in(attempt, date_time):
+    """nbgrader's timestamp.txt: Blackboard's attempt time (yyyy-mm-dd-hh-mm-ss) if the
+    name carried one, else the zip's time of the file (no time zone: nbgrader reads UTC)."""
+    if attempt:
+        day, hour = attempt[:10], attempt[11:].replace("-", ":")
+        return f"{day} {hour}"
+    year, month, day, hour, minute, second = date_time
+    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
+
+
 def collect(course, assignment, zip_path, out=sys.stdout):
     """Collect the zip into course/submitted/; return (collected, replaced, refused) where
     refused is [(member, reason)]. Records what the LMS called each student in
@@ -119,6 +143,7 @@ def collect(course, assignment, zip_path, out=sys.stdout):
             key = (info["student"], info["notebook"])
             version = (info["attempt"], info["resubmission"], member.date_time)
             info["version"] = version
+            info["handed_in"] = handed_in(info["attempt"], member.date_time)
             if key in chosen:
                 older, newer = sorted([chosen[key], info], key=lambda i: i["version"])
                 replaced.append((older["file"], f"replaced by the newer {newer['file']}"))
@@ -130,6 +155,10 @@ def collect(course, assignment, zip_path, out=sys.stdout):
             target.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(info["file"]) as source, open(target, "wb") as copy:
                 shutil.copyfileobj(source, copy)
+            (target.parent / "timestamp.txt").write_text(info["handed_in"])
+            secret = target.parent / "submission_secret.txt"
+            if not secret.is_file():
+                secret.write_text(secrets.token_hex(64))
             record = course / "grading-records" / "collected" / assignment / f"{student}.json"
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(json.dumps(

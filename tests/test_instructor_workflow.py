@@ -300,10 +300,18 @@ def test_collect_reads_every_lms_shape_and_lists_what_it_did_not_collect(course)
     result = sh(course, f"make collect A={ASSIGNMENT} ZIP=lms.zip")
     assert result.returncode != 0  # some files were not collected: they are listed
     out = result.stdout
-    got = sorted(p.parent.parent.name for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/*"))
+    got = sorted(p.parent.parent.name
+                 for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
     assert got == sorted(["4711", "51", "52", "j.doe", "jane_doe", "bob@uni.edu", "carl",
                           "josé", "dave"])
-    assert all(p.name == NOTEBOOK for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/*"))
+    # the notebook, and the two files nbgrader's own collect leaves (tests/test_exchange.py)
+    assert all(sorted(p.name for p in folder.iterdir()) == sorted(
+        [NOTEBOOK, "submission_secret.txt", "timestamp.txt"])
+        for folder in (course / "submitted").glob(f"*/{ASSIGNMENT}") if folder.parent.name
+        != "earlier")
+    # Blackboard's newest attempt's time
+    assert (course / "submitted" / "j.doe" / ASSIGNMENT / "timestamp.txt").read_text() == \
+        "2026-11-01 10:00:00"
     for student in ("4711", "j.doe", "dave"):  # the newest of several
         assert (course / "submitted" / student / ASSIGNMENT / NOTEBOOK).read_text() == newer
     assert "collected 9 notebooks of 9 students from lms.zip; 3 older re-submissions " \

@@ -4,11 +4,7 @@ install bplib from the site's wheel where it is missing, whose chapters read and
 plain notebooks, whose every notebook runs in a venv made from its requirements alone, and
 which is a git repository of its own that shares no object with the course's history."""
 
-import base64
-import csv
-import hashlib
 import http.server
-import io
 import json
 import os
 import re
@@ -16,16 +12,12 @@ import subprocess
 import sys
 import threading
 import venv
-import zipfile
 from functools import partial
-from importlib import metadata
-from pathlib import Path
 
 import nbformat
 import pytest
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
+import offline
 from conftest import BIN, REPO, all_secret_lines, honest_submission
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -342,73 +334,6 @@ def git_out(*args, cwd):
 
 # --- Every notebook runs in a venv made from the edition's requirements alone (item 1) -----
 
-def wheel_of_installed(dist, site_packages, wheelhouse):
-    """A wheel rebuilt from an installed distribution (its RECORD): the course's .venv is
-    the only package source the student venv may use, and no network is needed."""
-    name = dist.metadata["Name"]
-    version = dist.version
-    dist_info = Path(dist._path)  # noqa: SLF001 - the .dist-info folder
-    tags = [line.split(": ", 1)[1] for line in (dist_info / "WHEEL").read_text().splitlines()
-            if line.startswith("Tag: ")] or ["py3-none-any"]
-    parts = [sorted({tag.split("-")[i] for tag in tags}) for i in range(3)]
-    tag = "-".join(".".join(part) for part in parts)
-    stem = f"{re.sub(r'[-_.]+', '_', name)}-{version}"
-    path = wheelhouse / f"{stem}-{tag}.whl"
-    scripts = {entry.name for entry in dist.entry_points if entry.group == "console_scripts"}
-    record, buffer = [], None
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as wheel:
-        for file in dist.files or []:
-            posix = file.as_posix()
-            if "__pycache__" in posix or posix.endswith("/RECORD") or posix.endswith(".pyc"):
-                continue
-            source = (site_packages / file).resolve()
-            if not source.is_file():
-                continue
-            if posix.startswith("../"):
-                rest = re.sub(r"^(\.\./)+", "", posix)
-                if rest.startswith("bin/"):
-                    if Path(rest).name in scripts:
-                        continue
-                    target = f"{stem}.data/scripts/{rest[4:]}"
-                else:
-                    target = f"{stem}.data/data/{rest}"
-            else:
-                target = posix
-            data = source.read_bytes()
-            wheel.writestr(target, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-            record.append((target, f"sha256={digest.decode()}", str(len(data))))
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerows(record + [(f"{dist_info.name}/RECORD", "", "")])
-        wheel.writestr(f"{dist_info.name}/RECORD", buffer.getvalue())
-    return path
-
-
-def requirement_closure(requirements, site_packages):
-    """The installed distributions that `requirements` (names) need, extras included."""
-    installed = {canonicalize_name(d.metadata["Name"]): d
-                 for d in metadata.distributions(path=[str(site_packages)])}
-    found, todo = {}, [(Requirement(r), ()) for r in requirements]
-    while todo:
-        requirement, _ = todo.pop()
-        key = canonicalize_name(requirement.name)
-        dist = installed.get(key)
-        if dist is None:
-            continue  # pip says so below, if the student's install needs it
-        extras = set(requirement.extras)
-        seen = found.setdefault(key, [dist, set()])
-        if key in found and extras <= seen[1] and seen[1]:
-            continue
-        seen[1] |= extras | {""}
-        for line in dist.requires or []:
-            needed = Requirement(line)
-            if needed.marker is None or any(
-                    needed.marker.evaluate({"extra": extra}) for extra in seen[1]):
-                todo.append((Requirement(str(needed).split(";")[0]), ()))
-    return [dist for dist, _ in found.values()]
-
-
 @pytest.fixture(scope="module")
 def student_venv(clone, tmp_path_factory):
     """A fresh venv made from the edition's requirements.txt alone, offline: pip may use
@@ -416,17 +341,10 @@ def student_venv(clone, tmp_path_factory):
     folder = tmp_path_factory.mktemp("student")
     wheelhouse = folder / "wheelhouse"
     wheelhouse.mkdir()
-    site_packages = next((REPO / ".venv" / "lib").glob("python*/site-packages"))
     wanted = [line.split(";")[0].strip() for line in
               (clone / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith(("#", "-c", "./"))]
-    bplib_needs = [line for line in metadata.requires("bplib") or [] if "extra" not in line]
-    for dist in requirement_closure(wanted + bplib_needs + ["setuptools", "wheel"],
-                                    site_packages):
-        if (Path(dist._path) / "direct_url.json").is_file() and \
-                "editable" in (Path(dist._path) / "direct_url.json").read_text():
-            continue
-        wheel_of_installed(dist, site_packages, wheelhouse)
+    offline.wheelhouse(wanted + ["setuptools", "wheel"], wheelhouse)
     fresh = folder / "venv"
     venv.create(fresh, with_pip=True)
     env = {key: value for key, value in os.environ.items()
