@@ -60,10 +60,12 @@ def is_test_cell(cell):
     return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
-def _run(notebook, folder, name, probes=False):
+def _run(notebook, folder, name, probes=False, keep_going=False):
     """{grade_id: the checks its test cell collected} for a notebook run cell by cell in one
     fresh namespace in this process, as the validator would, with check() collecting
-    instead of sending. probes: the test cells run as the student's kernel runs them."""
+    instead of sending. probes: the test cells run as the student's kernel runs them.
+    keep_going: a cell that raises ends there and the next one runs, as in nbgrader's
+    kernel (a catalogued mistake's run: grading/mistakes.py)."""
     namespace = {"__name__": "__reference__"}
     checks = {}
     here = os.getcwd()
@@ -84,6 +86,9 @@ def _run(notebook, folder, name, probes=False):
                     code = (probe(cell.source)[0] if probes and is_test_cell(cell)
                             else TransformerManager().transform_cell(cell.source))
                     exec(compile(code, f"<{name}: {grade_id}>", "exec"), namespace)
+                except Exception:
+                    if not keep_going:
+                        raise
                 finally:
                     record.collector = record.namespace = None
                 if is_test_cell(cell):
