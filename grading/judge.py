@@ -47,6 +47,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from . import record
 from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
+from .mistakes import variant_lines
 
 _references = {}  # (path, mtime) -> (checks by grade_id, secret lines): once per batch
 
@@ -86,7 +87,7 @@ def _run(notebook, folder, name, probes=False, keep_going=False):
                     code = (probe(cell.source)[0] if probes and is_test_cell(cell)
                             else TransformerManager().transform_cell(cell.source))
                     exec(compile(code, f"<{name}: {grade_id}>", "exec"), namespace)
-                except Exception:
+                except Exception:  # noqa: BLE001 - keep_going: as nbgrader's kernel does
                     if not keep_going:
                         raise
                 finally:
@@ -430,7 +431,8 @@ REDACTED_OUTPUT = "[output not shown: it would show a hidden test or a solution]
 
 class ScanFeedback(NbGraderPreprocessor):
     """Last step of generate_feedback, a second line of defence: a cell that would still
-    show a hidden-test or solution line of any assignment is redacted, never the page.
+    show a hidden-test or solution line of any assignment, or a line of the catalogue of
+    mistakes' variants (mistakes/), is redacted, never the page.
 
     Scanned on decoded text (leaks.decoded: HTML removed, base64 and hex blobs decoded):
     the outputs of every cell, and the sources and metadata of the instructor's cells.
@@ -447,6 +449,7 @@ class ScanFeedback(NbGraderPreprocessor):
             lines = secret_lines(nbformat.read(source, as_version=4))
             hidden |= lines["HIDDEN TESTS"]
             solution |= lines["SOLUTION"]
+        solution |= variant_lines(coursedir.root)  # the catalogue of mistakes' code
         own = "\n".join(cell.source for cell in nb.cells if students_own(cell))
         in_outputs = hidden | {line for line in solution if line not in own}
         student = resources.get("nbgrader", {}).get("student", "a student")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from .leaks import MIN_SECRET_LENGTH, secret_lines
+from .leaks import MIN_SECRET_LENGTH, region_lines, secret_lines
 
 COURSE = Path(__file__).resolve().parents[1]
 # The issue's named kinds of mistake; a Mistake's `kinds` are taken from these.
@@ -256,6 +256,29 @@ def mutated(notebook, mistake):
         source = source.replace(old, new)
     cells[0].source = source
     return notebook
+
+
+def variant_lines(root=COURSE):
+    """The lines of every catalogue's variants (each `old` and `new`, stripped, at least
+    MIN_SECRET_LENGTH long): near-solution code, as instructor-only as the solutions. Left
+    out (the scans look for a secret inside any text): a line found in a line outside every
+    SOLUTION and HIDDEN TESTS region of an instructor notebook, or in bplib's own code,
+    which is public anyway (AddLayer's backward is a catalogued sigmoid mistake's body)."""
+    root = Path(root)
+    lines = set()
+    for path in sorted((root / "mistakes").glob("*.py")):
+        for mistake in _load(path):
+            lines |= {line.strip() for pair in mistake.replace for part in pair
+                      for line in part.splitlines()}
+    lines = {line for line in lines if len(line) >= MIN_SECRET_LENGTH}
+    if not lines:
+        return set()
+    public = [line for source in sorted((root / "solutions").glob("*/*.ipynb"))
+              for line in region_lines(nbformat.read(source, as_version=4))[1]]
+    public += [module.read_text(encoding="utf-8")
+               for module in sorted((root / "bplib").rglob("*.py"))]
+    public = "\n".join(public)
+    return {line for line in lines if line not in public}
 
 
 def _checksum(path):
