@@ -262,8 +262,9 @@ def variant_lines(root=COURSE):
     """The lines of every catalogue's variants (each `old` and `new`, stripped, at least
     MIN_SECRET_LENGTH long): near-solution code, as instructor-only as the solutions. Left
     out (the scans look for a secret inside any text): a line found in a line outside every
-    SOLUTION and HIDDEN TESTS region of an instructor notebook, or in bplib's own code,
-    which is public anyway (AddLayer's backward is a catalogued sigmoid mistake's body)."""
+    SOLUTION and HIDDEN TESTS region of an instructor notebook, or in bplib's own code
+    (the course's, and the package this process imports), which is public anyway
+    (AddLayer's backward is a catalogued sigmoid mistake's body)."""
     root = Path(root)
     lines = set()
     for path in sorted((root / "mistakes").glob("*.py")):
@@ -275,10 +276,19 @@ def variant_lines(root=COURSE):
         return set()
     public = [line for source in sorted((root / "solutions").glob("*/*.ipynb"))
               for line in region_lines(nbformat.read(source, as_version=4))[1]]
-    public += [module.read_text(encoding="utf-8")
-               for module in sorted((root / "bplib").rglob("*.py"))]
+    public += [module.read_text(encoding="utf-8") for folder in _bplib_folders(root)
+               for module in sorted(folder.rglob("*.py"))]
     public = "\n".join(public)
     return {line for line in lines if line not in public}
+
+
+def _bplib_folders(root):
+    """bplib's code: the course's folder, and the package the grader imports (a copy of
+    the course may have no bplib/ of its own)."""
+    import bplib
+
+    return {path.resolve() for path in (root / "bplib", Path(bplib.__file__).parent)
+            if path.is_dir()}
 
 
 def _checksum(path):
