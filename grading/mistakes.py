@@ -295,7 +295,21 @@ def _checksum(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-_values = {}  # (source path, source checksum, catalogue checksum, id) -> values
+_values = {}  # (source path, source, catalogue and bplib checksums, id) -> values
+_library = []
+
+
+def _library_checksum():
+    """A checksum of the bplib this process imports (its values are in a mistake's run):
+    once per process."""
+    if not _library:
+        import bplib
+
+        digest = hashlib.sha256()
+        for module in sorted(Path(bplib.__file__).parent.rglob("*.py")):
+            digest.update(module.read_bytes())
+        _library.append(digest.hexdigest())
+    return _library[0]
 
 
 def mistake_values(source_path, mistake):
@@ -304,14 +318,14 @@ def mistake_values(source_path, mistake):
     the solution, cells after the mistake's last test cell left out. A cell that raises
     ends there (its later checks send nothing, as in a student's kernel) and the run goes
     on. Cached in memory, and on disk under grading-records/mistakes/, both keyed by the
-    checksums of the source and of the catalogue."""
+    checksums of the source, of the catalogue and of bplib."""
     from . import judge
 
     source_path = Path(source_path).resolve()
     root = source_path.parents[2]
     assignment = source_path.parent.name
     key = (source_path, _checksum(source_path), _checksum(_file(assignment, root)),
-           mistake.id)
+           _library_checksum(), mistake.id)
     if key in _values:
         return _values[key]
     stored = (root / "grading-records" / "mistakes" / assignment
