@@ -162,6 +162,34 @@ def test_report_hidden_checks_that_catch_no_mistake(mutations):
 
 
 @slow
+def test_matching_names_each_mistake_at_its_first_failed_check(mutations):
+    """The verdict reports a test cell's first failed check: where the mistake sent a value
+    there (the cell did not stop before it), matching() must name the mistake, given the
+    value the mistake's own run sends. Prints how many mistakes can be named that way."""
+    checks, _ = judge.reference(mutations["source_path"])
+    named, unnamed = [], []
+    for mistake in mutations["catalogue"]:
+        sent = mistakes.mistake_values(mutations["source_path"], mistake)
+        for grade_id in mistake.tests:
+            values = sent.get(grade_id, [])
+            first = next(index for index, check in enumerate(checks[grade_id])
+                         if index >= len(values) or judge.judged_records(
+                             [{"value": values[index]}], [check]) is not None)
+            if first >= len(values):
+                unnamed.append(f"{mistake.id} ({grade_id} stopped before check {first})")
+                continue
+            check = checks[grade_id][first]
+            found = mistakes.matching(mutations["source_path"], grade_id, first,
+                                      values[first], check.get("rtol", 1e-9),
+                                      check.get("atol", 1e-12))
+            assert mistake in found, (mistake.id, grade_id, first, check["message"])
+            named.append(mistake.id)
+    print(f"\n{mutations['assignment']}: matching() names {len(set(named))} of "
+          f"{len(mutations['catalogue'])} mistakes at their first failed check; the others "
+          "send no value there:" + "".join(f"\n  {line}" for line in unnamed))
+
+
+@slow
 def test_feedback_is_not_redacted_and_shows_no_variant(mutations):
     """The catalogue's variants count as secret lines in feedback (ScanFeedback), yet the
     solution's page is written whole (its own cells are the student's, and no instructor
