@@ -30,7 +30,8 @@ import nbformat
 from .leaks import MIN_SECRET_LENGTH, region_lines, secret_lines
 
 COURSE = Path(__file__).resolve().parents[1]
-# The named kinds of mistake; a Mistake's `kinds` are taken from these.
+# The named kinds of mistake, as short names: what a Mistake's `kinds` should say
+# (any words are accepted, so that an item analysis can group by them).
 KINDS = ("activation-derivative", "transposed", "mean-vs-sum", "one-over-m", "sign",
          "layer-order", "in-place", "one-sided-difference", "cross-entropy", "off-by-one",
          "other")
@@ -187,10 +188,10 @@ def _validate(assignment, mistakes, root, path):
             if shown:
                 problems.append(f"{where}: the {name} quotes code of the solution or of the "
                                 f"mistake: {shown}")
-        unknown = [kind for kind in mistake.kinds if kind not in KINDS] if isinstance(
-            mistake.kinds, tuple) else [mistake.kinds]
-        if unknown:
-            problems.append(f"{where}: unknown kinds {unknown} (known: {', '.join(KINDS)})")
+        if not isinstance(mistake.kinds, tuple) or not all(
+                isinstance(kind, str) and kind.strip() for kind in mistake.kinds):
+            problems.append(f"{where}: kinds should be a tuple of words, such as "
+                            f"{', '.join(KINDS)}; not {mistake.kinds!r}")
         section = re.match(r"^chapters/([\w-]+)\.html#([\w-]+)$", str(mistake.section))
         if not section:
             problems.append(f"{where}: section should be 'chapters/<page>.html#<anchor>', "

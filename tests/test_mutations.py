@@ -324,7 +324,8 @@ def test_anchors_are_the_books():
     ({"section": "chapters/07-none.html#ch-demo"}, "no chapter 07-none.md"),
     ({"section": "09-demo#ch-demo"}, "section should be 'chapters/<page>.html#<anchor>'"),
     ({"id": "Squared"}, "the id should be 'a9-words-with-dashes'"),
-    ({"kinds": ("typo",)}, "unknown kinds"),
+    ({"kinds": "sign"}, "kinds should be a tuple of words"),
+    ({"kinds": ("sign", "")}, "kinds should be a tuple of words"),
 ])
 def test_catalogue_errors_are_clear(tmp_path, fields, message):
     assert message in catalogue_error(tmp_path, demo_mistake(**fields))
