@@ -267,20 +267,27 @@ def variant_lines(root=COURSE):
     (the course's, and the package this process imports), which is public anyway
     (AddLayer's backward is a catalogued sigmoid mistake's body)."""
     root = Path(root)
-    lines = set()
-    for path in sorted((root / "mistakes").glob("*.py")):
-        for mistake in _load(path):
-            lines |= {line.strip() for pair in mistake.replace for part in pair
-                      for line in part.splitlines()}
-    lines = {line for line in lines if len(line) >= MIN_SECRET_LENGTH}
-    if not lines:
+    catalogues = sorted((root / "mistakes").glob("*.py"))
+    if not catalogues:
         return set()
-    public = [line for source in sorted((root / "solutions").glob("*/*.ipynb"))
-              for line in region_lines(nbformat.read(source, as_version=4))[1]]
-    public += [module.read_text(encoding="utf-8") for folder in _bplib_folders(root)
-               for module in sorted(folder.rglob("*.py"))]
-    public = "\n".join(public)
-    return {line for line in lines if line not in public}
+    notebooks = sorted((root / "solutions").glob("*/*.ipynb"))
+    modules = [module for folder in _bplib_folders(root) for module in sorted(folder.rglob("*.py"))]
+    key = tuple((str(path), path.stat().st_mtime_ns) for path in catalogues + notebooks + modules)
+    if key not in _variants:  # once per feedback batch, not once per page
+        lines = set()
+        for path in catalogues:
+            for mistake in _load(path):
+                lines |= {line.strip() for pair in mistake.replace for part in pair
+                          for line in part.splitlines()}
+        public = [line for source in notebooks
+                  for line in region_lines(nbformat.read(source, as_version=4))[1]]
+        public = "\n".join(public + [module.read_text(encoding="utf-8") for module in modules])
+        _variants[key] = {line for line in lines
+                          if len(line) >= MIN_SECRET_LENGTH and line not in public}
+    return set(_variants[key])
+
+
+_variants = {}
 
 
 def _bplib_folders(root):
