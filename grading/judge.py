@@ -49,6 +49,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from . import record
 from .diagnose import explain
 from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
+from .mistakes import variant_lines
 
 _references = {}  # (path, mtime) -> (checks by grade_id, secret lines): once per batch
 
@@ -62,10 +63,12 @@ def is_test_cell(cell):
     return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
-def _run(notebook, folder, name, probes=False):
+def _run(notebook, folder, name, probes=False, keep_going=False):
     """{grade_id: the checks its test cell collected} for a notebook run cell by cell in one
     fresh namespace in this process, as the validator would, with check() collecting
-    instead of sending. probes: the test cells run as the student's kernel runs them."""
+    instead of sending. probes: the test cells run as the student's kernel runs them.
+    keep_going: a cell that raises ends there and the next one runs, as in nbgrader's
+    kernel (a catalogued mistake's run: grading/mistakes.py)."""
     namespace = {"__name__": "__reference__"}
     checks = {}
     here = os.getcwd()
@@ -86,6 +89,9 @@ def _run(notebook, folder, name, probes=False):
                     code = (probe(cell.source)[0] if probes and is_test_cell(cell)
                             else TransformerManager().transform_cell(cell.source))
                     exec(compile(code, f"<{name}: {grade_id}>", "exec"), namespace)
+                except Exception:  # noqa: BLE001 - keep_going: as nbgrader's kernel does
+                    if not keep_going:
+                        raise
                 finally:
                     record.collector = record.namespace = None
                 if is_test_cell(cell):
@@ -526,7 +532,8 @@ REDACTED_OUTPUT = "[output not shown: it would show a hidden test or a solution]
 
 class ScanFeedback(NbGraderPreprocessor):
     """Last step of generate_feedback, a second line of defence: a cell that would still
-    show a hidden-test or solution line of any assignment is redacted, never the page.
+    show a hidden-test or solution line of any assignment, or a line of the catalogue of
+    mistakes' variants (mistakes/), is redacted, never the page.
 
     Scanned on decoded text (leaks.decoded: HTML removed, base64 and hex blobs decoded):
     the outputs of every cell, and the sources and metadata of the instructor's cells.
@@ -543,6 +550,7 @@ class ScanFeedback(NbGraderPreprocessor):
             lines = secret_lines(nbformat.read(source, as_version=4))
             hidden |= lines["HIDDEN TESTS"]
             solution |= lines["SOLUTION"]
+        solution |= variant_lines(coursedir.root)  # the catalogue of mistakes' code
         own = "\n".join(cell.source for cell in nb.cells if students_own(cell))
         in_outputs = hidden | {line for line in solution if line not in own}
         student = resources.get("nbgrader", {}).get("student", "a student")

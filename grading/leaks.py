@@ -21,6 +21,13 @@ def secret_lines(notebook):
 
     A line that also occurs outside every region (an import, say) is no secret.
     """
+    inside, outside = region_lines(notebook)
+    return {kind: {line for line in lines - outside if len(line) >= MIN_SECRET_LENGTH}
+            for kind, lines in inside.items()}
+
+
+def region_lines(notebook):
+    """({"SOLUTION": lines, "HIDDEN TESTS": lines}, lines outside every region), stripped."""
     inside = {"SOLUTION": set(), "HIDDEN TESTS": set()}
     outside = set()
     for cell in notebook.cells:
@@ -33,17 +40,20 @@ def secret_lines(notebook):
                 inside[region].add(line.strip())
             else:
                 outside.add(line.strip())
-    return {kind: {line for line in lines - outside if len(line) >= MIN_SECRET_LENGTH}
-            for kind, lines in inside.items()}
+    return inside, outside
 
 
 def all_secret_lines(solutions):
-    """Every secret line of every instructor notebook in the folders under `solutions`."""
+    """Every secret line of every instructor notebook in the folders under `solutions`,
+    and every line of the catalogue of mistakes next to it (grading.mistakes.variant_lines:
+    the variants are near-solution code)."""
+    from .mistakes import variant_lines
+
     secrets = set()
     for source in sorted(Path(solutions).glob("*/*.ipynb")):
         for lines in secret_lines(nbformat.read(source, as_version=4)).values():
             secrets |= lines
-    return secrets
+    return secrets | variant_lines(Path(solutions).resolve().parent)
 
 
 def html_text(path):

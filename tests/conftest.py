@@ -4,6 +4,7 @@ the lines a student must never see (defined in grading/leaks.py, shared with the
 import fcntl
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,50 @@ def honest_submission(source, release, replacements=None):
         if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
             cell.source = answers[grade_id]
     return notebook
+
+
+def nbgrader(course, *args, timeout=600):
+    """Run the venv's nbgrader CLI in the course copy; return the CompletedProcess."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def released_copy(course, assignment, *folders):
+    """A copy of the course in the folder `course` for one assignment (its solutions, the
+    nbgrader config, grading/ which the config imports, and the repository's `folders`),
+    released there with nbgrader: the copy's exercises/<assignment>/."""
+    shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    for folder in ("grading", *folders):
+        shutil.copytree(REPO / folder, course / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    generated = nbgrader(course, "generate_assignment", assignment, "--force")
+    assert generated.returncode == 0, generated.stderr
+    return course / "exercises" / assignment
+
+
+def submit(course, assignment, student, notebook, name):
+    """Put `notebook` in the copy's submitted/<student>/<assignment>/<name>."""
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / name)
+
+
+def gradebook_cell_scores(course, assignment, notebook, students):
+    """{student: {grade_id: score}} of every graded cell of one notebook (its stem), from
+    a course copy's SQLite gradebook; None for a student with no graded submission."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found = {}
+    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gradebook:
+        for student in students:
+            try:
+                graded = gradebook.find_submission_notebook(notebook, assignment, student)
+                found[student] = {grade.name: grade.score for grade in graded.grades}
+            except MissingEntry:
+                found[student] = None
+    return found
 
 
 def gradebook_scores(course, assignment, students):

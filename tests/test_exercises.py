@@ -8,19 +8,16 @@ hidden test or a solution. Everything happens in a temporary copy of the course.
 """
 
 import ast
-import os
 import re
-import shutil
-import subprocess
 import time
 
 import nbformat
 import pytest
 from nbgrader.validator import Validator
 
-from conftest import (BIN, MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines,
-                      gradebook_scores, honest_submission, html_text, leaks_in,
-                      secret_lines, without_markers)
+from conftest import (MARKER, MIN_SECRET_LENGTH, REPO, all_secret_lines,
+                      gradebook_scores, honest_submission, html_text, leaks_in, nbgrader,
+                      released_copy, secret_lines, submit, without_markers)
 
 ASSIGNMENTS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                      if folder.is_dir() and any(folder.glob("*.ipynb")))
@@ -648,13 +645,6 @@ def defined_names(source):
 pytestmark = pytest.mark.slow
 
 
-def nbgrader(course, *args):
-    """Run the venv's nbgrader CLI in the course copy; return the CompletedProcess."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=600)
-
-
 def nbgrader_meta(cell):
     return cell.metadata.get("nbgrader", {})
 
@@ -733,23 +723,15 @@ def course(request, tmp_path_factory):
     """A graded copy of the course for one assignment: release, autograde and feedback."""
     assignment = request.param
     course = tmp_path_factory.mktemp(assignment)
-    shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
-    shutil.copy(REPO / "nbgrader_config.py", course)
-    shutil.copytree(REPO / "grading", course / "grading")  # the config imports it
-
-    generated = nbgrader(course, "generate_assignment", assignment, "--force")
-    assert generated.returncode == 0, generated.stderr
+    release_dir = released_copy(course, assignment)
     sources = sorted((course / "solutions" / assignment).glob("*.ipynb"))
     assert sources, f"no notebook in solutions/{assignment}"
-    release_dir = course / "exercises" / assignment
 
     for source_path in sources:
         source = nbformat.read(source_path, as_version=4)
         release = nbformat.read(release_dir / source_path.name, as_version=4)
         for student, notebook in submissions(source, release, assignment).items():
-            folder = course / "submitted" / student / assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, folder / source_path.name)
+            submit(course, assignment, student, notebook, source_path.name)
 
     # The perfect student alone, timed: the cost of grading one submission.
     start = time.perf_counter()

@@ -27,8 +27,9 @@ import public  # noqa: E402
 
 URLS = {"repository": "https://github.com/example-org/backprop-public", "site": "",
         "jupyterhub": "https://hub.example.org"}
-INSTRUCTORS_ONLY = ["solutions", "grading", "tests", "nbgrader_config.py", "instructors.md",
-                    "gradebook.db", "deploy", "edition.yml", "publish", "tools"]
+INSTRUCTORS_ONLY = ["solutions", "mistakes", "grading", "tests", "nbgrader_config.py",
+                    "instructors.md", "gradebook.db", "deploy", "edition.yml", "publish",
+                    "tools"]
 
 pytestmark = pytest.mark.slow
 
