@@ -10,6 +10,7 @@ hidden test or a solution. Everything happens in a temporary copy of the course.
 import ast
 import re
 import time
+import types
 
 import nbformat
 import pytest
@@ -920,3 +921,74 @@ def test_bplib_holds_no_exercise_answer():
     assert secrets, "no solution lines found: the scan would prove nothing"
     modules = sorted((REPO / "bplib").rglob("*.py"))
     assert leaks_in(modules, secrets) == []
+
+
+# Answers with the right numbers and no loop: the task asks for a loop, so the visible test
+# cell must say so before the student hands in (not only the hidden check at grading).
+VECTORISED = {
+    "neuron-g-terms": ("g_terms", "def g_terms(y_hat, y):\n"
+                       "    return (1.0 - y_hat ** 2) * (y - y_hat)\n"),
+    "neuron-e-terms": ("e_terms", "def e_terms(w, b, g):\n"
+                       "    return (1.0 - b ** 2) * (w @ g)\n"),
+    "neuron-g-bce": ("g_terms_bce", "def g_terms_bce(y_hat, y):\n"
+                     "    return np.asarray(y, dtype=float) - y_hat\n"),
+}
+
+
+def test_visible_tests_of_assignment_4_ask_for_loops():
+    """Run in this process: the release's cells up to Task 3's test, with the solution's
+    answers; each test cell of Tasks 1 to 3 passes them, and fails a vectorised answer
+    naming the missing loop."""
+    name = "04-per-neuron"
+    source = nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", as_version=4)
+    release = nbformat.read(REPO / "exercises" / name / f"{name}.ipynb", as_version=4)
+    answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source)
+               for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    namespace = {"__name__": "__main__"}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type != "code":
+            continue
+        exec(compile(answers.get(grade_id, cell.source), grade_id, "exec"), namespace)
+        if grade_id.removesuffix("-tests") in VECTORISED and grade_id.endswith("-tests"):
+            function, vectorised = VECTORISED[grade_id.removesuffix("-tests")]
+            right = namespace[function]
+            exec(compile(vectorised, "vectorised", "exec"), namespace)
+            with pytest.raises(AssertionError, match=f"{function} has no loop"):
+                exec(compile(cell.source, grade_id, "exec"), namespace)
+            namespace[function] = right
+        if grade_id == "neuron-g-bce-tests":
+            break
+    else:
+        pytest.fail("no test cell of Task 3 in the release")
+
+
+def test_assignment_4_slider_names_the_value_after_two_updates():
+    """The slider of Task 5 (the release's cells run here with the solution's answers): its
+    title gives the reference prediction after exactly two updates, the value written at
+    the point 2, its ticks are whole updates, and your line is drawn over the reference."""
+    name = "04-per-neuron"
+    source = nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", as_version=4)
+    release = nbformat.read(REPO / "exercises" / name / f"{name}.ipynb", as_version=4)
+    answers = {cell.metadata["nbgrader"]["grade_id"]: without_markers(cell.source)
+               for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    namespace = {"__name__": "__main__"}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type == "code" and not grade_id.endswith("-tests"):
+            exec(compile(answers.get(grade_id, cell.source), grade_id, "exec"), namespace)
+        if grade_id == "neuron-imports":  # the frames are drawn below, not all 30 of them
+            namespace["widgets"] = types.SimpleNamespace(frame_slider=lambda *args, **kw: None)
+        if grade_id == "neuron-rate-slider":
+            break
+    ax = namespace["draw_predictions"](0.8).axes[0]
+    after_two = namespace["first_predictions"](namespace["numerical_update"], 0.8)[2]
+    assert ax.get_title().endswith(f"two updates (the point at 2): {after_two:.3f}")
+    assert ax.texts[2].get_text() == f"{after_two:.3f}"
+    assert list(ax.get_xticks()) == [0, 1, 2, 3, 4]
+    reference, yours = ax.lines[0], ax.lines[-1]
+    assert yours.get_label() == "your zhou_update"
+    assert yours.get_zorder() > reference.get_zorder()
+    assert reference.get_linewidth() > 2 * yours.get_linewidth()
+    assert reference.get_marker() != yours.get_marker()
+    assert reference.get_markersize() > 2 * yours.get_markersize()
