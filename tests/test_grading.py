@@ -328,6 +328,17 @@ def test_no_release_or_chapter_quotes_a_secret_line_of_any_assignment():
                *sorted((REPO / "bplib").rglob("*.py")),
                REPO / "students.md", REPO / "instructors.md"]
     assert leaks_in(sources, secrets) == []
+    # The feedback's own scan (judge.ScanFeedback) also matches a secret line with its
+    # spaces removed, and replaces an instructor's cell that holds one by a note: a
+    # visible line that contains a secret one, spaced otherwise, hides a whole test cell
+    # from every student.
+    redacted = [(release.parent.name, cell.metadata.get("nbgrader", {}).get("grade_id"),
+                 sorted(found))
+                for release in sorted((REPO / "exercises").rglob("*.ipynb"))
+                for cell in nbformat.read(release, as_version=4).cells
+                if (found := leaks_in_decoded(cell.source + json.dumps(cell.metadata),
+                                              secrets))]
+    assert redacted == []
 
 
 def test_the_kernel_side_of_grading_holds_no_answer():
