@@ -321,9 +321,9 @@ MISTAKES = [
         cell="full-smallest-rate",
         replace=(("smallest_good_rate = 0.3", "smallest_good_rate = 1.0"),),
         tests=("full-smallest-rate-tests",),
-        title="the rate with the best accuracy, not the smallest that reaches 95%",
+        title="the rate with the best accuracy, not the smallest that reaches 93%",
         explanation="The question asks for the first rate, from the left of the slider, "
-                    "whose run reaches 95% on the validation images after 10 epochs; "
+                    "whose run reaches 93% on the validation images after 10 epochs; "
                     "larger rates may do better, but they are not the answer.",
         section=f"{PAGE}#a-playground",
         kinds=("other",),
@@ -333,9 +333,9 @@ MISTAKES = [
         cell="full-smallest-rate",
         replace=(("smallest_good_rate = 0.3", "smallest_good_rate = 0.1"),),
         tests=("full-smallest-rate-tests",),
-        title="a rate whose run stays below 95%",
+        title="a rate whose run stays below 93%",
         explanation="Read the title of each frame: the rate asked for is the smallest one "
-                    "whose title shows at least 95%, and a rate one step further left "
+                    "whose title shows at least 93%, and a rate one step further left "
                     "does not reach it in 10 epochs.",
         section=f"{PAGE}#a-playground",
         kinds=("off-by-one",),

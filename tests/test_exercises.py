@@ -185,6 +185,15 @@ DRIFTING_GRADIENT_CHECK = gradient_check_with([
     "array[index] += h  # p + h - 2h + h: not always exactly p in floating point",
     "estimate[index] = (up - down) / (2 * h)",
 ], "each parameter put back by arithmetic instead of to its saved value")
+RESTORED_BY_ARITHMETIC = gradient_check_with([
+    "kept = array[index]",
+    "array[index] = kept + h",
+    "up = cost(params)",
+    "array[index] = kept - h",
+    "down = cost(params)",
+    "array[index] = array[index] + h  # (p - h) + h: not always exactly p",
+    "estimate[index] = (up - down) / (2 * h)",
+], "each parameter put back as (p - h) + h instead of to its saved value")
 
 # Plausible wrong answers, most of which pass the visible tests but not the hidden ones,
 # and answers that call bplib's own version of the task (answer
@@ -375,8 +384,8 @@ WRONG_ANSWERS = {
             "def backward_pass(params, activations, y):\n"
             "    return softmax_backprop(params, activations[0], y)\n"
         ), LOOP_OVER_EXAMPLES, TANH_AS_SIGMOID, BP2_NOT_TRANSPOSED],
-        "full-gradient-check": [None, POOLED_GRADIENT_CHECK, None, ONE_SIDED_GRADIENT_CHECK,
-                                DRIFTING_GRADIENT_CHECK],
+        "full-gradient-check": [None, POOLED_GRADIENT_CHECK, RESTORED_BY_ARITHMETIC,
+                                ONE_SIDED_GRADIENT_CHECK, DRIFTING_GRADIENT_CHECK],
         "full-sgd-epoch": [(
             "def sgd_epoch(params, x, y, batch_size, learning_rate, rng, weight_decay=0.0):\n"
             "    rng.permutation(x.shape[1])  # drawn, but the columns are taken in order\n"
@@ -501,7 +510,7 @@ SLIDER_READINGS = {
     )},
     "05-full-algorithm": {"full-smallest-rate": (
         "smallest_good_rate = next((rate for rate in slider_rates if float(\n"
-        "    draw_rate(rate).get_suptitle().split('accuracy ')[1].split('%')[0]) >= 95), 0.0)\n"
+        "    draw_rate(rate).get_suptitle().split('accuracy ')[1].split('%')[0]) >= 93), 0.0)\n"
     )},
 }
 

@@ -210,8 +210,9 @@ def test_judges_of_the_digits_training():
 
 def test_smallest_good_rate_is_computed_by_the_grader():
     """The reference of the rate question is the smallest slider rate whose 10 epochs reach
-    95% validation accuracy, found here with bplib's own training loop; every other rate
-    (the best one, the step to its left) fails."""
+    93% validation accuracy, found here with bplib's own training loop; every other rate
+    (the best one, the step to its left) fails. The answer is clear of the bound by more
+    than 4 of the 250 validation images, and so is the rate to its left."""
     checks, _ = judge.reference(FULL_ALGORITHM)
     (rate_check,) = checks["full-smallest-rate-tests"]
     x_train_raw, labels_train, x_val_raw, labels_val, _, _ = network.digits(rng=0)
@@ -225,7 +226,9 @@ def test_smallest_good_rate_is_computed_by_the_grader():
                                    rng=np.random.default_rng(0), cost="cross-entropy",
                                    x_val=x_val, labels_val=labels_val)
         final[rate] = history["val_accuracy"][-1]
-    smallest = min(rate for rate in rates if final[rate] >= 0.95)
+    smallest = min(rate for rate in rates if final[rate] >= 0.93)
+    left = rates[rates.index(smallest) - 1]
+    assert final[smallest] - 0.93 > 4 / 250 and 0.93 - final[left] > 4 / 250, final
     assert max(rates, key=final.get) != smallest  # the best rate is a wrong answer here
     for rate in rates:
         assert passes(rate_check, rate) == (rate == smallest), rate
@@ -328,6 +331,17 @@ def test_no_release_or_chapter_quotes_a_secret_line_of_any_assignment():
                *sorted((REPO / "bplib").rglob("*.py")),
                REPO / "students.md", REPO / "instructors.md"]
     assert leaks_in(sources, secrets) == []
+    # The feedback's own scan (judge.ScanFeedback) also matches a secret line with its
+    # spaces removed, and replaces an instructor's cell that holds one by a note: a
+    # visible line that contains a secret one, spaced otherwise, hides a whole test cell
+    # from every student.
+    redacted = [(release.parent.name, cell.metadata.get("nbgrader", {}).get("grade_id"),
+                 sorted(found))
+                for release in sorted((REPO / "exercises").rglob("*.ipynb"))
+                for cell in nbformat.read(release, as_version=4).cells
+                if (found := leaks_in_decoded(cell.source + json.dumps(cell.metadata),
+                                              secrets))]
+    assert redacted == []
 
 
 def test_the_kernel_side_of_grading_holds_no_answer():
