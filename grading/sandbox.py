@@ -477,11 +477,19 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute step, with each notebook's kernel in a sandbox."""
+    """nbgrader's Execute step, with each notebook's kernel in a sandbox.
+
+    A cell's outputs are what it showed while it ran: a display update sent later (a
+    `display_id` shown by an early cell, then `update_display` from a hook that runs before
+    each test cell) would rewrite an output from before any hidden code ran, which the
+    feedback shows, with whatever the kernel learnt since (the hidden tests' code)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
+
+    def _update_display_id(self, display_id, msg):
+        return None  # no output is ever changed after it was shown
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ The first tests check the judge's pieces directly, in this process.
 """
 
 import base64
+import codecs
 import json
 import os
 import shutil
@@ -780,6 +781,24 @@ print(base64.b64encode("\\n".join(In).encode()).decode())
 print("\\n".join(In).encode().hex())
 print("<i>" + "</i><i>".join("\\n".join(In)) + "</i>")
 """
+# An early output kept open (display_id), rewritten before every later cell with that
+# cell's code, ROT13 so that no scan of the page decodes it (the outsider attacker's leak).
+LATE_DISPLAY_UPDATE = """\
+import codecs
+from IPython.display import display, update_display
+
+display({"text/plain": "placeholder"}, raw=True, display_id="leakbox")
+_seen = []
+
+
+def _grab(info):
+    _seen.append(info.raw_cell)
+    update_display({"text/plain": codecs.encode("\\n".join(_seen), "rot13")}, raw=True,
+                   display_id="leakbox")
+
+
+get_ipython().events.register("pre_run_cell", _grab)
+"""
 SCRATCH_COPY_MARK = "# my scratch copy of line_error, tried out on its own"
 
 
@@ -858,6 +877,7 @@ CASES = {
     "html-and-js": ({"before": {FIRST: HTML_AND_JS}, "change": add_markdown_script}, FULL),
     "large-output": ({"before": {FIRST: "print('x' * 3_000_000)\n"}}, FULL),
     "encoded-history": ({"after": {LAST: ENCODED_HISTORY}}, FULL),
+    "late-display-update": ({"before": {FIRST: LATE_DISPLAY_UPDATE}}, FULL),
     "scratch-copy": ({"change": "scratch"}, FULL),
     "marker-in-comment": ({"before": {FIRST: MARKER_COMMENT}}, FULL),
     "slow": ({"before": {FIRST: "import time\ntime.sleep(60)\n"}}, None),  # killed
@@ -956,6 +976,8 @@ def test_feedback_pages_hold_no_secret(batch):
         # decoded too: base64, hex, a tag between characters
         assert leaks_in_decoded(raw, secrets["HIDDEN TESTS"], markers=False) == set(), page
         assert leaks_in_decoded(text, secrets["HIDDEN TESTS"], markers=False) == set(), page
+        rot13 = codecs.decode(text, "rot13")
+        assert not [line for line in secrets["HIDDEN TESTS"] if line in rot13], page
     # markers too, but for the one a student wrote in a comment (the student's own text)
     assert [(page, leak) for page, leak in leaks_in(pages, secrets["HIDDEN TESTS"])
             if "marker-in-comment" not in page] == []

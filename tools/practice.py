@@ -546,7 +546,7 @@ QUESTION_TWINS = {
                    "numerical_update, float(r))[2] <= 0.70]",
     },
     "full-smallest-rate-tests": {
-        "replace": [["95%", "90%"]],
+        "replace": [["93%", "90%"]],
         "answers": "[min(r for r in slider_rates if training_run(library_epoch, "
                    "learning_rate=r, epochs=10)[1]['val_accuracy'][-1] >= 0.90)]",
     },
