@@ -447,15 +447,7 @@ FIGURE_TEXT = """async () => {
 }"""
 
 
-# Not met yet (issue 21, item 1): chapter 1's threaded-line figures have phone versions
-# 326 pt wide (labels outside the axes widen the tight box), so their text is 9.4 px at
-# 390 px. strict: the test reports when it starts to pass.
-PHONE_FIGURES_PENDING = pytest.mark.xfail(strict=True, reason="issue 21 item 1: ch1 phone figures")
-
-
-@pytest.mark.parametrize("width, mode", [
-    pytest.param(width, mode, marks=PHONE_FIGURES_PENDING) if width == PHONE else (width, mode)
-    for width, mode in READERS])
+@pytest.mark.parametrize("width, mode", READERS)
 def test_text_in_figures_is_legible(browser, site, book_html, width, mode):
     smallest = 11 if width == PHONE else 12
     for path in book_pages(book_html):
