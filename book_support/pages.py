@@ -13,6 +13,9 @@
   1.5 MB script of every icon.
 - Assignment pages open with their title: the locked cell that checks for bplib comes
   after it.
+- No line starts with a comma: an inline formula and the punctuation touching it are
+  kept together (the browser may break a line after a formula's box, even before a
+  comma).
 """
 
 import base64
@@ -32,6 +35,8 @@ FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
 SVG_IMG = re.compile(r'<img ([^>]*?)src="([^"]*?_images/)([^"/]+)\.svg"([^>]*)>')
 PHONE_MEDIA = "(max-width: 600px)"  # as bplib.plotting.PHONE_MEDIA
 BOOTSTRAP_CELL = "# bplib is the course's library."
+GLUED = re.compile(r'(?P<before>[(\[“‘]+)?(?P<formula><span class="math notranslate nohighlight">'
+                   r'.*?</span>)(?P<after>[,.;:!?)\]’”]+)?', re.S)
 
 
 def _assignment_number(docname):
@@ -239,6 +244,14 @@ def _icons(out, pages):
         + "\n".join(faces) + "\n", encoding="utf-8")
 
 
+def _glue(match):
+    """An inline formula with the punctuation right before or after it, on one line."""
+    before, formula, after = match.group("before", "formula", "after")
+    if not before and not after:
+        return formula
+    return f'<span class="bp-nowrap">{before or ""}{formula}{after or ""}</span>'
+
+
 def _rewrite_pages(app, exception):
     if exception or app.builder.format != "html":
         return
@@ -252,6 +265,7 @@ def _rewrite_pages(app, exception):
         text = html_page.read_text(encoding="utf-8")
         text = SVG_IMG.sub(_figure_html(notes), text)
         text = FONTAWESOME_JS.sub("", text)
+        text = GLUED.sub(_glue, text)
         html_page.write_text(text, encoding="utf-8")
         pages.append(text)
     _icons(out, pages)

@@ -94,6 +94,13 @@ HANDLE_CONTRAST = """handle => {""" + CONTRAST + """
       '.widget-slider').parentElement));
 }"""
 
+MATH_CONTRAST = """() => {""" + CONTRAST + """
+  // a formula is drawn in its svg's colour (fill="currentColor"), on the page's background
+  return Math.min(...Array.from(document.querySelectorAll('mjx-container svg'))
+    .filter(svg => svg.closest('mjx-container').offsetParent !== null)
+    .map(svg => contrast(getComputedStyle(svg).color, background(svg))));
+}"""
+
 SIDEWAYS = """() => {
   // What sticks out of the viewport, other than inside a box that scrolls by itself.
   const scrolls = el => { for (let e = el.parentElement; e; e = e.parentElement) {
@@ -106,6 +113,38 @@ SIDEWAYS = """() => {
       !el.closest('mjx-assistive-mml'));
   return {width: document.documentElement.scrollWidth, viewport: window.innerWidth,
           out: out.slice(0, 5).map(el => el.tagName + '.' + el.className)};
+}"""
+
+
+LINE_STARTS = r"""() => {
+  // Punctuation right after an element (a formula, a name) that starts a line: its box
+  // sits at the left edge of its block's content. A name in a paragraph as wide as the
+  // line leaves the browser no other place to break; in a table (which may scroll) there
+  // is always one.
+  const found = [];
+  const walker = document.createTreeWalker(document.querySelector('.bd-article'),
+                                           NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    const before = n.previousSibling;
+    const at = n.textContent.search(/\S/);
+    if (!before || at < 0 || !/[,.;:!?)\]]/.test(n.textContent[at]) || el.offsetParent === null
+        || el.closest('pre, code, mjx-assistive-mml, script, style')) continue;
+    const block = el.closest('p, li, td, th, dd, dt, caption, figcaption, div, h1, h2, h3, h4');
+    const style = getComputedStyle(block);
+    const box = block.getBoundingClientRect();
+    const left = box.left + parseFloat(style.paddingLeft) + parseFloat(style.borderLeftWidth);
+    const range = document.createRange();
+    range.setStart(n, at);
+    range.setEnd(n, at + 1);
+    const rect = range.getClientRects()[0];
+    if (!rect || Math.abs(rect.left - left) >= 2) continue;
+    const wide = before.nodeType === 1 && before.matches('code')
+        && before.getBoundingClientRect().width > 0.8 * box.width;
+    if (wide && !block.matches('td, th')) continue;
+    found.push(`${n.textContent.slice(at, at + 20)} after ${before.textContent.slice(-20)}`);
+  }
+  return found;
 }"""
 
 
@@ -168,12 +207,56 @@ def test_exercise_pages_are_clean(browser, site, book_html):
         Visit(browser, site, str(page.relative_to(book_html))).check_clean()
 
 
+# The math as book_support/typeset.py leaves it: no TeX left in the text, no MathJax
+# loaded, and every formula drawn (glyphs that exist in the page) with the MathML a
+# screen reader reads beside it.
+MATH = r"""() => {
+  const formulas = Array.from(document.querySelectorAll('mjx-container'));
+  const text = document.querySelector('.bd-article').innerText;
+  const glyphs = Array.from(document.querySelectorAll('mjx-container svg use'))
+    .map(use => use.getAttribute('xlink:href') || use.getAttribute('href'));
+  return {
+    formulas: formulas.length,
+    tex: (text.match(/\\\(|\\\[|\\begin|\$\$/g) || []).length,
+    mathjax: Array.from(document.scripts).filter(s => /mathjax/i.test(s.src)
+        || /MathJax/.test(s.textContent)).length,
+    errors: document.querySelectorAll('mjx-merror, [data-mml-node="merror"]').length,
+    unread: formulas.filter(f => !f.querySelector('mjx-assistive-mml math')
+        || !f.querySelector('mjx-assistive-mml').textContent.trim()
+        || f.querySelector('svg').getAttribute('aria-hidden') !== 'true').length,
+    undrawn: formulas.filter(f => f.querySelector('svg').getBoundingClientRect().width === 0
+        && f.offsetParent !== null).length,
+    missing: glyphs.filter(ref => !ref || !document.getElementById(ref.slice(1))).length,
+  };
+}"""
+
+
+def test_math_is_typeset_when_the_book_is_built():
+    """book_support/typeset.py: a formula becomes SVG with the MathML a screen reader
+    reads, and a formula MathJax cannot read stops the build, naming its page."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from book_support import typeset
+
+    [(html, glyphs)], css = typeset.typeset({"a.html": [(r"\frac{1}{m} x^2", False)]})
+    assert html[0].startswith("<mjx-container") and "<svg" in html[0]
+    assert "<mjx-assistive-mml" in html[0] and "<mfrac>" in html[0]
+    assert "<path id=" in glyphs and "mjx-assistive-mml" in css
+    with pytest.raises(RuntimeError, match=r"b\.html: Undefined control sequence \\nosuchmacro"):
+        typeset.typeset({"a.html": [("x", True)], "b.html": [(r"\nosuchmacro x", False)]})
+
+
+def check_math(path, page):
+    math = page.evaluate(MATH)
+    assert math["formulas"] > 0, f"{path}: no typeset math"
+    assert {key: value for key, value in math.items() if key != "formulas" and value} == {}, \
+        f"{path}: math not typeset as it should be: {math}"
+
+
 def test_chapter_pages(browser, site, chapter_pages):
     for path in chapter_pages:
         visit = Visit(browser, site, path)
         page = visit.page
-        assert page.locator("mjx-container").count() > 0, f"{path}: no typeset math"
-        assert page.locator("mjx-merror").count() == 0, f"{path}: a formula failed to typeset"
+        check_math(path, page)
         handles = page.locator(".widget-slider [role=slider]")
         assert handles.count() > 0, f"{path}: no slider rendered"
         for i in range(handles.count()):
@@ -209,6 +292,8 @@ def test_nothing_scrolls_sideways_and_every_readout_is_in_view(browser, site, bo
         sideways = visit.page.evaluate(SIDEWAYS)
         assert sideways["width"] <= sideways["viewport"], f"{path} scrolls sideways: {sideways}"
         assert sideways["out"] == [], f"{path}: cut off at the edge: {sideways['out']}"
+        starts = visit.page.evaluate(LINE_STARTS)
+        assert starts == [], f"{path}: lines that start with punctuation: {starts}"
         for readout in visit.page.locator(".widget-readout").all():
             readout.scroll_into_view_if_needed()
             box = readout.bounding_box()
@@ -254,6 +339,8 @@ def test_widget_text_is_legible_and_sliders_are_accessible(browser, site, chapte
         assert texts, f"{path}: no widget text found"
         faint = [(text, round(ratio, 2)) for text, ratio in texts if ratio < 4.5]
         assert faint == [], f"{path} ({mode}): widget text below 4.5:1 contrast: {faint}"
+        math = page.evaluate(MATH_CONTRAST)
+        assert math >= 4.5, f"{path} ({mode}): math at {math:.2f}:1 contrast"
         for slider in page.locator(".widget-slider").all():
             label = slider.locator(".widget-label").inner_text().strip()
             handle = slider.locator("[role=slider]")
@@ -334,8 +421,7 @@ def test_chapters_are_numbered_and_followed_by_their_assignment(browser, site, w
     visit.check_clean()
 def test_appendix_pages_are_clean(browser, site):
     notation = Visit(browser, site, "appendix/notation.html")
-    assert notation.page.locator("mjx-container").count() > 0, "notation: no typeset math"
-    assert notation.page.locator("mjx-merror").count() == 0, "notation: a formula failed"
+    check_math("appendix/notation.html", notation.page)
     notation.check_clean()
     glossary = Visit(browser, site, "appendix/glossary.html")
     assert "反向传播" in glossary.page.inner_text("main")
@@ -361,15 +447,7 @@ FIGURE_TEXT = """async () => {
 }"""
 
 
-# Not met yet (issue 21, item 1): chapter 1's threaded-line figures have phone versions
-# 326 pt wide (labels outside the axes widen the tight box), so their text is 9.4 px at
-# 390 px. strict: the test reports when it starts to pass.
-PHONE_FIGURES_PENDING = pytest.mark.xfail(strict=True, reason="issue 21 item 1: ch1 phone figures")
-
-
-@pytest.mark.parametrize("width, mode", [
-    pytest.param(width, mode, marks=PHONE_FIGURES_PENDING) if width == PHONE else (width, mode)
-    for width, mode in READERS])
+@pytest.mark.parametrize("width, mode", READERS)
 def test_text_in_figures_is_legible(browser, site, book_html, width, mode):
     smallest = 11 if width == PHONE else 12
     for path in book_pages(book_html):
@@ -444,22 +522,16 @@ def test_every_table_cell_can_be_read(browser, site, book_html, width, mode):
 
 EQUATIONS = """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
   .filter(e => e.offsetParent !== null)
-  .map(e => { const math = e.querySelector('mjx-math');
+  .map(e => { const math = e.querySelector('svg');
     return [e.getAttribute('aria-label') || e.textContent.slice(0, 40),
             Math.round(math.getBoundingClientRect().width), e.clientWidth]; })
   .filter(([, wide, column]) => wide > column + 1)"""
 
 
-# Not met yet (issue 21, item 3): chapter 5's cross-entropy cost is 367 px in 358 (its
-# text is another change's); strict, so the test reports when it starts to pass.
-@pytest.mark.xfail(strict=True, reason="issue 21 item 3: chapter 5's cross-entropy equation")
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_display_equations_fit_a_phone(browser, site, book_html, mode):
     for path in book_pages(book_html) + ["appendix/notation.html"]:
         visit = Visit(browser, site, path, PHONE, mode)
-        visit.page.wait_for_function("!window.MathJax || !MathJax.startup || "
-                                     "MathJax.startup.promise")
-        visit.page.evaluate("window.MathJax && MathJax.startup ? MathJax.startup.promise : 0")
         assert visit.page.evaluate(EQUATIONS) == [], f"{path}: equations wider than a phone"
         visit.check_clean()
 
@@ -527,9 +599,6 @@ def test_sliders_are_usable_early_on_slow_4g(browser, book_html):
             f"{path}: sliders usable at {sliders} s"
 
 
-# Not met yet (issue 21, item 4): math is typeset at 4.1-4.8 s (MathJax and its fonts share
-# slow 4G with the theme's files); strict, so the test reports when it starts to pass.
-@pytest.mark.xfail(strict=True, reason="issue 21 item 4: math typeset after 3 s on slow 4G")
 def test_math_is_typeset_early_on_slow_4g(browser, book_html):
     for first_paint, path, (_paint, math, _sliders, _load, _size) in slow_4g(browser, book_html):
         assert math is not None and math <= first_paint.GOAL_MATH_S, \

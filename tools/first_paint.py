@@ -3,8 +3,10 @@
 Serves the built book on 127.0.0.1 with gzip (as any real web server would), opens every
 page in headless Chromium with an empty cache under Chromium's network emulation of slow
 4G (1.6 Mbps down, 750 kbps up, 150 ms round trip), and prints for each page the time of
-first contentful paint, the time its math was typeset (the last formula MathJax put in
-the page), the time its sliders were usable (static/sliders.js drew them), the load
+first contentful paint, the time its math was shown (the last formula to enter the page:
+book_support/typeset.py typesets the math when the book is built, so that is when the
+browser parsed it; with MathJax in the browser it was when MathJax typeset it), the time
+its sliders were usable (static/sliders.js drew them), the load
 event and the bytes transferred until the network was idle.
 
     .venv/bin/python tools/first_paint.py [BOOK_HTML_FOLDER]    # default: _build/html
@@ -29,7 +31,8 @@ SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
            "uploadThroughput": 750e3 / 8}
 COMPRESSIBLE = (".html", ".js", ".css", ".svg", ".json", ".map", ".txt", ".ttf", ".eot")
 GOAL_PAINT_S, GOAL_MATH_S, GOAL_SLIDERS_S, GOAL_BYTES = 3.0, 3.0, 6.0, 3_000_000
-# Before the page's own scripts: note when the last typeset formula entered the page.
+# Before the page is parsed: note when the last typeset formula entered the page (put
+# there by the HTML parser, or by MathJax in a build that typesets in the browser).
 WATCH_MATH = """
 new MutationObserver(records => {
   for (const record of records) for (const node of record.addedNodes)

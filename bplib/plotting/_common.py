@@ -18,6 +18,7 @@ import re
 
 import matplotlib
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FixedFormatter, FixedLocator
 from IPython import get_ipython
 from IPython.display import HTML
 
@@ -85,7 +86,8 @@ def phone_figure(figure):
     (its text sits among boxes and arrows, so it is shown at its own size and scrolls
     sideways on a phone) or already narrow enough.
 
-    Panels side by side are stacked, long titles wrapped; text keeps its size in points.
+    Panels side by side are stacked, long titles and x-axis labels wrapped, named ticks
+    that would touch broken into lines; text keeps its size in points.
     The figure itself is re-laid out if it cannot be copied, so draw it before this.
     """
     width, height = figure.get_size_inches()
@@ -109,11 +111,30 @@ def phone_figure(figure):
         phone.set_size_inches(PHONE_WIDTH, rows * max(2.4, 0.75 * height))
     else:
         phone.set_size_inches(PHONE_WIDTH, max(2.4, 1.3 * height * PHONE_WIDTH / width))
-    titles = [ax.title for ax in phone.axes] + ([phone._suptitle] if phone._suptitle else [])
-    for title in titles:
-        characters = int(PHONE_WIDTH * 72 / (0.55 * title.get_fontsize()))
-        if len(title.get_text()) > characters:
-            title.set_text(_wrap(title.get_text(), characters))
+    # titles and x-axis labels longer than the column would widen the figure past it:
+    # wrapped at an estimate of their width, then shorter until the figure fits
+    texts = [ax.title for ax in phone.axes] + [ax.xaxis.label for ax in phone.axes] + (
+        [phone._suptitle] if phone._suptitle else [])
+    texts = [(text, text.get_text()) for text in texts if text.get_text()]
+    for share in (1.0, 0.85, 0.7, 0.55):
+        for text, original in texts:
+            characters = int(share * PHONE_WIDTH * 72 / (0.55 * text.get_fontsize()))
+            text.set_text(_wrap(original, characters) if len(original) > characters
+                          else original)
+        phone.draw_without_rendering()  # lays it out (constrained layout)
+        if phone.get_tightbbox().width <= PHONE_WIDTH + 0.05:
+            break
+    for ax in phone.axes:  # ticks set with names that would touch: one word a line
+        locator = ax.xaxis.get_major_locator()
+        if not isinstance(locator, FixedLocator) or len(locator.locs) < 2:
+            continue
+        names = ax.xaxis.get_major_formatter().format_ticks(locator.locs)
+        size = ax.xaxis.get_ticklabels()[0].get_fontsize() if ax.xaxis.get_ticklabels() \
+            else matplotlib.rcParams["xtick.labelsize"]
+        room = ax.get_position().width * PHONE_WIDTH * 72 / len(names)
+        if max(len(name) for name in names) * 0.55 * size > room:
+            ax.xaxis.set_major_formatter(FixedFormatter([name.replace(" ", "\n")
+                                                         for name in names]))
     return phone
 
 
