@@ -634,6 +634,16 @@ HARD_CODED = {
         "    return np.array([-4.0, -5.0, -1.0])[:len(x)]\n"
     ),
 }
+NEGATED_GRADIENT = (
+    "def central_gradient(f, x, h=1e-5):\n"
+    "    x = np.asarray(x, dtype=float)\n"
+    "    gradient = np.empty_like(x)\n"
+    "    for i in range(x.size):\n"
+    "        nudge = np.zeros_like(x)\n"
+    "        nudge[i] = h\n"
+    "        gradient[i] = (f(x - nudge) - f(x + nudge)) / (2 * h)  # the wrong way round\n"
+    "    return gradient\n"
+)
 PATCH_BUILTINS = """\
 import builtins
 
@@ -881,6 +891,9 @@ CASES = {
     "scratch-copy": ({"change": "scratch"}, FULL),
     "marker-in-comment": ({"before": {FIRST: MARKER_COMMENT}}, FULL),
     "slow": ({"before": {FIRST: "import time\ntime.sleep(60)\n"}}, None),  # killed
+    # a wrong value reaches the hidden checks (they run before the visible asserts, which
+    # this answer fails): the feedback says what the values show
+    "negated-gradient": ({"answer_changes": {LAST: NEGATED_GRADIENT}}, lost(LAST)),
     "zz-honest-last": ({}, FULL),
 }
 NOT_GRADED = {"link-to-solutions", "link-to-gradebook", "link-to-dev-zero", "fifo"}
@@ -1054,6 +1067,15 @@ def test_feedback_of_test_cells_is_only_the_graders(batch):
     # calls f three times per input).
     assert "wrong for the chapter's line of two players" in page
     assert "f should be called exactly twice per input" in page
+
+
+def test_feedback_diagnoses_a_wrong_value(batch):
+    """The negated gradient fails Assignment 1's visible assert, but the hidden checks ran
+    before it: the verdict names the failed check and what the student's values show."""
+    page = html_text(page_of(batch, "negated-gradient"))
+    assert "not accurate enough for a smooth function" in page
+    assert "What your values show" in page and "times −1 (the sign is flipped)" in page
+    assert "What your values show" not in html_text(page_of(batch, "00-honest-first"))
 
 
 def test_feedback_redacts_a_cell_with_a_secret(batch):
