@@ -56,7 +56,7 @@ $(BWRAP):
 # Two workers: the book's build with the tests that read it on one, the nbgrader, sandbox,
 # gradebook and unit tests on the other (tests/conftest.py groups them by file).
 test: setup $(CHROMIUM) $(NOTO_CJK) $(BWRAP) $(INITDB)
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 --durations=20 tests
 
 # The public edition: everything students and readers may see, and nothing else. _public/
 # is a git repository of its own (tools/public.py refuses to write into the course's).
