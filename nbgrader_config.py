@@ -4,7 +4,7 @@ import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
+from nbgrader.preprocessors import Execute, GetGrades
 
 from grading.judge import (ClearInstructorsHiddenTests, FeedbackSummary, JudgeChecks,
                            RestoreMetadata, ScanFeedback, StripReferences,
