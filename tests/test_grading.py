@@ -1238,6 +1238,39 @@ def backward_pass(params, activations, y):
     net.backward(loss.backward())
     return [(layer.dW, layer.db) for layer in net.linears()]
 """
+# Assignment 3's Task 1 by chapter 2's graph of Values: switched off in the test.
+COMPOSITE = "03-composite"
+GRAPH_LINEAR_LAYER = """\
+from bplib import graph as my_graph
+
+
+class LinearLayer:
+    def __init__(self, W, b):
+        self.W, self.b, self.seen = W, b, None
+
+    def forward(self, x):
+        if np.ndim(x) != 2 or np.shape(x)[0] != self.W.shape[1]:
+            raise ValueError(f"x should have shape ({self.W.shape[1]}, batch)")
+        self.seen = np.array(x, dtype=float)
+        return self.W @ self.seen + self.b
+
+    def backward(self, upstream_grad):
+        if self.seen is None:
+            raise RuntimeError("forward() first")
+        W = [[my_graph.Value(float(w)) for w in row] for row in self.W]
+        b = [my_graph.Value(float(v)) for v in self.b[:, 0]]
+        x = [[my_graph.Value(float(v)) for v in row] for row in self.seen]
+        u = np.asarray(upstream_grad, dtype=float)
+        z = my_graph.Value(0.0)
+        for i in range(len(W)):
+            for k in range(self.seen.shape[1]):
+                out = sum((W[i][j] * x[j][k] for j in range(len(x))), b[i])
+                z = z + out * float(u[i, k])
+        z.backward()
+        self.grad_W = np.array([[w.grad for w in row] for row in W])
+        self.grad_b = np.array([[v.grad] for v in b])
+        return np.array([[v.grad for v in row] for row in x])
+"""
 # Assignment 4's Task 1 by autograd, one output at a time: autograd is not in the kernel.
 AUTOGRAD_G_TERMS = """def g_terms(y_hat, y):
     import autograd
@@ -1276,6 +1309,9 @@ def every_assignment(tmp_path_factory):
                      if meta(cell).get("solution") and cell.cell_type == "code")
         cases = {"a-honest": {}, "cheat-kit": {"before": {first: CHEAT_KIT}, "stubs": True},
                  "z-honest": {}}
+        if assignment == COMPOSITE:
+            cases["graph-linear-layer"] = {
+                "answer_changes": {"composite-linear": GRAPH_LINEAR_LAYER}}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
@@ -1330,9 +1366,11 @@ def test_no_way_to_bplibs_own_step_scores(every_assignment, student):
 
 
 def test_no_task_is_passed_by_bplibs_layers_or_autograd(every_assignment):
-    """Assignment 5's backward pass composed of chapter 3's layers, Assignment 4's g_j by
-    autograd: each costs its own task only."""
+    """Assignment 5's backward pass composed of chapter 3's layers, Assignment 3's linear
+    layer by chapter 2's graph, Assignment 4's g_j by autograd: each costs its own task
+    only."""
     for assignment, student, test in (
+            (COMPOSITE, "graph-linear-layer", "composite-linear-tests"),
             (FULL_ALGORITHM_NAME, "layers-backward-pass", "full-backward-pass-tests"),
             (PER_NEURON, "autograd-g-terms", "neuron-g-terms-tests")):
         points = points_of(every_assignment["sources"][assignment])
