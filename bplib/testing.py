@@ -58,10 +58,17 @@ SWITCHABLE = {
 # check that this is exactly what they call.
 KEPT_WHILE_GRADING = {
     "bplib.layers": ("Linear.forward", "Linear.backward", "_Elementwise.backward",
-                     "Sigmoid._slope", "Tanh._slope"),
+                     "Sigmoid._slope", "Tanh._slope",
+                     # Assignment 3's slider (library_norms), which a student's answer to
+                     # its question may call: the probes do not (CALLED_BY_SLIDERS)
+                     "Sequential.backward"),
     "bplib.graph": ("Value.backward", "gradients"),
     "bplib.network": ("backprop", "_backprop", "train", "_epoch"),
 }
+
+# Of KEPT_WHILE_GRADING, what only a notebook's slider code calls (a student may call the
+# slider's function to answer its question; the solutions' probes do not).
+CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",)}
 
 
 def _switched_off(*args, **kwargs):
