@@ -4,7 +4,7 @@ import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
+from nbgrader.preprocessors import Execute, GetGrades
 
 from grading.judge import (ClearInstructorsHiddenTests, FeedbackSummary, JudgeChecks,
                            RestoreMetadata, ScanFeedback, StripReferences,
@@ -86,12 +86,13 @@ if StripReferences not in _pipeline:
     _pipeline.insert(_executes[0], StripReferences)
 c.Autograde.autograde_preprocessors = _pipeline
 # Tampered cell metadata (a test cell made an answer cell, a grade flag removed) is put back
-# from solutions/ before nbgrader's own OverwriteCells checks the cells.
+# from solutions/ before nbgrader's own steps read it: first of all, since DeduplicateIds
+# and OverwriteCells stop a whole submission at a graded cell without a grade_id.
 _sanitize = list(c.Autograde.sanitize_preprocessors
                  if "sanitize_preprocessors" in c.Autograde
                  else Autograde.class_traits()["sanitize_preprocessors"].default())
 if RestoreMetadata not in _sanitize:
-    _sanitize.insert(_sanitize.index(OverwriteCells), RestoreMetadata)
+    _sanitize.insert(0, RestoreMetadata)
 c.Autograde.sanitize_preprocessors = _sanitize
 
 # `make collect` does not use nbgrader's zip_collect: grading/collect.py reads the LMS's zip

@@ -31,7 +31,18 @@ MESSAGE = ("this bplib function does the work of the task being tested, so it is
 
 # Every function a test cell of an assignment switches off: module -> qualified names.
 SWITCHABLE = {
-    "bplib.layers": ("Linear.forward", "Linear.backward", "Linear.jvp", "Linear.vjp"),
+    "bplib.layers": ("Linear.forward", "Linear.backward", "Linear.jvp", "Linear.vjp",
+                     # every other backward step of chapter 3's layers: a backward pass
+                     # composed of them is not the student's (Assignment 5's Task 1)
+                     "Linear.jacobian", "_Elementwise.backward", "_Elementwise.jvp",
+                     "_Elementwise.vjp", "_Elementwise.jacobian", "Sigmoid._slope",
+                     "Tanh._slope", "ReLU._slope", "Loss.backward", "SquaredError._grad",
+                     "BinaryCrossEntropy._grad", "SoftmaxCrossEntropy._grad",
+                     "Sequential.backward", "Sequential.jvp", "Sequential.vjp",
+                     "explicit_jacobian_gradient", "input_gradient", "jacobian_by_sweeps",
+                     "checkpointed_gradient", "value_graph_gradients"),
+    # chapter 2's scalar graph differentiates any formula built of Values
+    "bplib.graph": ("Value.backward", "gradients", "path_sum_gradient", "forward_sweep"),
     "bplib.neuron": ("output_terms", "hidden_terms", "updates", "gradients", "step", "train"),
     "bplib.network": ("backprop", "_backprop", "central_differences", "numerical_gradient",
                       "train",
@@ -46,9 +57,18 @@ SWITCHABLE = {
 # (grading/stubs.py builds the bplib it imports). A test runs the solutions' probes to
 # check that this is exactly what they call.
 KEPT_WHILE_GRADING = {
-    "bplib.layers": ("Linear.forward", "Linear.backward"),
+    "bplib.layers": ("Linear.forward", "Linear.backward", "_Elementwise.backward",
+                     "Sigmoid._slope", "Tanh._slope",
+                     # Assignment 3's slider (library_norms), which a student's answer to
+                     # its question may call: the probes do not (CALLED_BY_SLIDERS)
+                     "Sequential.backward"),
+    "bplib.graph": ("Value.backward", "gradients"),
     "bplib.network": ("backprop", "_backprop", "train", "_epoch"),
 }
+
+# Of KEPT_WHILE_GRADING, what only a notebook's slider code calls (a student may call the
+# slider's function to answer its question; the solutions' probes do not).
+CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",)}
 
 
 def _switched_off(*args, **kwargs):

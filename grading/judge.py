@@ -413,12 +413,15 @@ def _store_diagnoses(info, diagnosed, log):
 
 
 class RestoreMetadata(NbGraderPreprocessor):
-    """Before nbgrader's OverwriteCells: give every cell whose grade_id the instructor's
+    """First of the sanitizing steps: give every cell whose grade_id the instructor's
     notebook knows the nbgrader metadata it has there (grade, solution, locked, points).
 
     OverwriteCells restores points and sources but not the flags: a test cell turned into
     an answer cell, or a grade flag removed, would otherwise stop the whole submission
-    ("inconsistent checksums") or escape grading. Unknown grade_ids lose their metadata.
+    ("inconsistent checksums") or escape grading. A graded cell that is not the
+    instructor's (an unknown grade_id, none at all, or a second cell with a grade_id already
+    seen) loses its nbgrader metadata: it is graded as nothing, an ordinary cell, instead
+    of stopping the whole submission in nbgrader (KeyError: 'grade_id').
     """
 
     def preprocess(self, nb, resources):
@@ -429,13 +432,15 @@ class RestoreMetadata(NbGraderPreprocessor):
         known = {nbgrader_meta(cell)["grade_id"]: cell
                  for cell in nbformat.read(source, as_version=4).cells
                  if nbgrader_meta(cell).get("grade_id")}
+        seen = set()
         for cell in nb.cells:
-            grade_id = nbgrader_meta(cell).get("grade_id")
-            if grade_id is None:
+            if "nbgrader" not in cell.metadata:
                 continue
-            if grade_id not in known:
+            grade_id = nbgrader_meta(cell).get("grade_id")
+            if grade_id not in known or grade_id in seen:
                 del cell.metadata["nbgrader"]
                 continue
+            seen.add(grade_id)
             restored = dict(known[grade_id].metadata["nbgrader"])
             if "checksum" in nbgrader_meta(cell):
                 restored["checksum"] = nbgrader_meta(cell)["checksum"]

@@ -18,6 +18,8 @@ notebook it:
   links), a few /etc files, the venv, the base Python it was made from and the source
   folders of `bplib` and `grading` (installed in editable mode); never the course folder
   itself (solutions/, gradebook.db, submitted/, autograded/), nor the instructor's home;
+- binds over the folders of automatic-differentiation packages (autograd, torch, jax:
+  grading/stubs.py's BLOCKED) a package whose import fails;
 - binds over bplib's folder the grading build of bplib (grading/stubs.py): the functions
   the graded tasks ask for are stubs there, so neither the kernel nor any process it starts
   nor a file it reads can reach bplib's own versions;
@@ -34,6 +36,10 @@ notebook it:
   `Execute.timeout` only bounds each cell, so many slow cells could otherwise cost that
   timeout many times over. The submission then fails like a crashed kernel: no score, and
   `nbgrader autograde` reports it and grades the others;
+- reads the kernel's messages carefully: a message whose content the grader cannot decode
+  (an int of thousands of digits, a list nested thousands deep, sent by the student's code
+  as a raw output) becomes a plain-text output saying so (UNREADABLE), not a crash of the
+  grader that would leave the student ungraded;
 - when the kernel ends, kills every process of its uid, then deletes its directories. The
   pid namespace does the same independently: when the sandbox's first process dies, the
   kernel kills everything left in it.
@@ -71,8 +77,9 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, default
 
 try:
-    from . import stubs
+    from . import record, stubs
 except ImportError:  # run as a script: python grading/sandbox.py
+    import record
     import stubs
 
 # Far above any uid a system hands out, below the 32-bit limit: uids nobody else uses.
@@ -293,6 +300,27 @@ def parents(paths):
     return sorted(found, key=lambda folder: (folder.count("/"), folder))
 
 
+UNREADABLE = "(an output the grader could not read)"
+
+
+def careful(unpack):
+    """unpack, but a part of a message it cannot decode (JSON past Python's limits: an int
+    of more than 4300 digits, lists nested past the recursion limit; bytes that are not
+    JSON) becomes a content that every output message type reads as a note: a check
+    result that is not plain data, in its place, so the grader goes on and that check
+    fails with its message."""
+    @functools.wraps(unpack)
+    def unpack_carefully(data):
+        try:
+            return unpack(data)
+        except (ValueError, RecursionError, MemoryError):
+            return {"name": "stdout", "text": UNREADABLE + "\n", "metadata": {},
+                    "data": {record.MIME: {"unsupported": UNREADABLE},
+                             "text/plain": UNREADABLE}, "transient": {},
+                    "status": "ok", "execution_count": None}
+    return unpack_carefully
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts each kernel in its own sandbox (see the module doc)."""
 
@@ -309,6 +337,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     _scratch = _uid = _timer = _stub = None
     _wall = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the kernel client nbclient makes shares this session: it decodes every message
+        self.session.unpack = careful(self.session.unpack)
 
     @default("shutdown_wait_time")
     def _short_shutdown_wait(self):
@@ -420,6 +453,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         # bplib's own folder is never seen: the grading build takes its place
         for folder in bplib_folders():
             args += ["--ro-bind", os.path.join(self._stub, "bplib"), folder]
+        # no automatic differentiation: each package's folder holds an import that fails
+        for name, folders in stubs.blocked_folders().items():
+            for folder in folders:
+                if os.path.isdir(folder) and folder != os.path.join(self._stub, name):
+                    args += ["--ro-bind", os.path.join(self._stub, name), folder]
         work = os.path.join(self._scratch, "work")
         for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
             path = os.path.join(work, name)

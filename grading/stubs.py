@@ -10,11 +10,15 @@ checksum of bplib's files, the lists and this builder) and reused by every kerne
 it. The sandbox binds it read-only over bplib's folder (grading/sandbox.py); without the
 sandbox the kernel finds it first on PYTHONPATH, and bplib's own files stay on disk where
 the student's code may read or import them.
+
+The build also holds a package for each automatic-differentiation package (BLOCKED) whose
+import fails: the kernel finds it first, and the sandbox binds it over the real one.
 """
 
 import ast
 import compileall
 import hashlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -22,6 +26,14 @@ from pathlib import Path
 
 STUB_MESSAGE = ("bplib's own {name} is not available while grading: this is what the task "
                 "asks for, write your own")
+# Automatic differentiation would do the derivations the tasks ask for: in the grading
+# kernel each of these packages is a package whose import fails with BLOCKED_MESSAGE. The
+# build holds one for each (first on the kernel's PYTHONPATH); the sandbox also binds it
+# over the real package's folder, so that no path trick reaches the real one. The
+# grader's own process (expect= of the hidden tests) still imports the real autograd.
+BLOCKED = ("autograd", "torch", "functorch", "jax", "jaxlib", "tensorflow")
+BLOCKED_MESSAGE = ("{name} is not available while grading: automatic differentiation would "
+                   "do the derivation the task asks for, so write the gradients yourself")
 SKIPPED = ("__pycache__", "*.pyc", "*.egg-info", "pyproject.toml", "build", "dist")
 
 
@@ -127,6 +139,7 @@ def build(cache=None):
             path = package.joinpath(*module.split(".")[1:]).with_suffix(".py")
             path.write_text(stub_source(path.read_text(), names, module))
         _check_build(package, names_by_module)
+        _write_blockers(scratch)
         if not compileall.compile_dir(package, quiet=1):
             raise RuntimeError(f"the grading build of bplib in {scratch} does not compile")
         for here, _, files in os.walk(scratch):
@@ -143,6 +156,28 @@ def build(cache=None):
     if not _owned_by_me(target):
         raise RuntimeError(f"{target} is not this user's own: remove it and grade again")
     return target
+
+
+def blocked_folders():
+    """{package: its real folders} of the BLOCKED packages this Python can import."""
+    found = {}
+    for name in BLOCKED:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None:
+            folders = spec.submodule_search_locations or [os.path.dirname(spec.origin or "")]
+            found[name] = sorted({os.path.realpath(folder) for folder in folders if folder})
+    return found
+
+
+def _write_blockers(scratch):
+    for name in BLOCKED:
+        package = scratch / name
+        package.mkdir()
+        (package / "__init__.py").write_text(
+            f"raise ImportError({BLOCKED_MESSAGE.format(name=name)!r})\n")
 
 
 def _owned_by_me(folder):

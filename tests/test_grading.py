@@ -713,6 +713,44 @@ def make_test_cell_an_answer(notebook):
     cell.source = "pass"
 
 
+def add_graded_cell(grade_id, points=50):
+    """A graded cell of the student's own (worth points, with or without a grade_id)."""
+    def change(notebook):
+        cell = nbformat.v4.new_code_cell("assert True  # my bonus task")
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                     "points": points, "schema_version": 3}
+        if grade_id:
+            cell.metadata["nbgrader"]["grade_id"] = grade_id
+        notebook.cells.insert(len(notebook.cells) // 2, cell)
+    return change
+
+
+def duplicate_test_cell(notebook):
+    cell = graded_test_cells(notebook)[0]
+    copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+    copy.pop("id", None)
+    copy.metadata["nbgrader"]["points"] = 50
+    notebook.cells.insert(notebook.cells.index(cell) + 1, copy)
+
+
+# line_error sends, from inside the test cell, an output with the check MIME type that the
+# grader's JSON decoding cannot read (past Python's limits), then the wrong answer's value.
+UNREADABLE_OUTPUT = """import sys
+from IPython.display import display
+
+sys.set_int_max_str_digits(0)
+sys.setrecursionlimit(200_000)
+wrong_line_error = line_error
+
+
+def line_error(error_rates):
+    display({{"application/vnd.bp-course.check+json": {{"value": {value}}},
+              "text/plain": "x"}}, raw=True)
+    return wrong_line_error(error_rates)
+"""
+DEEP_LIST = "__import__('functools').reduce(lambda v, _: [v], range(50_000), [])"
+
+
 # A generic cheat kit: asserts deleted, every check()'s value computed lazily so that a stub
 # that raises does not stop the cell, and a check() that sends what expect= gives, a
 # candidate that judge= accepts, or a solution variable accept= names. In the grading
@@ -894,6 +932,18 @@ CASES = {
     # a wrong value reaches the hidden checks (they run before the visible asserts, which
     # this answer fails): the feedback says what the values show
     "negated-gradient": ({"answer_changes": {LAST: NEGATED_GRADIENT}}, lost(LAST)),
+    # a check output the grader cannot decode fails that check, and grading goes on
+    "unreadable-huge-int": ({"answer_changes": {FIRST: WRONG[FIRST]},
+                             "after": {FIRST: UNREADABLE_OUTPUT.format(value="10 ** 5000")}},
+                            lost(FIRST)),
+    "unreadable-deep-list": ({"answer_changes": {FIRST: WRONG[FIRST]},
+                              "after": {FIRST: UNREADABLE_OUTPUT.format(value=DEEP_LIST)}},
+                             lost(FIRST)),
+    # graded cells the instructor's notebook does not have count for nothing
+    "extra-graded-cell": ({"change": add_graded_cell("my-bonus-task")}, FULL),
+    "extra-graded-cell-without-id": ({"change": add_graded_cell(None)}, FULL),
+    "duplicated-test-cell": ({"change": duplicate_test_cell,
+                              "answer_changes": {FIRST: WRONG[FIRST]}}, lost(FIRST)),
     "zz-honest-last": ({}, FULL),
 }
 NOT_GRADED = {"link-to-solutions", "link-to-gradebook", "link-to-dev-zero", "fifo"}
@@ -1230,6 +1280,66 @@ def zhou_update(net, x, y, eta, cost="squared"):
 }
 
 
+# Assignment 5's Task 1 made of chapter 3's layers (Linear, Tanh, Sequential, the softmax
+# cross-entropy): their backward steps are not in the grading kernel, or switched off.
+FULL_ALGORITHM_NAME = "05-full-algorithm"
+LAYERS_BACKWARD_PASS = """from bplib import layers as my_layers
+
+
+def backward_pass(params, activations, y):
+    chain = []
+    for W, b in params[:-1]:
+        chain += [my_layers.Linear(W, b), my_layers.Tanh()]
+    net = my_layers.Sequential(chain + [my_layers.Linear(*params[-1])])
+    loss = my_layers.SoftmaxCrossEntropy()
+    loss.forward(net.forward(activations[0]), y)
+    net.backward(loss.backward())
+    return [(layer.dW, layer.db) for layer in net.linears()]
+"""
+# Assignment 3's Task 1 by chapter 2's graph of Values: switched off in the test.
+COMPOSITE = "03-composite"
+GRAPH_LINEAR_LAYER = """\
+from bplib import graph as my_graph
+
+
+class LinearLayer:
+    def __init__(self, W, b):
+        self.W, self.b, self.seen = W, b, None
+
+    def forward(self, x):
+        if np.ndim(x) != 2 or np.shape(x)[0] != self.W.shape[1]:
+            raise ValueError(f"x should have shape ({self.W.shape[1]}, batch)")
+        self.seen = np.array(x, dtype=float)
+        return self.W @ self.seen + self.b
+
+    def backward(self, upstream_grad):
+        if self.seen is None:
+            raise RuntimeError("forward() first")
+        W = [[my_graph.Value(float(w)) for w in row] for row in self.W]
+        b = [my_graph.Value(float(v)) for v in self.b[:, 0]]
+        x = [[my_graph.Value(float(v)) for v in row] for row in self.seen]
+        u = np.asarray(upstream_grad, dtype=float)
+        z = my_graph.Value(0.0)
+        for i in range(len(W)):
+            for k in range(self.seen.shape[1]):
+                out = sum((W[i][j] * x[j][k] for j in range(len(x))), b[i])
+                z = z + out * float(u[i, k])
+        z.backward()
+        self.grad_W = np.array([[w.grad for w in row] for row in W])
+        self.grad_b = np.array([[v.grad] for v in b])
+        return np.array([[v.grad for v in row] for row in x])
+"""
+# Assignment 4's Task 1 by autograd, one output at a time: autograd is not in the kernel.
+AUTOGRAD_G_TERMS = """def g_terms(y_hat, y):
+    import autograd
+    import autograd.numpy as anp
+
+    s = np.arctanh(np.asarray(y_hat, dtype=float))
+    return np.array([-autograd.grad(lambda t, j=j: 0.5 * (y[j] - anp.tanh(t)) ** 2)(s[j])
+                     for j in range(len(s))])
+"""
+
+
 def points_of(source):
     return {meta(cell)["grade_id"]: meta(cell)["points"] for cell in source.cells
             if meta(cell).get("grade") and "points" in meta(cell)}
@@ -1257,8 +1367,15 @@ def every_assignment(tmp_path_factory):
                      if meta(cell).get("solution") and cell.cell_type == "code")
         cases = {"a-honest": {}, "cheat-kit": {"before": {first: CHEAT_KIT}, "stubs": True},
                  "z-honest": {}}
+        if assignment == COMPOSITE:
+            cases["graph-linear-layer"] = {
+                "answer_changes": {"composite-linear": GRAPH_LINEAR_LAYER}}
+        if assignment == FULL_ALGORITHM_NAME:
+            cases["layers-backward-pass"] = {
+                "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
         if assignment == PER_NEURON:
             cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
+            cases["autograd-g-terms"] = {"answer_changes": {"neuron-g-terms": AUTOGRAD_G_TERMS}}
             cases.update({student: {"answer_changes": {STEP_TASK[0]: code}}
                           for student, code in STEP_CHEATS.items()})
         for student, how in cases.items():
@@ -1306,12 +1423,25 @@ def test_no_way_to_bplibs_own_step_scores(every_assignment, student):
         full - points[STEP_TASK[1]], full)
 
 
+def test_no_task_is_passed_by_bplibs_layers_or_autograd(every_assignment):
+    """Assignment 5's backward pass composed of chapter 3's layers, Assignment 3's linear
+    layer by chapter 2's graph, Assignment 4's g_j by autograd: each costs its own task
+    only."""
+    for assignment, student, test in (
+            (COMPOSITE, "graph-linear-layer", "composite-linear-tests"),
+            (FULL_ALGORITHM_NAME, "layers-backward-pass", "full-backward-pass-tests"),
+            (PER_NEURON, "autograd-g-terms", "neuron-g-terms-tests")):
+        points = points_of(every_assignment["sources"][assignment])
+        full = sum(points.values())
+        assert every_assignment["scores"][assignment][student] == (full - points[test], full)
+
+
 def test_without_the_sandbox_the_kernel_still_imports_the_grading_build(every_assignment):
     """SANDBOX=off: the kernel finds the build first on its PYTHONPATH, so every way above
     scores the same (bplib's own files are still on disk: the warning says so)."""
     course = every_assignment["root"]
-    # an honest student and the ways that need no seal to reach a bplib file
-    students = ["a-honest", "c-multiprocessing", "c-read-file", "c-subprocess"]
+    # an honest student, the ways that need no seal to reach a bplib file, and autograd
+    students = ["a-honest", "c-multiprocessing", "c-read-file", "c-subprocess", "autograd-g-terms"]
     others = set(every_assignment["students"][PER_NEURON]) - set(students)
     off = subprocess.run([str(BIN / "nbgrader"), "autograde", PER_NEURON, "--force",
                           f"--CourseDirectory.student_id_exclude={','.join(sorted(others))}"],
@@ -1449,7 +1579,18 @@ def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
     assert done.returncode == 0, done.stderr[-3000:]
     kept = {f"{module}.{name}" for module, names in testing.KEPT_WHILE_GRADING.items()
             for name in names}
-    assert set(json.loads(done.stdout.splitlines()[-1])) == kept
+    sliders = {f"{module}.{name}" for module, names in testing.CALLED_BY_SLIDERS.items()
+               for name in names}
+    assert set(json.loads(done.stdout.splitlines()[-1])) == kept - sliders
+    assert sliders <= kept
+    # each is called by a non-test cell of a solution (Assignment 3's library_norms)
+    slider_code = [cell.source for path in notebooks
+                   for cell in nbformat.read(path, 4).cells
+                   if cell.cell_type == "code" and not judge.is_test_cell(cell)]
+    for key in sliders:
+        owner, method = key.removeprefix("bplib.layers.").split(".")
+        assert any(f"layers.{owner}(" in source and f".{method}(" in source
+                   for source in slider_code), key
     assert all(set(names) <= set(testing.SWITCHABLE[module])
                for module, names in testing.KEPT_WHILE_GRADING.items())
 
@@ -1485,7 +1626,14 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
         child = subprocess.run([sys.executable, "-c", "from bplib import neuron; "
                                 "neuron.step(*neuron.seed_example(), 0.5)"],
                                capture_output=True, text=True)
-        print(json.dumps({"stubs": found, "grads": len(grads),
+        blocked = {}
+        for name in stubs.BLOCKED:
+            try:
+                importlib.import_module(name)
+                blocked[name] = "imported"
+            except ImportError as error:
+                blocked[name] = str(error)
+        print(json.dumps({"stubs": found, "grads": len(grads), "blocked": blocked,
                           "child": child.stderr.strip().splitlines()[-1]}))
         """)
     env = dict(os.environ, PYTHONPATH=str(folder))
@@ -1500,6 +1648,10 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
         short = key.removeprefix("bplib.")
         assert message.startswith(f"bplib's own {short} is not available while grading"), key
     assert found["grads"] == 2
+    # no automatic differentiation in the kernel (autograd is in this venv: the grader's)
+    assert "autograd" in stubs.blocked_folders()
+    for name, message in found["blocked"].items():
+        assert message.startswith(f"{name} is not available while grading"), message
     assert found["child"].startswith("RuntimeError: bplib's own neuron.step is not available")
     assert not (folder / "bplib" / "bplib.egg-info").exists()
 
