@@ -6,6 +6,8 @@ import io
 import sys
 import zipfile
 
+import pytest
+
 from conftest import REPO
 
 sys.path.insert(0, str(REPO))
@@ -56,3 +58,25 @@ def test_a_check_that_never_ran_is_named_as_such():
     assert judge.judged_records([{"value": [1]}], checks) == (
         "the test ended before this check ran: f should be called exactly twice per input")
     assert judge.judged_records([{"value": [1]}, {"value": 2}], checks) is None
+
+
+def test_student_env_refuses_a_python_older_than_the_course_s(tmp_path):
+    from grading import exchange
+
+    old = tmp_path / "python3.11"
+    old.write_text('#!/bin/sh\ncase "$*" in *version_info*) echo 3 11 2;; '
+                   f'*) exec {sys.executable} "$@";; esac\n')
+    old.chmod(0o755)
+    with pytest.raises(SystemExit) as refused:
+        exchange.check_version(old, needed=(3, 11, 5))
+    message = str(refused.value)
+    for part in (str(old), "is Python 3.11.2", "Python 3.11.5", "PYTHON_FOR_STUDENTS="):
+        assert part in message, message
+    assert exchange.check_version(old, needed=(3, 11, 2)) == (3, 11, 2)
+    # the course's own Python passes against itself (what make_student_env checks)
+    assert exchange.check_version(sys.executable) == tuple(sys.version_info[:3])
+    # make_student_env refuses before building anything
+    with pytest.raises(SystemExit) as refused:
+        exchange.make_student_env(tmp_path / "env", python=str(old), course=REPO)
+    assert "is Python 3.11.2" in str(refused.value) or "could not run" in str(refused.value)
+    assert not (tmp_path / "env").exists()
