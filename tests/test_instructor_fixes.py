@@ -3,15 +3,18 @@ a Mac's or Blackboard's extra files in the LMS zip, the feedback's wording when 
 assert stopped a test cell, ..."""
 
 import io
+import os
+import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 
 sys.path.insert(0, str(REPO))
-from grading import cli, judge  # noqa: E402
+from grading import cli, judge, sandbox  # noqa: E402
 from grading.collect import collect  # noqa: E402
 
 ASSIGNMENT = "01-telephone"
@@ -80,3 +83,46 @@ def test_student_env_refuses_a_python_older_than_the_course_s(tmp_path):
         exchange.make_student_env(tmp_path / "env", python=str(old), course=REPO)
     assert "is Python 3.11.2" in str(refused.value) or "could not run" in str(refused.value)
     assert not (tmp_path / "env").exists()
+
+
+def test_a_kernel_that_could_not_start_is_the_grader_s_failure(tmp_path):
+    from grading import batch
+
+    dead = {"status": "not graded",
+            "reason": "RuntimeError: Kernel died before replying to kernel_info"}
+    assert batch.kernel_did_not_start(dead)
+    assert batch.kernel_did_not_start({"status": "not graded", "reason": "x",
+                                       "kernel_did_not_start": True})
+    # a kernel the student's code killed is the student's: not retried while unchanged
+    assert not batch.kernel_did_not_start({"status": "not graded",
+                                           "reason": "DeadKernelError: Kernel died"})
+    assert not batch.kernel_did_not_start({"status": "graded", "reason": None})
+    log = tmp_path / "grade.log"
+    log.write_text("earlier student's lines\n")
+    offset = log.stat().st_size
+    with open(log, "a") as out:
+        out.write("[AutogradeApp | INFO] Converting notebook\n"
+                  "prlimit: failed to execute /c/.venv/bin/python: No such file or directory\n"
+                  "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+                  "RuntimeError: Kernel died before replying to kernel_info\n"
+                  "[AutogradeApp | ERROR] There was an error processing\n")
+    assert batch.kernel_messages(log, offset) == [
+        "prlimit: failed to execute /c/.venv/bin/python: No such file or directory"]
+
+
+@pytest.mark.skipif(sandbox.unavailable_reason() is not None,
+                    reason=f"the grading sandbox: {sandbox.unavailable_reason()}")
+def test_the_sandbox_check_starts_a_real_kernel(tmp_path):
+    """`python grading/sandbox.py` (the guide's check) runs one line in a sandboxed kernel:
+    with the course's .venv reached through a symlink (which the sandbox cannot run) it
+    fails, with the kernel's own message."""
+    good = subprocess.run([sys.executable, "grading/sandbox.py"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert good.returncode == 0 and "started and ran one line" in good.stdout, good.stderr
+    link = tmp_path / "venv"
+    link.symlink_to(os.path.realpath(Path(sys.executable).parent.parent))
+    bad = subprocess.run([str(link / "bin" / "python"), "grading/sandbox.py"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "could not run one line" in bad.stderr and "prlimit: failed to execute" in \
+        bad.stderr, bad.stderr
