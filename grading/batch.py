@@ -134,27 +134,25 @@ def _log_offset():
         return None
 
 
+PYTHON_ERROR = re.compile(r"^[\w.]*(Error|Exception|Warning)\w*: ")
+
+
 def kernel_messages(log_file, offset, limit=20):
-    """The lines a kernel wrote to the log from offset on that are not nbgrader's own
-    (its log lines start with "[") nor a Python traceback: the kernel's stderr, e.g.
-    "prlimit: failed to execute .../python: No such file or directory"."""
+    """The lines a kernel wrote to the log from offset on, not nbgrader's own (its log
+    lines start with "[", its tracebacks are indented, its exceptions named): the kernel's
+    stderr, e.g. "prlimit: failed to execute .../python: No such file or directory"."""
     try:
         with open(log_file, "rb") as log:
             log.seek(offset or 0)
             text = log.read().decode("utf-8", "replace")
-    except OSError:
+    except (OSError, TypeError):
         return []
-    lines, in_traceback = [], False
+    lines = []
     for line in text.splitlines():
-        if line.startswith("Traceback"):
-            in_traceback = True
-        elif in_traceback and not line.startswith((" ", "\t")):
-            in_traceback = False
-            continue  # the traceback's last line: the error nbgrader reports anyway
-        if in_traceback or not line.strip() or line.startswith(("[", "=====")):
+        if (not line.strip() or line[0].isspace() or line.startswith(("[", "=====", "Traceback"))
+                or PYTHON_ERROR.match(line) or line in lines):
             continue
-        if line not in lines:
-            lines.append(line)
+        lines.append(line)
     return lines[-limit:]
 
 

@@ -39,9 +39,13 @@ def _rows(url):
         students = {s.id: s for s in gradebook.students}
         for assignment in gradebook.assignments:
             from grading.batch import safe_url
+            # a "not graded" record of a submission removed since (rm -rf submitted/<id>)
+            # is no student's: the grade summary does not count it either
             records = {student: record for student, record
                        in state.graded_records(assignment.name, COURSE).items()
-                       if record.get("gradebook") == safe_url(url)}
+                       if record.get("gradebook") == safe_url(url)
+                       and (record.get("status") != "not graded" or (
+                           COURSE / "submitted" / student / assignment.name).is_dir())}
             for student_id in sorted(set(students) | set(records)):
                 student = students.get(student_id)
                 row = {"assignment": assignment.name, "duedate": assignment.duedate or "",

@@ -105,6 +105,9 @@ def test_a_kernel_that_could_not_start_is_the_grader_s_failure(tmp_path):
                   "prlimit: failed to execute /c/.venv/bin/python: No such file or directory\n"
                   "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
                   "RuntimeError: Kernel died before replying to kernel_info\n"
+                  "[ERROR] Traceback (most recent call last):\n"
+                  "    RuntimeError: Kernel died before replying to kernel_info\n"
+                  "nbgrader.converters.base.NbGraderException: Please see the above\n"
                   "[AutogradeApp | ERROR] There was an error processing\n")
     assert batch.kernel_messages(log, offset) == [
         "prlimit: failed to execute /c/.venv/bin/python: No such file or directory"]
@@ -126,3 +129,88 @@ def test_the_sandbox_check_starts_a_real_kernel(tmp_path):
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "could not run one line" in bad.stderr and "prlimit: failed to execute" in \
         bad.stderr, bad.stderr
+
+
+def test_withdraw_removes_a_student_everywhere(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+    from sqlalchemy import insert, select
+
+    from grading import diagnoses, export, state, withdraw
+
+    url = f"sqlite:///{tmp_path}/gradebook.db"
+    # nbgrader runs alembic by name
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        gradebook.add_assignment("02-gradient")
+        for student in ("jane", "bob"):
+            gradebook.add_student(student)
+            gradebook.add_submission(ASSIGNMENT, student)
+        gradebook.add_submission("02-gradient", "jane")
+    for student in ("jane", "bob"):
+        for folder in withdraw.FOLDERS:
+            (tmp_path / folder / student / ASSIGNMENT).mkdir(parents=True)
+            (tmp_path / folder / student / ASSIGNMENT / NOTEBOOK).write_text("{}")
+        for kind in ("graded", "collected"):
+            state.write(state.records(tmp_path) / kind / ASSIGNMENT / f"{student}.json",
+                        {"status": "not graded", "reason": "x", "gradebook": url})
+    (tmp_path / "submitted" / "jane" / "02-gradient").mkdir()
+    with diagnoses.engine(url).begin() as connection:
+        for student in ("jane", "bob"):
+            connection.execute(insert(diagnoses.TIMES), [{
+                "assignment": ASSIGNMENT, "student": student, "graded_at": "t",
+                "seconds": 1.0}])
+            connection.execute(insert(diagnoses.DIAGNOSES), [{
+                "assignment": ASSIGNMENT, "student": student, "notebook": "n",
+                "grade_id": "g", "check_index": 0, "kind": "none", "what": "value",
+                "graded_at": "t", "seconds": 0.1}])
+    monkeypatch.setattr(export, "COURSE", tmp_path)
+    assert {row["student_id"] for row in export._rows(url)} == {"jane", "bob"}
+
+    # one assignment: jane keeps 02-gradient, and stays in the gradebook
+    assert withdraw.withdraw("jane", url, ASSIGNMENT, course=tmp_path,
+                             out=io.StringIO()) == [ASSIGNMENT]
+    for folder in withdraw.FOLDERS:
+        assert not (tmp_path / folder / "jane" / ASSIGNMENT).exists()
+        assert (tmp_path / folder / "bob" / ASSIGNMENT / NOTEBOOK).exists()
+    assert (tmp_path / "submitted" / "jane" / "02-gradient").is_dir()
+    assert set(state.graded_records(ASSIGNMENT, tmp_path)) == {"bob"}
+    assert state.collected_record(ASSIGNMENT, "jane", tmp_path) is None
+    with Gradebook(url) as gradebook:
+        assert [s.student.id for s in gradebook.assignment_submissions(ASSIGNMENT)] == ["bob"]
+        assert [s.assignment.name for s in gradebook.find_student("jane").submissions] == [
+            "02-gradient"]
+    with diagnoses.engine(url).connect() as connection:
+        for table in (diagnoses.TIMES, diagnoses.DIAGNOSES):
+            assert [row.student for row in connection.execute(select(table))] == ["bob"]
+    assert ("jane", ASSIGNMENT) not in {(row["student_id"], row["assignment"])
+                                        for row in export._rows(url)
+                                        if row["status"] != "not submitted"}
+    # all of them: jane leaves the gradebook and every export
+    assert withdraw.withdraw("jane", url, course=tmp_path, out=io.StringIO()) == [
+        "02-gradient"]
+    assert not (tmp_path / "submitted" / "jane").exists()
+    with Gradebook(url) as gradebook:
+        assert [s.id for s in gradebook.students] == ["bob"]
+    assert {row["student_id"] for row in export._rows(url)} == {"bob"}
+    with pytest.raises(SystemExit, match="nothing of a student 'jane'"):
+        withdraw.withdraw("jane", url, course=tmp_path, out=io.StringIO())
+
+
+def test_a_not_graded_record_of_a_removed_submission_is_not_exported(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    from grading import export, state
+
+    url = f"sqlite:///{tmp_path}/gradebook.db"
+    # nbgrader runs alembic by name
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+    for student in ("kept", "removed"):
+        state.write(state.records(tmp_path) / "graded" / ASSIGNMENT / f"{student}.json",
+                    {"status": "not graded", "reason": "x", "gradebook": url})
+    (tmp_path / "submitted" / "kept" / ASSIGNMENT).mkdir(parents=True)
+    monkeypatch.setattr(export, "COURSE", tmp_path)
+    assert [(row["student_id"], row["status"]) for row in export._rows(url)] == [
+        ("kept", "not graded")]
