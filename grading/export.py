@@ -91,8 +91,10 @@ def export(url, course=COURSE, out=sys.stdout):
         written += [_canvas(course, assignment, mine), _moodle(course, assignment, mine)]
         counts = {status: sum(row["status"] == status for row in mine)
                   for status in ("graded", "late", "not graded", "not submitted")}
-        print(f"  {assignment}: " + ", ".join(f"{n} {status}" for status, n in counts.items()),
-              file=out)
+        # the whole class (every student the gradebook and the records know), where the
+        # grade summary above it counts the submissions graded or listed by that run
+        print(f"  grades.csv, {assignment} (whole class): "
+              + ", ".join(f"{n} {status}" for status, n in counts.items()), file=out)
     return written
 
 
