@@ -113,6 +113,7 @@ def test_a_kernel_that_could_not_start_is_the_grader_s_failure(tmp_path):
         "prlimit: failed to execute /c/.venv/bin/python: No such file or directory"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sandbox.unavailable_reason() is not None,
                     reason=f"the grading sandbox: {sandbox.unavailable_reason()}")
 def test_the_sandbox_check_starts_a_real_kernel(tmp_path):
