@@ -8,7 +8,7 @@ NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 BWRAP := /usr/bin/bwrap
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 
-.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades report \
+.PHONY: help setup book wheel serve test clean public publish bench bench-grading release collect grade feedback grades report withdraw \
 	student-env lock exchange-release exchange-collect release-feedback
 
 include book.mk
@@ -31,6 +31,7 @@ help:
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
 	@echo "make grades                          grades.csv (with a status column) and Canvas/Moodle import files"
 	@echo "make report A=01-telephone           item analysis: scores, pass rates, mistakes, times (HTML, CSV)"
+	@echo "make withdraw S=jane_doe [A=01-telephone]  remove a student (withdrawn, or a mistaken collection) everywhere"
 	@echo "make student-env DIR=/opt/backprop-student [PYTHON_FOR_STUDENTS=python3.11]  the students' own environment"
 	@echo "make lock                            close the course folder (solutions, gradebook, work) to students"
 	@echo "make exchange-release A=01-telephone  exercises/A into nbgrader's exchange (BPCOURSE_EXCHANGE)"
@@ -112,6 +113,9 @@ grades: | $(BIN)/.installed
 
 report: | $(BIN)/.installed
 	$(GRADING) report "$(A)"
+withdraw: | $(BIN)/.installed
+	$(GRADING) withdraw "$(S)" $(if $(A),--assignment "$(A)")
+
 student-env: | $(BIN)/.installed
 	$(GRADING) student-env "$(DIR)" $(if $(PYTHON_FOR_STUDENTS),--python "$(PYTHON_FOR_STUDENTS)")
 

@@ -18,7 +18,9 @@ kernel's, holds no gradebook URL, password or other secret (`SECRET_ENV`).
 Only submissions whose files or whose assignment changed since their last grading are
 graded again (grading-records/graded/, grading/state.py): one that could not be graded, or
 whose feedback was refused, is listed again with its reason but not retried while it is
-unchanged; `force=True` regrades all.
+unchanged; `force=True` regrades all. A submission whose kernel could not even start
+(the grader's failure, not the student's) is always retried; when the first few kernels
+of a batch all fail to start, the batch stops and prints what the kernel said.
 
 One line is printed per student (name, score, seconds, status) and a summary; nbgrader's
 own output, warnings and kernel banners go to grading-records/logs/grade-<assignment>.log.
@@ -110,12 +112,57 @@ def why(result):
     return picked[:300]
 
 
+# A kernel that never answered: jupyter_client's words when the kernel process dies or
+# hangs before its first reply, before any of the student's code ran. That is the grader's
+# failure (a venv the sandbox cannot run, a full disk), not a fact about the submission.
+KERNEL_DID_NOT_START = re.compile(r"Kernel died before replying to kernel_info|"
+                                  r"Kernel didn't respond in \d+ seconds")
+STOP_AFTER = 3  # the first this many kernels all failing to start stops the batch
+
+
+def kernel_did_not_start(record):
+    """Whether a not-graded record failed because its kernel could not start."""
+    return record.get("status") == "not graded" and bool(
+        record.get("kernel_did_not_start")
+        or KERNEL_DID_NOT_START.search(record.get("reason") or ""))
+
+
+def _log_offset():
+    try:
+        return os.lseek(2, 0, os.SEEK_END)
+    except OSError:
+        return None
+
+
+PYTHON_ERROR = re.compile(r"^[\w.]*(Error|Exception|Warning)\w*: ")
+
+
+def kernel_messages(log_file, offset, limit=20):
+    """The lines a kernel wrote to the log from offset on, not nbgrader's own (its log
+    lines start with "[", its tracebacks are indented, its exceptions named): the kernel's
+    stderr, e.g. "prlimit: failed to execute .../python: No such file or directory"."""
+    try:
+        with open(log_file, "rb") as log:
+            log.seek(offset or 0)
+            text = log.read().decode("utf-8", "replace")
+    except (OSError, TypeError):
+        return []
+    lines = []
+    for line in text.splitlines():
+        if (not line.strip() or line[0].isspace() or line.startswith(("[", "=====", "Traceback"))
+                or PYTHON_ERROR.match(line) or line in lines):
+            continue
+        lines.append(line)
+    return lines[-limit:]
+
+
 def _grade_one(job):
     """Autograde one student, then write their feedback; never raises."""
     assignment, student, feedback, source = job
     submission = state.submission_checksum(assignment, student, COURSE)
     start = time.perf_counter()
     print(f"\n===== {state.now()} autograde {assignment} {student}", flush=True)
+    offset = _log_offset()
     try:
         result = _api.autograde(assignment, student, force=True, create=True)
     except Exception as error:  # a broken worker must not stop the class
@@ -141,10 +188,24 @@ def _grade_one(job):
               "seconds": round(seconds, 2), "submission": submission, "source": source,
               "feedback": None, "feedback_reason": None, "when": state.now(),
               "gradebook": safe_url(db_url())}
+    if not result["success"] and KERNEL_DID_NOT_START.search(
+            f"{result.get('log') or ''}\n{result.get('error') or ''}"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        record["kernel_did_not_start"] = True  # retried by the next `make grade`
+        record["kernel_messages"] = kernel_messages(_log_path(), offset)
     if result["success"] and feedback:
         record["feedback"], record["feedback_reason"] = _feedback_one(assignment, student)
     state.write(state.graded_path(assignment, student, COURSE), record)
     return student, record
+
+
+def _log_path():
+    """The file this worker's stderr goes to (the grade log)."""
+    try:
+        return os.readlink("/proc/self/fd/2")
+    except OSError:
+        return None
 
 
 def _feedback_one(assignment, student):
@@ -269,6 +330,8 @@ def _line(student, record, out, skipped=False):
         verdict, status = "NOT GRADED", f"({record['reason']})"
         if skipped:
             status += " unchanged since, not retried (FORCE=1 retries)"
+        elif kernel_did_not_start(record):
+            status += " the kernel could not start: retried by the next `make grade`"
     print(f"  {student:<24} {verdict:<14} {record.get('seconds') or 0:6.1f} s  {status}",
           file=out, flush=True)
 
@@ -312,7 +375,7 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
                 and record.get("gradebook") == safe_url(url)
                 and record.get("submission") == state.submission_checksum(
                     assignment, student, COURSE))
-        if same and record.get("status") == "not graded":
+        if same and record.get("status") == "not graded" and not kernel_did_not_start(record):
             unchanged[student] = record  # it would fail again: FORCE=1 tries anyway
         elif (same and record.get("status") == "graded" and student in in_gradebook
               and (record.get("feedback") is not None or not feedback)):
@@ -326,6 +389,7 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
     start, rows = time.perf_counter(), {}
     if todo:
         context = multiprocessing.get_context("spawn")  # no copy of a parent's zmq state
+        dead = []  # students whose kernel could not start, while no other result came
         with context.Pool(min(jobs, len(todo)), initializer=_init_worker,
                           initargs=(url, str(log_file))) as pool:
             for student, record in pool.imap_unordered(
@@ -333,6 +397,13 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
                 record["late"] = _late(assignment, student, record)
                 _line(student, record, out)
                 rows[student] = record
+                if len(dead) == len(rows) - 1 and kernel_did_not_start(record):
+                    dead.append(record)
+                if dead and len(dead) == len(rows) == min(STOP_AFTER, len(todo)):
+                    pool.terminate()
+                    break
+        if dead and len(dead) == len(rows):
+            _stop_on_dead_kernels(assignment, todo, rows, dead, log_file, out)
     for student, record in unchanged.items():
         record["late"] = _late(assignment, student, record)
         _line(student, record, out, skipped=True)
@@ -359,6 +430,23 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
     print(f"nbgrader's output, warnings and kernel messages: "
           f"{os.path.relpath(log_file, COURSE)}", file=out, flush=True)
     return rows
+
+
+def _stop_on_dead_kernels(assignment, todo, rows, dead, log_file, out):
+    """Every kernel tried so far died before it could run anything: the grader, not the
+    students. Stop, with the kernel's own messages; nobody is recorded as unchanged."""
+    messages = next((r["kernel_messages"] for r in dead if r.get("kernel_messages")), [])
+    print(f"STOPPED: the first {len(dead)} kernel{'s' * (len(dead) != 1)} all died before "
+          f"running any code ({dead[0]['reason']}); that is this machine's set-up, not the "
+          f"submissions. {len(todo) - len(rows)} not tried. The kernel said:", file=out)
+    for line in messages or ["(nothing: see " + os.path.relpath(log_file, COURSE) + ")"]:
+        print(f"    {line}", file=out)
+    print("Check with `.venv/bin/python grading/sandbox.py` (it starts one sandboxed "
+          "kernel). A .venv that is a symlink, or shared with another copy of the course, "
+          f"cannot run in the sandbox: `make setup` in this copy. Then `make grade "
+          f"A={assignment}` tries these students again (no FORCE needed).", file=out,
+          flush=True)
+    raise SystemExit(f"grading of {assignment} stopped: no kernel could start (above)")
 
 
 def _late(assignment, student, record):

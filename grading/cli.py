@@ -7,6 +7,7 @@ targets are one line each calling these):
     python -m grading feedback 01-telephone            feedback/ for every graded student
     python -m grading grades                           grades.csv and the LMS import files
     python -m grading report   01-telephone            item analysis: HTML page and CSVs
+    python -m grading withdraw <student> [--assignment 01-telephone]  remove a student
 
 nbgrader's exchange with real Unix users (grading/exchange.py, the instructor guide's
 "JupyterHub"):
@@ -162,6 +163,19 @@ def grades(args):
     return 0
 
 
+def withdraw(args):
+    from grading import batch
+    from grading.withdraw import withdraw as remove
+
+    if not args.student:
+        raise SystemExit("name the student: make withdraw S=<student id> [A=<assignment>] "
+                         "(python -m grading withdraw <student> [--assignment A])")
+    if args.of:
+        _assignment(args.of)
+    remove(args.student, batch.db_url(), assignment=args.of or None)
+    return 0
+
+
 def report(args):
     from grading import batch
     from grading import report as item_analysis
@@ -240,6 +254,13 @@ def parser():
     one.set_defaults(run=feedback)
     one = commands.add_parser("grades", help="grades.csv and the Canvas and Moodle files")
     one.set_defaults(run=grades)
+    one = commands.add_parser(
+        "withdraw", help="remove a student (withdrawn, or collected by mistake): their "
+        "submissions, grading, feedback, gradebook rows and records")
+    one.add_argument("student", nargs="?", default="")
+    one.add_argument("--assignment", dest="of", default="", metavar="A",
+                     help="only this assignment's")
+    one.set_defaults(run=withdraw)
     one = commands.add_parser("report", help="item analysis of an assignment: "
                               "grading-records/report/<assignment>/ (HTML page, CSVs)")
     one.add_argument("assignment", nargs="?", default="")

@@ -1,8 +1,11 @@
 """Collect an LMS's zip of submissions into submitted/<student>/<assignment>/.
 
-Every file in the zip ends up in one of three lists: collected, replaced by a newer
-submission of the same student and notebook, or not collected (with the reason). The
-command exits non-zero, after collecting everything it could, when a file was not collected.
+Every file in the zip ends up in one of four lists: collected, replaced by a newer
+submission of the same student and notebook, ignored as no submission at all (macOS's
+``__MACOSX/`` and ``._*`` files, ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, Blackboard's
+``<assignment>_<user>_attempt_<time>.txt`` receipts), or not collected (with the reason). The
+command exits non-zero, after collecting everything it could, when a file was not collected;
+ignored files are listed but do not make it fail.
 
 How a file is read (the student-id rule, also in the instructor guide):
 
@@ -56,6 +59,31 @@ MOODLE = re.compile(r"(?P<name>.+)_(?P<id>\d+)_assignsubmission_[a-z]+_?", re.I)
 BLACKBOARD = re.compile(r"(?P<assignment>[^_]+)_(?P<id>.+)_attempt_"
                         r"(?P<attempt>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)", re.I)
 STUDENT_ID = re.compile(r"[\w.@+-]+")
+
+
+# Files every LMS zip or unzip-and-rezip holds that are no submission: macOS's metadata
+# (a __MACOSX/ folder of AppleDouble "._<name>" files), Finder's and Explorer's folder
+# files, and Blackboard's receipt of each attempt, <assignment>_<user>_attempt_<time>.txt,
+# beside the attempt's files (its time is the one the notebook's name carries, which is
+# what timestamp.txt gets). They are listed as ignored, and do not make collect fail.
+FOLDER_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+BLACKBOARD_RECEIPT = re.compile(r"[^_/]+_.+_attempt_\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.txt",
+                                re.I)
+
+
+def not_a_submission(member):
+    """Why a zip member is no submission at all (macOS metadata, a folder file, Blackboard's
+    attempt receipt), or None."""
+    parts = [part for part in member.split("/") if part]
+    if any(part == "__MACOSX" for part in parts[:-1]):
+        return "macOS metadata (__MACOSX/)"
+    if parts[-1].startswith("._"):
+        return "macOS metadata (an AppleDouble ._ file)"
+    if parts[-1].lower() in FOLDER_FILES:
+        return "a folder's settings file"
+    if BLACKBOARD_RECEIPT.fullmatch(parts[-1]):
+        return "Blackboard's receipt of the attempt"
+    return None
 
 
 class NotCollected(Exception):
@@ -130,10 +158,13 @@ def collect(course, assignment, zip_path, out=sys.stdout):
     grading-records/collected/<assignment>/<student>.json (for the LMS grade exports)."""
     course = Path(course)
     notebooks = notebooks_of(course, assignment)
-    chosen, refused, replaced = {}, [], []
+    chosen, refused, replaced, ignored = {}, [], [], []
     with zipfile.ZipFile(zip_path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         for member in members:
+            if why := not_a_submission(member.filename):
+                ignored.append((member.filename, why))
+                continue
             try:
                 info = read_name(member.filename, notebooks)
             except NotCollected as why:
@@ -173,11 +204,14 @@ def collect(course, assignment, zip_path, out=sys.stdout):
         print(f"  collected      {student:<20} {notebook}  <- {info['file']}{lms}", file=out)
     for member, why in replaced:
         print(f"  replaced       {member}: {why}", file=out)
+    for member, why in ignored:
+        print(f"  ignored (not a submission): {member}: {why}", file=out)
     for member, why in refused:
         print(f"  NOT COLLECTED  {member}: {why}", file=out)
     print(f"collected {len(chosen)} notebook{'s' * (len(chosen) != 1)} of {len(students)} "
           f"student{'s' * (len(students) != 1)} from {Path(zip_path).name}"
           f"{f'; {len(replaced)} older re-submissions replaced' if replaced else ''}"
-          f"{f'; {len(refused)} files NOT collected (listed above)' if refused else ''}",
+          f"{f'; {len(refused)} files NOT collected (listed above)' if refused else ''}"
+          f"{f'; {len(ignored)} ignored (not a submission)' if ignored else ''}",
           file=out)
     return chosen, replaced, refused

@@ -110,6 +110,34 @@ def students_python(python=None):
         "they can run, with --python (make student-env PYTHON_FOR_STUDENTS=...)")
 
 
+def version_of(python):
+    """(major, minor, micro) of an interpreter, or None if it does not run."""
+    try:
+        done = subprocess.run([str(python), "-c", "import sys; print(*sys.version_info[:3])"],
+                              capture_output=True, text=True, check=True)
+        return tuple(int(part) for part in done.stdout.split())
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+
+
+def check_version(python, needed=None):
+    """Refuse a Python older than the course's own (its venv's, which the pinned packages
+    were installed with): pip would fail late, with a cut-off message, on a package that
+    needs a newer one (Debian 12's 3.11.2 against a pin needing 3.11.5)."""
+    needed = tuple(needed or sys.version_info[:3])
+    have = version_of(python)
+    dotted = ".".join(map(str, needed))
+    if have is None or have < needed:
+        said = "does not run" if have is None else f"is Python {'.'.join(map(str, have))}"
+        raise SystemExit(
+            f"the students' Python {python} {said}; the course's environment is Python "
+            f"{dotted} and its pinned packages may need it: name a Python {dotted} or newer "
+            "that students can run with "
+            "make student-env PYTHON_FOR_STUDENTS=/path/to/python3 (python -m grading "
+            "student-env --python ...)")
+    return have
+
+
 def run(command, **kw):
     done = subprocess.run(command, capture_output=True, text=True, **kw)
     if done.returncode:
@@ -128,6 +156,7 @@ def make_student_env(target, exchange=None, also=(), python=None, course=COURSE,
                          "(students keep using the old one until you switch)")
     exchange = exchange or exchange_root()
     base = students_python(python)
+    check_version(base)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "bplib"  # the build leaves nothing in the course's bplib/

@@ -39,9 +39,13 @@ def _rows(url):
         students = {s.id: s for s in gradebook.students}
         for assignment in gradebook.assignments:
             from grading.batch import safe_url
+            # a "not graded" record of a submission removed since (rm -rf submitted/<id>)
+            # is no student's: the grade summary does not count it either
             records = {student: record for student, record
                        in state.graded_records(assignment.name, COURSE).items()
-                       if record.get("gradebook") == safe_url(url)}
+                       if record.get("gradebook") == safe_url(url)
+                       and (record.get("status") != "not graded" or (
+                           COURSE / "submitted" / student / assignment.name).is_dir())}
             for student_id in sorted(set(students) | set(records)):
                 student = students.get(student_id)
                 row = {"assignment": assignment.name, "duedate": assignment.duedate or "",
@@ -87,8 +91,10 @@ def export(url, course=COURSE, out=sys.stdout):
         written += [_canvas(course, assignment, mine), _moodle(course, assignment, mine)]
         counts = {status: sum(row["status"] == status for row in mine)
                   for status in ("graded", "late", "not graded", "not submitted")}
-        print(f"  {assignment}: " + ", ".join(f"{n} {status}" for status, n in counts.items()),
-              file=out)
+        # the whole class (every student the gradebook and the records know), where the
+        # grade summary above it counts the submissions graded or listed by that run
+        print(f"  grades.csv, {assignment} (whole class): "
+              + ", ".join(f"{n} {status}" for status, n in counts.items()), file=out)
     return written
 
 

@@ -230,8 +230,11 @@ def first_failure(records, checks, stopped=None):
     "why": "stopped" | "missing" | "not plain data" | "extra" | "value"}."""
     for index, check in enumerate(checks):
         if index >= len(records):
-            reason = f"the test stopped at {stopped}" if stopped else "the check did not run"
-            return {"message": f"{check['message']} ({reason})", "index": index,
+            # what happened, then the check that never ran: the student's code did
+            # something else than the check's message says
+            reason = (f"the test stopped at {stopped} before this check ran" if stopped
+                      else "the test ended before this check ran")
+            return {"message": f"{reason}: {check['message']}", "index": index,
                     "why": "stopped" if stopped else "missing"}
         got = records[index]
         if type(got) is not dict or set(got) != {"value"}:

@@ -530,9 +530,54 @@ class SandboxedExecute(Execute):
         return None  # no output is ever changed after it was shown
 
 
+def check_kernel(code="print(6 * 7)", timeout=120):
+    """Start one real sandboxed kernel, as grading does, and run one line in it: return
+    its printed output. The kernel's own messages (a venv it cannot run, a bind that
+    fails) go to this process's stderr; a kernel that cannot start raises RuntimeError."""
+    import asyncio
+
+    async def run():
+        manager = SandboxedKernelManager(kernel_name="python3")
+        with tempfile.TemporaryDirectory() as work:
+            await manager.start_kernel(cwd=work)
+            client = manager.client()
+            client.start_channels()
+            printed = []
+            try:
+                await client.wait_for_ready(timeout=timeout)
+                reply = await client.execute_interactive(
+                    code, timeout=timeout, output_hook=lambda msg: printed.append(
+                        msg["content"].get("text", "")
+                        if msg["header"]["msg_type"] == "stream" else ""))
+                if reply["content"]["status"] != "ok":
+                    raise RuntimeError(f"the line {code!r} failed in the kernel: "
+                                       f"{reply['content'].get('ename')}")
+            finally:
+                client.stop_channels()
+                await manager.shutdown_kernel(now=True)
+            return "".join(printed)
+
+    return asyncio.run(run())
+
+
 if __name__ == "__main__":
     problem = unavailable_reason()
     if problem:
         print(f"Grading sandbox OFF here ({problem}): {LOST.format(user='you')}.")
         sys.exit(1)
-    print("Grading sandbox ON: each kernel runs as its own uid in bubblewrap, no network.")
+    # bwrap working is not enough: the kernel itself must start inside it (a .venv that is
+    # a symlink, or a moved one, cannot be bound and run there)
+    try:
+        printed = check_kernel()
+    except Exception as error:
+        print(f"Grading sandbox: bwrap works, but a sandboxed kernel could not run one line "
+              f"({type(error).__name__}: {error}); the kernel's own messages are above. "
+              "Nothing can be graded until it does (is .venv a symlink, or shared with "
+              "another copy of the course? make setup in this copy)", file=sys.stderr)
+        sys.exit(1)
+    if printed.strip() != "42":
+        print(f"Grading sandbox: a sandboxed kernel printed {printed!r}, not 42",
+              file=sys.stderr)
+        sys.exit(1)
+    print("Grading sandbox ON: each kernel runs as its own uid in bubblewrap, no network "
+          "(a sandboxed kernel started and ran one line).")

@@ -60,9 +60,12 @@ def copy_course(course):
                  "constraints.txt", "bplib/pyproject.toml"):
         (course / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO / name, course / name)  # their times: nothing to reinstall
-    for folder in (f"solutions/{ASSIGNMENT}", f"exercises/{ASSIGNMENT}", "grading"):
-        shutil.copytree(REPO / folder, course / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+    # bplib whole: the grader's process imports it from the course folder (grading/stubs.py
+    # builds the kernel's bplib from it), and a bplib/ holding only pyproject.toml would be
+    # an empty namespace package there
+    for folder in (f"solutions/{ASSIGNMENT}", f"exercises/{ASSIGNMENT}", "grading", "bplib"):
+        shutil.copytree(REPO / folder, course / folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     return course
 
 
