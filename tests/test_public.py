@@ -762,3 +762,65 @@ def test_the_built_edition_shows_each_practice_question(clone):
                           if cell.id == check.metadata["practice_slider"])
             function = re.search(r"frame_slider\((\w+)", slider.source).group(1)
             assert function in page, task
+
+
+def _verdict(checks, body):
+    """What a practice cell prints: SETUP's PracticeChecks run on `body` (no book, no kernel)."""
+    import contextlib
+    import io
+
+    import practice
+    space = {}
+    exec(practice.SETUP, space)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        with space["PracticeChecks"]("t-tests", json.dumps(checks)) as check:
+            body(check)
+    return out.getvalue()
+
+
+def test_a_failing_visible_test_after_the_practice_checks_is_told_as_such():
+    """The practice cell of a task re-runs the visible test at its end: its failure is the
+    visible test's, after every practice check ran, not a practice check that broke."""
+    entries = [{"answers": [1.0], "rtol": 0, "atol": 0, "judged": False, "message": "m"}] * 2
+
+    def visible_fails(check):
+        check(1.0)
+        check(2.0)
+        raise AssertionError("the update is not right")
+
+    text = _verdict(entries, visible_fails)
+    assert "1 of 2 passed" in text
+    assert "visible test" in text and "the update is not right" in text
+    assert "not reached" not in text
+
+    def stops_early(check):
+        check(1.0)
+        raise ValueError("boom")
+
+    text = _verdict(entries, stops_early)
+    assert "1 of 2 practice checks" in text and "1 practice checks not reached" in text
+    assert "visible test" not in text
+
+
+def test_the_headless_hint_names_the_slider_s_drawing_function():
+    import practice
+    hint = practice.headless_hint(
+        'widgets.frame_slider(draw_rate, slider_rates, "η", fmt="{:g}", start=1.0)')
+    assert "`draw_rate(value)`" in hint and "`slider_rates`" in hint and "VBox" in hint
+    assert practice.headless_hint("frame_slider(lambda d: draw(d), values, 'x')") == ""
+
+
+def test_the_practice_set_up_comes_after_the_title_folded(tree):
+    """The practice set-up cell stands right before the first practice cell, after the
+    assignment's title and introduction; the book folds it (hide-input), a notebook runs it."""
+    for path in sorted(tree.glob("exercises/*/*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        at = next(k for k, cell in enumerate(cells) if cell.id == "practice-setup")
+        title = next(k for k, cell in enumerate(cells) if cell.cell_type == "markdown"
+                     and cell.source.startswith("# Assignment"))
+        assert title < at, path.name
+        assert "practice" in cells[at + 1].metadata.get("tags", []), path.name
+        assert not any("practice" in cell.metadata.get("tags", []) for cell in cells[:at])
+        assert "hide-input" in cells[at].metadata["tags"], path.name
+        assert cells[at].metadata["jupyter"]["source_hidden"], path.name
