@@ -238,7 +238,7 @@ def test_the_students_page_promises_only_what_is_configured():
                     "installs it from", "public repository"):
         assert promise not in bare, promise
     assert f'href="wheels/{wheel}"' in bare and "download" in bare
-    assert "hand in the notebook file itself" in bare
+    assert "Hand in the notebook file itself" in bare
     full = public.students_page({"repository": URLS["repository"], "site": "https://s.org",
                                  "jupyterhub": URLS["jupyterhub"]}, wheel, practice=True)
     for promise in ("rocket", URLS["repository"], URLS["jupyterhub"], "*Validate*",
@@ -316,7 +316,7 @@ def test_no_object_of_the_course_is_reachable_from_the_edition(tree):
                                    cwd=tree).split()) == 1
     course_commits = set(git_out("rev-list", "--all", cwd=REPO).split())
     assert not commits & course_commits
-    # publish/ holds the edition's own README, requirements and workflow, copied verbatim
+    # publish/ holds the templates of the edition's own README, requirements and workflow
     private = set(git_out("rev-list", "--objects", "--all", "--",
                           *[name for name in INSTRUCTORS_ONLY if name != "publish"],
                           cwd=REPO).split()) - course_commits
@@ -824,3 +824,27 @@ def test_the_practice_set_up_comes_after_the_title_folded(tree):
         assert not any("practice" in cell.metadata.get("tags", []) for cell in cells[:at])
         assert "hide-input" in cells[at].metadata["tags"], path.name
         assert cells[at].metadata["jupyter"]["source_hidden"], path.name
+
+
+def test_the_readme_and_requirements_promise_only_what_is_configured():
+    """README.md and requirements.txt are written for the edition as configured: no launch
+    button, Binder or unnamed address where edition.yml sets none; the Python they need is
+    the one the students' page names, and the pins install on it."""
+    from importlib import metadata
+    bare = {"repository": "", "site": "", "jupyterhub": ""}
+    text = public.readme(bare) + public.requirements(bare)
+    for promise in ("launch button", "Binder", "Colab", "repository's description", "@"):
+        assert promise not in text, promise
+    full = dict(URLS, site="https://s.org")
+    text = public.readme(full) + public.requirements(full)
+    for promise in ("launch buttons", "Binder", "https://s.org", "JupyterHub"):
+        assert promise in text, promise
+    python = public.python_minimum()
+    assert f"Python {python} or newer" in public.readme(bare)
+    assert f"Python {python} or newer" in public.students_page(bare, bootstrap.bplib_wheel())
+    numpy_needs = re.search(r">=\s*([\d.]+)", metadata.distribution("numpy").metadata[
+        "Requires-Python"]).group(1)
+    as_tuple = [tuple(int(p) for p in v.split(".")) for v in (python, numpy_needs)]
+    assert as_tuple[0] >= as_tuple[1], "the pinned numpy does not install on that Python"
+    page = public.students_page(bare, bootstrap.bplib_wheel())
+    assert "Anywhere else" not in page and "requirements.txt" in page
