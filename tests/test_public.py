@@ -238,7 +238,7 @@ def test_the_students_page_promises_only_what_is_configured():
                     "installs it from", "public repository"):
         assert promise not in bare, promise
     assert f'href="wheels/{wheel}"' in bare and "download" in bare
-    assert "hand in the notebook file itself" in bare
+    assert "Hand in the notebook file itself" in bare
     full = public.students_page({"repository": URLS["repository"], "site": "https://s.org",
                                  "jupyterhub": URLS["jupyterhub"]}, wheel, practice=True)
     for promise in ("rocket", URLS["repository"], URLS["jupyterhub"], "*Validate*",
@@ -316,7 +316,7 @@ def test_no_object_of_the_course_is_reachable_from_the_edition(tree):
                                    cwd=tree).split()) == 1
     course_commits = set(git_out("rev-list", "--all", cwd=REPO).split())
     assert not commits & course_commits
-    # publish/ holds the edition's own README, requirements and workflow, copied verbatim
+    # publish/ holds the templates of the edition's own README, requirements and workflow
     private = set(git_out("rev-list", "--objects", "--all", "--",
                           *[name for name in INSTRUCTORS_ONLY if name != "publish"],
                           cwd=REPO).split()) - course_commits
@@ -762,3 +762,89 @@ def test_the_built_edition_shows_each_practice_question(clone):
                           if cell.id == check.metadata["practice_slider"])
             function = re.search(r"frame_slider\((\w+)", slider.source).group(1)
             assert function in page, task
+
+
+def _verdict(checks, body):
+    """What a practice cell prints: SETUP's PracticeChecks run on `body` (no book, no kernel)."""
+    import contextlib
+    import io
+
+    import practice
+    space = {}
+    exec(practice.SETUP, space)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        with space["PracticeChecks"]("t-tests", json.dumps(checks)) as check:
+            body(check)
+    return out.getvalue()
+
+
+def test_a_failing_visible_test_after_the_practice_checks_is_told_as_such():
+    """The practice cell of a task re-runs the visible test at its end: its failure is the
+    visible test's, after every practice check ran, not a practice check that broke."""
+    entries = [{"answers": [1.0], "rtol": 0, "atol": 0, "judged": False, "message": "m"}] * 2
+
+    def visible_fails(check):
+        check(1.0)
+        check(2.0)
+        raise AssertionError("the update is not right")
+
+    text = _verdict(entries, visible_fails)
+    assert "1 of 2 passed" in text
+    assert "visible test" in text and "the update is not right" in text
+    assert "not reached" not in text
+
+    def stops_early(check):
+        check(1.0)
+        raise ValueError("boom")
+
+    text = _verdict(entries, stops_early)
+    assert "1 of 2 practice checks" in text and "1 practice checks not reached" in text
+    assert "visible test" not in text
+
+
+def test_the_headless_hint_names_the_slider_s_drawing_function():
+    import practice
+    hint = practice.headless_hint(
+        'widgets.frame_slider(draw_rate, slider_rates, "η", fmt="{:g}", start=1.0)')
+    assert "`draw_rate(value)`" in hint and "`slider_rates`" in hint and "VBox" in hint
+    assert practice.headless_hint("frame_slider(lambda d: draw(d), values, 'x')") == ""
+
+
+def test_the_practice_set_up_comes_after_the_title_folded(tree):
+    """The practice set-up cell stands right before the first practice cell, after the
+    assignment's title and introduction; the book folds it (hide-input), a notebook runs it."""
+    for path in sorted(tree.glob("exercises/*/*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        at = next(k for k, cell in enumerate(cells) if cell.id == "practice-setup")
+        title = next(k for k, cell in enumerate(cells) if cell.cell_type == "markdown"
+                     and cell.source.startswith("# Assignment"))
+        assert title < at, path.name
+        assert "practice" in cells[at + 1].metadata.get("tags", []), path.name
+        assert not any("practice" in cell.metadata.get("tags", []) for cell in cells[:at])
+        assert "hide-input" in cells[at].metadata["tags"], path.name
+        assert cells[at].metadata["jupyter"]["source_hidden"], path.name
+
+
+def test_the_readme_and_requirements_promise_only_what_is_configured():
+    """README.md and requirements.txt are written for the edition as configured: no launch
+    button, Binder or unnamed address where edition.yml sets none; the Python they need is
+    the one the students' page names, and the pins install on it."""
+    from importlib import metadata
+    bare = {"repository": "", "site": "", "jupyterhub": ""}
+    text = public.readme(bare) + public.requirements(bare)
+    for promise in ("launch button", "Binder", "Colab", "repository's description", "@"):
+        assert promise not in text, promise
+    full = dict(URLS, site="https://s.org")
+    text = public.readme(full) + public.requirements(full)
+    for promise in ("launch buttons", "Binder", "https://s.org", "JupyterHub"):
+        assert promise in text, promise
+    python = public.python_minimum()
+    assert f"Python {python} or newer" in public.readme(bare)
+    assert f"Python {python} or newer" in public.students_page(bare, bootstrap.bplib_wheel())
+    numpy_needs = re.search(r">=\s*([\d.]+)", metadata.distribution("numpy").metadata[
+        "Requires-Python"]).group(1)
+    as_tuple = [tuple(int(p) for p in v.split(".")) for v in (python, numpy_needs)]
+    assert as_tuple[0] >= as_tuple[1], "the pinned numpy does not install on that Python"
+    page = public.students_page(bare, bootstrap.bplib_wheel())
+    assert "Anywhere else" not in page and "requirements.txt" in page

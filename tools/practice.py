@@ -138,9 +138,15 @@ class PracticeChecks:
             shown[message] = shown.get(message, 0) + 1
         for message, times in shown.items():
             print(f"  - {message}" + (f" ({times} times)" if times > 1 else ""))
-        if error is not None:
-            print(f"  - stopped by {kind.__name__}: {error}; "
-                  f"{max(total - self.count, 0)} checks not reached")
+        if error is not None and self.count >= total:
+            # every practice check ran: what raised is the visible test the cell re-runs
+            print(f"  - all {total} practice checks ran ({passed} passed); then the task's "
+                  f"visible test, run again at the end of this cell, failed: "
+                  f"{kind.__name__}: {error}")
+        elif error is not None:
+            print(f"  - stopped after {self.count} of {total} practice checks "
+                  f"({passed} passed) by {kind.__name__} raised in this cell: {error}; "
+                  f"{total - self.count} practice checks not reached")
         return True  # a practice check never stops Run All
 '''
 
@@ -599,6 +605,23 @@ def slider_copy(source):
     return "".join(lines)
 
 
+def headless_hint(slider):
+    """How to see one frame of the slider cell `slider` without a live widget (a notebook
+    run outside a browser shows only the slider's text, `VBox(children=(...`): call its
+    drawing function, the first argument of frame_slider(...), with one value. "" where
+    that argument is not a plain name."""
+    calls = [node for node in ast.walk(ast.parse(slider)) if isinstance(node, ast.Call)
+             and getattr(node.func, "attr", getattr(node.func, "id", "")) == "frame_slider"]
+    if not calls or not calls[0].args or not isinstance(calls[0].args[0], ast.Name):
+        return ""
+    args = calls[0].args
+    values = (f" (one of `{args[1].id}`)" if len(args) > 1 and isinstance(args[1], ast.Name)
+              else "")
+    return (f"Where the slider does not show (a notebook run outside a live browser kernel "
+            f"prints only `VBox(children=(SelectionSlider...`), draw one frame in a new "
+            f"cell: `{args[0].id}(value)` with the slider's value{values}. ")
+
+
 def question_twin(notebook, test_index, spec):
     """The practice twin of the slider question whose test cell is notebook.cells[test_index]:
     a dict with the twin's Markdown, its slider copy (or None: the question's own slider
@@ -654,8 +677,8 @@ def question_twin(notebook, test_index, spec):
             f"The same question as {task}'s, with other numbers: its answer is not the "
             f"graded one. " + ("It has its own slider, below." if copy else
                                f"Answer it with {task}'s slider above.") + "\n\n")
-    tail = (f"\n\nWrite your answer in `practice_{answer}` below; the cell after it checks "
-            "it.")
+    tail = (f"\n\n{headless_hint(copy or slider)}Write your answer in `practice_{answer}` "
+            "below; the cell after it checks it.")
     return {"grade_id": grade_id, "answer": answer, "message": twin_message,
             "markdown": lead + twin_text.strip() + tail, "slider": copy,
             "slider_grade_id": cell_kind(notebook.cells[slider_index]).get("grade_id"),
@@ -835,13 +858,12 @@ def add_practice_cells(assignment, notebook):
     ids = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.id for cell in notebook.cells}
     setup = nbformat.v4.new_code_cell(SETUP)
     setup.id = "practice-setup"
-    setup.metadata["tags"] = ["practice", "hide-input"]
+    setup.metadata["tags"] = ["practice", "hide-input"]  # the book folds it (myst-nb)
+    setup.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab collapses it; it runs
     cells, count = [], 0
     for cell in notebook.cells:
         cell.metadata.pop("practice_twin", None)  # its answers expression: not the reader's
         cells.append(cell)
-        if cell is notebook.cells[0]:
-            cells.append(setup)
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in twins:
             entries = [dict(entry, message=practice_message(entry["message"],
@@ -858,6 +880,11 @@ def add_practice_cells(assignment, notebook):
     if leaked:
         raise SystemExit(f"make public: practice cells of {assignment} hold hidden-test "
                          f"lines: {leaked[:5]}")
+    # the set-up right before the first practice cell: after the title and introduction
+    first = next((k for k, c in enumerate(cells) if "practice" in c.metadata.get("tags", [])),
+                 None)
+    if first is not None:
+        cells.insert(first, setup)
     notebook.cells = cells
     for grade_id, reason in without.items():
         if grade_id not in questions:

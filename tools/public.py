@@ -62,6 +62,52 @@ def edition():
             ("repository", "site", "jupyterhub")}
 
 
+def python_minimum():
+    """The oldest Python every version pinned in constraints.txt installs on: the largest
+    lower bound of their Requires-Python, read from the installed packages (the course's
+    .venv holds every pin). A pin that is not installed here is not counted."""
+    from importlib import metadata
+    lowest = (3, 0)
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        name = line.split("#")[0].strip().split("==")[0]
+        if not name or "==" not in line:
+            continue
+        try:
+            requires = metadata.distribution(name).metadata.get("Requires-Python") or ""
+        except metadata.PackageNotFoundError:
+            continue
+        for bound in re.findall(r">=\s*(\d+(?:\.\d+)*)", requires):
+            lowest = max(lowest, tuple(int(part) for part in bound.split(".")))
+    if lowest < (3, 10):
+        raise SystemExit("make public: no Requires-Python found for the pins of "
+                         "constraints.txt: is the course's .venv installed (make setup)?")
+    return ".".join(map(str, lowest))
+
+
+def readme(urls):
+    """The edition's README.md (publish/README.md) for the edition as configured: it names
+    the site and the launch buttons only where edition.yml sets them."""
+    repository, site, hub = urls["repository"], urls["site"], urls["jupyterhub"]
+    read = (f"The book is published as a website: {site}." if site else
+            "Build the book as a website with `make book` (below), or open the notebooks "
+            "of `chapters/` and `exercises/` in Jupyter.")
+    if repository:
+        buttons = "Binder, Colab" + (", the course's JupyterHub" if hub else "")
+        read += (f" Every page of the site can be opened as a notebook with the launch "
+                 f"buttons at its top ({buttons}), or downloaded with its download button.")
+    else:
+        read += " Every page of the site can be downloaded with the download button at its top."
+    text = (REPO / "publish" / "README.md").read_text()
+    return text.replace("@READ@", read).replace("@PYTHON@", python_minimum())
+
+
+def requirements(urls):
+    """publish/requirements.txt, naming Binder only where the edition has launch buttons."""
+    text = (REPO / "publish" / "requirements.txt").read_text()
+    return text.replace("@BINDER@", " Binder (the launch buttons) builds from this file."
+                        if urls["repository"] else "")
+
+
 def public_config(urls):
     """The course's _config.yml, with the buttons set from edition.yml: a button whose
     address is not configured is switched off, never pointed at a placeholder."""
@@ -141,6 +187,7 @@ def edition_assignments(folder, urls, practice=None):
 def students_page(urls, wheel, practice=False):
     """students.md for the edition as configured: it promises only what is there."""
     repository, site, hub = urls["repository"], urls["site"], urls["jupyterhub"]
+    python = python_minimum()
     where = ["## Opening an assignment", "",
              "Each chapter ends with an assignment: a Jupyter notebook in which you write a "
              "few functions, check them, and (in a course) hand it in to be graded. Its page "
@@ -164,10 +211,15 @@ def students_page(urls, wheel, practice=False):
         where += ["- **Your own computer**: download the assignment's notebook from its "
                   "page, and bplib, the course's small library, from this site: "
                   f'<a href="wheels/{wheel}">{wheel}</a>. Then in a terminal, in the folder '
-                  "where you saved both:", "",
+                  "where you saved both (this is the recipe for downloaded notebooks; in a "
+                  "copy of the whole public edition, its README's `pip install -r "
+                  "requirements.txt` installs the same, at the versions the book was "
+                  "made with):", "",
                   "  ```bash", "  python -m venv .venv && source .venv/bin/activate",
                   f"  pip install numpy matplotlib ipywidgets jupyterlab {wheel}",
                   "  jupyter lab", "  ```", ""]
+    where += [f"On your own computer you need Python {python} or newer: the versions this "
+              "book pins install on no older one.", ""]
     if site:
         where += ["The first cell of every assignment imports `bplib`. Where it is not "
                   f"installed (Colab, a bare Python), that cell installs it from {site} and "
@@ -211,8 +263,9 @@ def students_page(urls, wheel, practice=False):
                     "either *Success! Your notebook passes all the tests.* or *VALIDATION "
                     "FAILED ON n CELL(S)!* with each failing cell; it runs only the visible "
                     "tests. There you hand in with the *Assignments* tab.", ""]
-    hand_in += ["Anywhere else, hand in the notebook file itself (*File → Download*), the way "
-                "your course collects work, without renaming it: the grader finds your "
+    hand_in += [("Anywhere else, hand" if hub else "Hand")
+                + " in the notebook file itself (*File → Download*), the way your course "
+                "collects work, without renaming it: the grader finds your "
                 "answers by the notebook's cells, not by its name. Studying alone, there is "
                 "nothing to hand in.", ""]
     graded = ["## How it is graded", "",
@@ -303,6 +356,8 @@ def write_tree(public, urls, build=REPO / "_build", practice=None):
     for source, target in FROM_PUBLISH.items():
         (public / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / "publish" / source, public / target)
+    (public / "README.md").write_text(readme(urls))
+    (public / "requirements.txt").write_text(requirements(urls))
     (public / ".gitignore").write_text(GITIGNORE)
     (public / "_config.yml").write_text(
         "# The public edition's book: written by `make public` from the course's.\n"
