@@ -223,8 +223,10 @@ def write(assignment, url, course=COURSE, out=None):
             "</style></head><body>" + "\n".join(parts) + "</body></html>\n")
     (target / "report.html").write_text(page, encoding="utf-8")
     if out is not None:
+        kinds = Counter(row["kind"] for row in data["diagnoses"])
         print(f"item analysis of {assignment}: {len(scores)} students, "
-              f"{len(data['diagnoses'])} failing checks diagnosed "
-              f"({sum(len(s) for s in mistakes.values())} catalogued mistakes); "
+              f"{len(data['diagnoses'])} failing checks: {kinds['catalogue']} named a "
+              f"catalogued mistake, {kinds['structural']} a structural finding, "
+              f"{kinds['none']} no diagnosis; "
               f"{target.relative_to(course)}/report.html and its CSV files", file=out)
     return target
