@@ -507,6 +507,10 @@ def test_the_solution_passes_every_practice_check(practice_runs, assignment):
         assert verdict == "passed" and passed == total and int(total) > 0, (task, passed, total)
 
 
+# (assignment, "grade_id #k" of WRONG_ANSWERS): see test_every_wrong_answer_fails_...
+PRACTICE_BLIND = {("04-per-neuron", "neuron-update #4")}  # zhou_update = numerical_update
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assignment):
     from test_exercises import WRONG_ANSWERS
@@ -517,6 +521,15 @@ def test_every_wrong_answer_fails_its_task_s_practice_checks(practice_runs, assi
                 for k, code in enumerate(codes if isinstance(codes, list) else [codes])
                 if f"{grade_id}-tests" in practice and code is not None
                 and "practice_slider" not in practice[f"{grade_id}-tests"].metadata]
+    # Caught when graded only by a fact of the student's process (the calls of the three
+    # functions the task says to use), which a practice twin leaves out: its values are
+    # right, so the practice checks pass. Listed, so that a twin that starts to catch it
+    # fails here and the entry is taken out.
+    blind = {label for label in expected if (assignment, label) in PRACTICE_BLIND}
+    for label in blind:
+        assert wrong[label][3] == "passed", f"{label} now fails its practice checks: unlist it"
+        del wrong[label]
+    expected = [label for label in expected if label not in blind]
     assert sorted(wrong) == sorted(expected)
     for label, (task, passed, total, verdict) in wrong.items():
         assert verdict == "FAILED" and task == label.split(" #")[0] + "-tests", (label, passed)
