@@ -5,7 +5,8 @@ import time
 
 def one_blas_thread():
     """Run numpy's matrix products on one thread from now on, where `threadpoolctl` is
-    installed (scikit-learn brings it); without it, do nothing.
+    installed (the course's and the students' requirements list it; bplib itself does not
+    need it); without it, do nothing.
 
     The course's matrices are small: extra BLAS threads cost more than they save, and make
     timings depend on whatever else the machine is doing. Results are the same either way.

@@ -109,7 +109,11 @@ def test_the_edition_and_its_site_pass_the_leak_scan(clone, tmp_path):
 def test_student_requirements_are_a_student_s(clone):
     wanted = [line.split("[")[0] for line in (clone / "requirements.txt").read_text()
               .splitlines() if line.strip() and not line.startswith(("#", "-c"))]
-    assert wanted == ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "./bplib"]
+    assert wanted == ["numpy", "matplotlib", "ipywidgets", "threadpoolctl", "jupyterlab",
+                      "./bplib"]
+    assert " ".join(wanted[:-1]) in public.students_page(
+        {"repository": "", "site": "", "jupyterhub": ""}, "w.whl"), \
+        "the students' page installs what the requirements list"
 
 
 def test_buttons_lead_only_to_configured_places(clone):

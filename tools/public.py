@@ -184,6 +184,13 @@ def edition_assignments(folder, urls, practice=None):
     return counts
 
 
+def student_packages():
+    """The packages publish/requirements.txt names, bplib aside: what a student installs."""
+    return [line.split(";")[0].strip() for line in
+            (REPO / "publish" / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith(("#", "-c", "./"))]
+
+
 def students_page(urls, wheel, practice=False):
     """students.md for the edition as configured: it promises only what is there."""
     repository, site, hub = urls["repository"], urls["site"], urls["jupyterhub"]
@@ -216,7 +223,7 @@ def students_page(urls, wheel, practice=False):
                   "requirements.txt` installs the same, at the versions the book was "
                   "made with):", "",
                   "  ```bash", "  python -m venv .venv && source .venv/bin/activate",
-                  f"  pip install numpy matplotlib ipywidgets jupyterlab {wheel}",
+                  f"  pip install {' '.join(student_packages())} {wheel}",
                   "  jupyter lab", "  ```", ""]
     where += [f"On your own computer you need Python {python} or newer: the versions this "
               "book pins install on no older one.", ""]
