@@ -67,6 +67,25 @@ def release(args):
         return _release(args, log)
 
 
+def timed_validation(assignment, notebooks, validator, runs=3):
+    """([notebooks failing their own tests], the wall-budget problem or None). The validator
+    runs the solution: an honest run, timed. A budget that looks too small for it is timed
+    again, up to `runs` in all, and the fastest run decides: a busy machine measures more."""
+    from grading.sandbox import check_wall_budget
+
+    bad, honest = [], float("inf")
+    for run in range(runs):
+        started = time.monotonic()
+        failed = [os.path.relpath(nb, COURSE) for nb in notebooks if validator().validate(nb)]
+        honest = min(honest, time.monotonic() - started)
+        if run == 0:
+            bad = failed
+        problem = check_wall_budget(assignment, honest)
+        if bad or not (problem and "less than" in problem):
+            break
+    return bad, problem
+
+
 def _release(args, log):
     import glob
 
@@ -74,16 +93,11 @@ def _release(args, log):
 
     assignment = args.assignment
     notebooks = sorted(glob.glob(str(COURSE / "solutions" / assignment / "*.ipynb")))
-    bad, honest = [], 0.0
-    for nb in notebooks:  # the validator runs the solution: an honest run, timed
-        started = time.monotonic()
-        if Validator().validate(nb):
-            bad.append(os.path.relpath(nb, COURSE))
-        honest += time.monotonic() - started
+    bad, budget_problem = timed_validation(assignment, notebooks, Validator)
     if bad:
         raise SystemExit("the source fails its own tests, nothing released: " + ", ".join(bad))
     from grading.judge import reference, verify_probes
-    from grading.sandbox import BUDGET_FACTORS, check_wall_budget
+    from grading.sandbox import BUDGET_FACTORS
     for notebook in notebooks:
         try:
             reference(notebook)
@@ -95,7 +109,6 @@ def _release(args, log):
             raise SystemExit(f"the probes of {os.path.relpath(notebook, COURSE)} (what the "
                              "student's kernel runs) do not hold: " + "; ".join(problems)
                              + ": nothing released")
-    budget_problem = check_wall_budget(assignment, honest)
     if budget_problem and "less than" in budget_problem:
         raise SystemExit(budget_problem + ": nothing released")
     if budget_problem:  # too generous: a slow submission costs more than it should
