@@ -216,6 +216,10 @@ def _feedback_one(assignment, student):
         result = {"success": False, "error": f"{type(error).__name__}: {error}"}
     print(result.get("log") or "", result.get("error") or "", flush=True)
     page = COURSE / "feedback" / student / assignment
+    # nbgrader copies every file of the submission, its key too; feedback/ goes back to
+    # the student (through the LMS), the key never does: release-feedback takes it from
+    # submitted/
+    (page / "submission_secret.txt").unlink(missing_ok=True)
     if result["success"] and not any(page.glob("*.html")):
         result = {"success": False, "error": "ERROR: no feedback page was written"}
     return ("ok", None) if result["success"] else ("refused", why(result))
