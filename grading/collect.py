@@ -135,7 +135,7 @@ def read_name(member, notebooks):
         info.update(lms="blackboard", lms_id=match["id"], name="",
                     attempt=match["attempt"], student=match["id"])
     else:
-        info.update(lms="", lms_id=who, name=who, student=who)
+        info.update(lms="", lms_id=who, name="", student=who)  # an id, not a name
     student = info["student"].lower()
     if not STUDENT_ID.fullmatch(student):
         raise NotCollected(f"{info['student']!r} is not a student id (letters, digits and "

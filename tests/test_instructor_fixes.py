@@ -5,6 +5,7 @@ assert stopped a test cell, ..."""
 import csv
 import io
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -377,6 +378,10 @@ def test_blackboard_s_receipt_names_the_student(tmp_path):
     from grading import state
     assert state.collected_record(ASSIGNMENT, "j.doe", tmp_path)["name"] == "Jane Q. Doe"
     assert state.collected_record(ASSIGNMENT, "rroe", tmp_path)["name"] == ""  # not its id
+    with zipfile.ZipFile(tmp_path / "plain.zip", "w") as archive:
+        archive.writestr(f"jane_doe_{NOTEBOOK}", "{}")
+    collect(tmp_path, ASSIGNMENT, tmp_path / "plain.zip", out=io.StringIO())
+    assert state.collected_record(ASSIGNMENT, "jane_doe", tmp_path)["name"] == ""
 
 
 def test_feedback_never_holds_the_submission_s_key_and_release_still_finds_it(
@@ -398,27 +403,26 @@ def test_feedback_never_holds_the_submission_s_key_and_release_still_finds_it(
     assert batch._feedback_one(ASSIGNMENT, "carol") == ("ok", None)
     assert sorted(p.name for p in page.iterdir()) == [f"{ASSIGNMENT}.html", "timestamp.txt"]
 
-    submitted = tmp_path / "submitted"
-    (submitted / "carol" / ASSIGNMENT).mkdir(parents=True)
-    (submitted / "carol" / ASSIGNMENT / "submission_secret.txt").write_text("carol's key")
+    # nbgrader's own release_feedback, into an exchange: the page is named by the key
+    # from submitted/ (what the student's fetch_feedback looks for)
+    from nbgrader.utils import notebook_hash
+
+    shutil.copy2(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPO / "grading", tmp_path / "grading",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    submitted = tmp_path / "submitted" / "carol" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    (submitted / "submission_secret.txt").write_text("carol's key")
     (tmp_path / "feedback" / "dan" / ASSIGNMENT).mkdir(parents=True)  # refused: no page
-    seen = {}
-
-    def nbgrader(*args, course):
-        staged = course / exchange.STAGED
-        seen["args"] = args
-        seen["files"] = {str(p.relative_to(staged)): p.read_text()
-                         for p in staged.rglob("*") if p.is_file()}
-        return 0
-
-    monkeypatch.setattr(exchange, "nbgrader", nbgrader)
+    (tmp_path / "exchange").mkdir(mode=0o1777)  # the guide's `install -d -m 1777`
+    monkeypatch.setenv("BPCOURSE_EXCHANGE", str(tmp_path / "exchange"))
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     out = io.StringIO()
     assert exchange.release_feedback(ASSIGNMENT, course=tmp_path, out=out) == 1
-    assert seen["args"] == ("release_feedback", ASSIGNMENT,
-                            f"--CourseDirectory.feedback_directory={exchange.STAGED}")
-    assert seen["files"] == {f"carol/{ASSIGNMENT}/{ASSIGNMENT}.html": "<p>feedback</p>",
-                             f"carol/{ASSIGNMENT}/timestamp.txt": "2026-11-01 09:30:00",
-                             f"carol/{ASSIGNMENT}/submission_secret.txt": "carol's key"}
     assert "NOT RELEASED  dan: no feedback page" in out.getvalue()
+    released = tmp_path / "exchange" / exchange.course_id() / "feedback"
+    key = notebook_hash(secret="carol's key", notebook_id=ASSIGNMENT)
+    assert [p.name for p in released.iterdir()] == [f"{key}.html"]
+    assert (next(released.iterdir())).read_text() == "<p>feedback</p>"
     assert not (tmp_path / exchange.STAGED).exists()
     assert not list((tmp_path / "feedback").rglob("submission_secret.txt"))
