@@ -426,3 +426,15 @@ def test_feedback_never_holds_the_submission_s_key_and_release_still_finds_it(
     assert (next(released.iterdir())).read_text() == "<p>feedback</p>"
     assert not (tmp_path / exchange.STAGED).exists()
     assert not list((tmp_path / "feedback").rglob("submission_secret.txt"))
+
+
+def test_make_grades_passes_the_lms_file_and_column_on():
+    line = subprocess.run(
+        ["make", "-n", "grades", f"A={ASSIGNMENT}", "CANVAS=my export.csv",
+         "COLUMN=01 Telephone (12345)"], cwd=REPO, capture_output=True, text=True,
+        check=True).stdout.replace("\\\n", " ")
+    assert f'grading grades --assignment "{ASSIGNMENT}" --canvas "my export.csv"' in line
+    assert '--column "01 Telephone (12345)"' in line and "--blackboard" not in line
+    plain = subprocess.run(["make", "-n", "grades"], cwd=REPO, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--canvas" not in plain and "--assignment" not in plain
