@@ -402,6 +402,12 @@ def test_feedback_never_holds_the_submission_s_key_and_release_still_finds_it(
     monkeypatch.setattr(batch, "COURSE", tmp_path)
     assert batch._feedback_one(ASSIGNMENT, "carol") == ("ok", None)
     assert sorted(p.name for p in page.iterdir()) == [f"{ASSIGNMENT}.html", "timestamp.txt"]
+    # a key an earlier grader left in feedback/ goes at the next grading or feedback
+    (tmp_path / "feedback" / "old" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "feedback" / "old" / ASSIGNMENT / "submission_secret.txt").write_text("k")
+    batch.remove_keys(ASSIGNMENT, tmp_path)
+    assert not list((tmp_path / "feedback").rglob("submission_secret.txt"))
+    shutil.rmtree(tmp_path / "feedback" / "old")
 
     # nbgrader's own release_feedback, into an exchange: the page is named by the key
     # from submitted/ (what the student's fetch_feedback looks for)
