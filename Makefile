@@ -29,7 +29,9 @@ help:
 	@echo "make collect A=01-telephone ZIP=f.zip  an LMS's zip into submitted/ (Canvas, Moodle, Blackboard)"
 	@echo "make grade A=01-telephone [JOBS=n] [FORCE=1] [SANDBOX=off]  autograde what changed, feedback, grades"
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
-	@echo "make grades                          grades.csv (with a status column) and Canvas/Moodle import files"
+	@echo "make grades                          grades.csv (with a status column), Moodle's worksheets"
+	@echo "make grades A=01-telephone CANVAS=export.csv [COLUMN=\"01 Telephone (12345)\"]  fill Canvas's"
+	@echo "            exported gradebook (or BLACKBOARD=<Grade Center download>)"
 	@echo "make report A=01-telephone           item analysis: scores, pass rates, mistakes, times (HTML, CSV)"
 	@echo "make withdraw S=jane_doe [A=01-telephone]  remove a student (withdrawn, or a mistaken collection) everywhere"
 	@echo "make student-env DIR=/opt/backprop-student [PYTHON_FOR_STUDENTS=python3.11]  the students' own environment"
@@ -109,7 +111,8 @@ feedback: | $(BIN)/.installed
 	$(GRADING) feedback "$(A)" --jobs "$(JOBS)"
 
 grades: | $(BIN)/.installed
-	$(GRADING) grades
+	$(GRADING) grades $(if $(A),--assignment "$(A)") $(if $(CANVAS),--canvas "$(CANVAS)") \
+	  $(if $(BLACKBOARD),--blackboard "$(BLACKBOARD)") $(if $(COLUMN),--column "$(COLUMN)")
 
 report: | $(BIN)/.installed
 	$(GRADING) report "$(A)"

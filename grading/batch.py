@@ -32,6 +32,7 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 
 from grading import state
 
@@ -216,9 +217,19 @@ def _feedback_one(assignment, student):
         result = {"success": False, "error": f"{type(error).__name__}: {error}"}
     print(result.get("log") or "", result.get("error") or "", flush=True)
     page = COURSE / "feedback" / student / assignment
+    remove_keys(assignment, COURSE, student)
     if result["success"] and not any(page.glob("*.html")):
         result = {"success": False, "error": "ERROR: no feedback page was written"}
     return ("ok", None) if result["success"] else ("refused", why(result))
+
+
+def remove_keys(assignment, course=COURSE, student="*"):
+    """nbgrader copies every file of a submission into its feedback, its key
+    (submission_secret.txt) too; feedback/ goes back to the student (through the LMS), the
+    key never does: release-feedback takes it from submitted/. Also clears the keys an
+    earlier version of the grader left there."""
+    for key in Path(course).glob(f"feedback/{student}/{assignment}/submission_secret.txt"):
+        key.unlink(missing_ok=True)
 
 
 def _feedback_job(job):
@@ -423,6 +434,7 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
         print(f"  not graded: {student}: {record['reason']}", file=out, flush=True)
     for student, record in sorted(no_feedback.items()):
         print(f"  no feedback: {student}: {record['feedback_reason']}", file=out, flush=True)
+    remove_keys(assignment)
     if export:
         from grading import export as exporter
         written = exporter.export(url, out=out)
@@ -485,6 +497,7 @@ def feedback(assignment, jobs=1, out=sys.stdout):
                   f"{f' ({reason})' if reason else ''}", file=out, flush=True)
             if status != "ok":
                 failed[student] = reason
+    remove_keys(assignment)
     print(f"feedback for {len(students) - len(failed)} of {len(students)} students in "
           f"feedback/<student>/{assignment}/; {len(failed)} without feedback", file=out)
     for student, reason in sorted(failed.items()):

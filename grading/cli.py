@@ -5,7 +5,9 @@ targets are one line each calling these):
     python -m grading collect  01-telephone f.zip      an LMS's zip into submitted/
     python -m grading grade    01-telephone [--jobs n] autograde, feedback, grades.csv
     python -m grading feedback 01-telephone            feedback/ for every graded student
-    python -m grading grades                           grades.csv and the LMS import files
+    python -m grading grades                           grades.csv, Moodle's worksheets
+    python -m grading grades --assignment A --canvas|--blackboard FILE [--column C]
+                                                       that LMS's gradebook, A's column filled
     python -m grading report   01-telephone            item analysis: HTML page and CSVs
     python -m grading withdraw <student> [--assignment 01-telephone]  remove a student
 
@@ -171,8 +173,31 @@ def feedback(args):
 def grades(args):
     from grading import batch, export
 
-    written = export.export(batch.db_url())
+    given = {lms: path for lms, path in (("canvas", args.canvas),
+                                         ("blackboard", args.blackboard)) if path}
+    if given and not args.of:
+        raise SystemExit("name the assignment whose column to fill: make grades "
+                         "A=01-telephone CANVAS=<file> (python -m grading grades "
+                         "--assignment 01-telephone --canvas <file>)")
+    if args.column and len(given) != 1:
+        raise SystemExit("COLUMN= names the column of one LMS's file: give CANVAS= or "
+                         "BLACKBOARD=, one at a time")
+    for path in given.values():
+        if not os.path.isfile(path):
+            raise SystemExit(f"no file {path}: give the gradebook as downloaded from the LMS")
+    if args.of:
+        _assignment(args.of)
+    url = batch.db_url()
+    written = export.export(url, course=COURSE)
     print(f"grades of every assignment: {', '.join(written)}")
+    unmatched = {}
+    for lms, path in given.items():
+        unmatched.update(export.fill(lms, path, args.of, url, column=args.column,
+                                     course=COURSE))
+    if unmatched:
+        print(f"{len(unmatched)} graded student{'s' * (len(unmatched) != 1)} of {args.of} "
+              "could not be matched (listed above): enter their grades by hand")
+        return 1
     return 0
 
 
@@ -228,9 +253,9 @@ def exchange_collect(args):
 
 
 def release_feedback(args):
-    from grading.exchange import nbgrader
+    from grading.exchange import release_feedback as release
 
-    return 1 if nbgrader("release_feedback", args.assignment) else 0
+    return 1 if release(args.assignment) else 0
 
 
 def parser():
@@ -265,7 +290,18 @@ def parser():
     one.add_argument("assignment", nargs="?", default="")
     one.add_argument("--jobs", type=int, default=1)
     one.set_defaults(run=feedback)
-    one = commands.add_parser("grades", help="grades.csv and the Canvas and Moodle files")
+    one = commands.add_parser(
+        "grades", help="grades.csv and Moodle's worksheets; with --canvas or --blackboard, "
+        "that LMS's downloaded gradebook with the assignment's column filled")
+    one.add_argument("--assignment", dest="of", default="", metavar="A",
+                     help="the assignment whose column --canvas or --blackboard fills")
+    one.add_argument("--canvas", default="", metavar="FILE",
+                     help="the gradebook exported from Canvas (Grades > Export)")
+    one.add_argument("--blackboard", default="", metavar="FILE",
+                     help="the Grade Center downloaded from Blackboard Learn (Work Offline "
+                     "> Download, the full Grade Center)")
+    one.add_argument("--column", default="", help="the column to fill, as headed in that "
+                     "file (default: the one named like the assignment)")
     one.set_defaults(run=grades)
     one = commands.add_parser(
         "withdraw", help="remove a student (withdrawn, or collected by mistake): their "

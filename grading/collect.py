@@ -21,7 +21,9 @@ How a file is read (the student-id rule, also in the instructor guide):
    - Moodle: ``<full name>_<participant id>_assignsubmission_file_`` -> student id = the
      participant id (digits; Moodle's "Participant <n>" identifier of the assignment).
    - Blackboard: ``<assignment>_<username>_attempt_<yyyy-mm-dd-hh-mm-ss>`` -> student id =
-     the username; the assignment part has no ``_``; the latest attempt is kept.
+     the username; the assignment part has no ``_``; the latest attempt is kept. The
+     student's name is read from the attempt's receipt in the zip (its ``Name: <name>
+     (<username>)`` line), when there is one.
    - otherwise ``<student id>`` itself (``alice``, ``jane_doe``, ``bob@uni.edu``).
 
 3. A student id is NFC-normalised and lower-cased, and holds only letters (any script),
@@ -130,16 +132,26 @@ def read_name(member, notebooks):
         info.update(lms="moodle", lms_id=match["id"], name=match["name"],
                     student=match["id"])
     elif match := BLACKBOARD.fullmatch(who):
-        info.update(lms="blackboard", lms_id=match["id"], name=match["id"],
+        info.update(lms="blackboard", lms_id=match["id"], name="",
                     attempt=match["attempt"], student=match["id"])
     else:
-        info.update(lms="", lms_id=who, name=who, student=who)
+        info.update(lms="", lms_id=who, name="", student=who)  # an id, not a name
     student = info["student"].lower()
     if not STUDENT_ID.fullmatch(student):
         raise NotCollected(f"{info['student']!r} is not a student id (letters, digits and "
                            f". _ - @ + only): rename the file <student id>_{notebook}")
     info["student"] = student
     return info
+
+
+RECEIPT_NAME = re.compile(r"^Name:\s*(?P<name>.*?)\s*\((?P<id>[^()\s]+)\)\s*$", re.M)
+
+
+def receipt_name(text):
+    """(username, name) from a Blackboard attempt receipt's ``Name: Jane Doe (jdoe)`` line,
+    or None."""
+    found = RECEIPT_NAME.search(text)
+    return (found["id"].casefold(), found["name"]) if found and found["name"] else None
 
 
 def handed_in(attempt, date_time):
@@ -159,11 +171,16 @@ def collect(course, assignment, zip_path, out=sys.stdout):
     course = Path(course)
     notebooks = notebooks_of(course, assignment)
     chosen, refused, replaced, ignored = {}, [], [], []
+    names = {}  # Blackboard username -> the name its receipt gives
     with zipfile.ZipFile(zip_path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         for member in members:
             if why := not_a_submission(member.filename):
                 ignored.append((member.filename, why))
+                if BLACKBOARD_RECEIPT.fullmatch(member.filename.rsplit("/", 1)[-1]):
+                    text = archive.read(member)[:4096].decode("utf-8", "replace")
+                    if said := receipt_name(text):
+                        names[said[0]] = said[1]
                 continue
             try:
                 info = read_name(member.filename, notebooks)
@@ -181,6 +198,9 @@ def collect(course, assignment, zip_path, out=sys.stdout):
                 chosen[key] = newer
             else:
                 chosen[key] = info
+        for info in chosen.values():
+            if info["lms"] == "blackboard":
+                info["name"] = names.get(info["lms_id"].casefold(), "")
         for (student, notebook), info in sorted(chosen.items()):
             target = course / "submitted" / student / assignment / notebook
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,8 @@ DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
 # itself too). The rest (the course's .venv, bplib/, grading/'s code) is left readable:
 # the grading sandbox's kernels, which run as uids of their own, read it.
 PRIVATE = ["solutions", "gradebook.db", "autograded", "submitted", "feedback",
-           "grading-records", "grading/data", "grades.csv", "grades-canvas-*.csv",
-           "grades-moodle-*.csv", ".git"]
+           "grading-records", "grading/data", "grades.csv", "grades-canvas-*",
+           "grades-moodle-*", "grades-blackboard-*", ".git"]
 INSTRUCTOR_EXTENSIONS = {
     "server": ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"],
     "lab": ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
@@ -246,3 +246,41 @@ def nbgrader(*args, course=COURSE):
                           cwd=course, env=env, capture_output=True, text=True)
     sys.stdout.write(done.stdout + done.stderr)
     return done.returncode
+
+
+STAGED = "grading-records/feedback-release"  # no characters a regular expression reads
+
+
+def release_feedback(assignment, course=COURSE, out=sys.stdout):
+    """nbgrader release_feedback from a staging copy of feedback/: nbgrader names each
+    released page by the submission's key (submission_secret.txt), which feedback/ (what
+    goes back to students) does not hold; the copy takes it from submitted/. Return the
+    number of students not released (no key, or nbgrader failed)."""
+    course = Path(course)
+    staged = course / STAGED
+    shutil.rmtree(staged, ignore_errors=True)
+    missing = []
+    for page in sorted((course / "feedback").glob(f"*/{assignment}")):
+        student = page.parent.name
+        key = course / "submitted" / student / assignment / "submission_secret.txt"
+        stamp = next((path for path in (page / "timestamp.txt",
+                                        key.with_name("timestamp.txt")) if path.is_file()),
+                     None)
+        why = ("no feedback page" if not any(page.glob("*.html")) else
+               f"no {key.name} in submitted/" if not key.is_file() else
+               "no timestamp.txt" if stamp is None else None)
+        if why:
+            missing.append((student, why))
+            continue
+        target = staged / student / assignment
+        target.mkdir(parents=True)
+        for path in [*page.glob("*.html"), stamp, key]:
+            shutil.copy2(path, target / path.name)
+    try:
+        failed = nbgrader("release_feedback", assignment,
+                          f"--CourseDirectory.feedback_directory={STAGED}", course=course)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    for student, why in missing:
+        print(f"  NOT RELEASED  {student}: {why}", file=out)
+    return len(missing) + (1 if failed else 0)

@@ -1,34 +1,47 @@
-"""grades.csv for every assignment, with each row's status, and the grade import files of
-Canvas and Moodle, one per assignment.
+"""grades.csv for every assignment, with each row's status, and the LMS files that carry
+the grades back: Moodle's grading worksheet written here, Canvas's and Blackboard's own
+downloaded gradebook filled in.
 
-grades.csv has nbgrader's export columns plus `status` and `reason`:
+grades.csv has nbgrader's export columns plus `name`, `lms`, `lms_id`, `status` and
+`reason`:
 
+- name: what the LMS called the student at collection (the file name of a Canvas or Moodle
+  zip, Blackboard's attempt receipt), else the gradebook's first and last name;
+- lms, lms_id: the LMS the submission was collected from (canvas, moodle, blackboard, or
+  empty: the exchange or a zip of plain names) and the id it gave the student;
 - graded: autograded, `score` is the grade;
 - late: graded, and handed in late (the LMS said so at collection, or nbgrader's due date);
 - not graded: the last attempt to grade it failed, `reason` says why; `score` is EMPTY,
   never 0 (fix the cause and grade again);
 - not submitted: a student the gradebook knows with no submission of that assignment.
 
-grades-canvas-<assignment>.csv: Canvas's gradebook import columns (Student, ID, SIS User ID,
-SIS Login ID, Section, then the assignment), a "Points Possible" row, and one row per
-student: the Canvas user id of students collected from a Canvas zip, else the student id as
-SIS Login ID. Not-graded students have an empty grade (Canvas leaves those unchanged).
-
 grades-moodle-<assignment>.csv: the columns of Moodle's assignment "offline grading
 worksheet" (Identifier "Participant <n>", Full name, ..., Grade, Maximum Grade, Feedback
 comments), for the students collected from a Moodle zip (the participant number is what
-Moodle's zip named them by).
+Moodle's zip named them by); written only when some student came from Moodle.
+
+Canvas and Blackboard match an import on their own ids: Canvas on its user id (`ID`) and an
+assignment column headed `<name> (<assignment id>)`, Blackboard's Grade Center on
+`Username` and a column headed `<name> [...] |<column id>`. Neither id is known here, so
+`fill` takes the gradebook the instructor downloaded from the LMS and writes a copy with
+the assignment's column filled for each graded student collected from that LMS (matched by
+the id the LMS gave at collection); every other cell is left as downloaded. Nothing but the
+LMS's own ids is written into its file.
 """
 
 import csv
+import io
+import re
 import sys
+from pathlib import Path
 
 from grading import state
 
 COURSE = state.COURSE
 COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
-           "email", "raw_score", "late_submission_penalty", "score", "max_score", "status",
-           "reason"]
+           "email", "name", "lms", "lms_id", "raw_score", "late_submission_penalty", "score",
+           "max_score", "status", "reason"]
+LMS_NAMES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard"}
 
 
 def _rows(url):
@@ -55,6 +68,11 @@ def _rows(url):
                        "email": getattr(student, "email", "") or "",
                        "max_score": assignment.max_score}
                 record = records.get(student_id) or {}
+                collected = state.collected_record(assignment.name, student_id, COURSE) or {}
+                given = " ".join(filter(None, (row["first_name"], row["last_name"])))
+                row.update(name=collected.get("name") or given,
+                           lms=collected.get("lms") or "", lms_id=collected.get("lms_id")
+                           if collected.get("lms") else "")
                 try:
                     submission = gradebook.find_submission(assignment.name, student_id)
                 except MissingEntry:
@@ -64,8 +82,6 @@ def _rows(url):
                 elif submission is None:
                     row.update(status="not submitted", reason="")
                 else:
-                    collected = state.collected_record(assignment.name, student_id,
-                                                       COURSE) or {}
                     late = collected.get("late") or submission.total_seconds_late > 0
                     row.update(status="late" if late else "graded", reason="",
                                timestamp=submission.timestamp or "",
@@ -78,7 +94,9 @@ def _rows(url):
 
 
 def export(url, course=COURSE, out=sys.stdout):
-    """Write grades.csv and the LMS files; return the names written."""
+    """Write grades.csv and each assignment's Moodle worksheet (when a student came from
+    Moodle); say how Canvas's and Blackboard's students get their grades; return the
+    names written."""
     rows = _rows(url)
     written = ["grades.csv"]
     with open(course / "grades.csv", "w", newline="", encoding="utf-8") as table:
@@ -88,47 +106,153 @@ def export(url, course=COURSE, out=sys.stdout):
             writer.writerow({key: row.get(key, "") for key in COLUMNS})
     for assignment in sorted({row["assignment"] for row in rows}):
         mine = [row for row in rows if row["assignment"] == assignment]
-        written += [_canvas(course, assignment, mine), _moodle(course, assignment, mine)]
         counts = {status: sum(row["status"] == status for row in mine)
                   for status in ("graded", "late", "not graded", "not submitted")}
         # the whole class (every student the gradebook and the records know), where the
         # grade summary above it counts the submissions graded or listed by that run
         print(f"  grades.csv, {assignment} (whole class): "
               + ", ".join(f"{n} {status}" for status, n in counts.items()), file=out)
+        moodle = _moodle(course, assignment, mine)
+        if moodle:
+            written.append(moodle)
+        for lms in LMS_NAMES:
+            came = sum(row["lms"] == lms for row in mine)
+            if lms == "moodle":
+                said = (f"{moodle} ({came} from Moodle)" if came else
+                        f"no Moodle file: nobody's {assignment} came from a Moodle zip")
+            elif came:
+                said = (f"{came} from {LMS_NAMES[lms]}: `make grades A={assignment} "
+                        f"{lms.upper()}=<the gradebook downloaded from {LMS_NAMES[lms]}>` "
+                        f"fills its {assignment} column")
+            else:
+                continue
+            print(f"  {assignment}: {said}", file=out)
     return written
 
 
-def _canvas(course, assignment, rows):
-    name = f"grades-canvas-{assignment}.csv"
-    with open(course / name, "w", newline="", encoding="utf-8") as table:
-        writer = csv.writer(table)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
-        max_score = rows[0]["max_score"] if rows else ""
-        writer.writerow(["Points Possible", "", "", "", "", max_score])
-        for row in rows:
-            collected = state.collected_record(assignment, row["student_id"], course) or {}
-            grade = row["score"] if row["status"] in ("graded", "late") else ""
-            if collected.get("lms") == "canvas":
-                writer.writerow([collected["name"], collected["lms_id"], "", "", "", grade])
-            else:
-                writer.writerow([row["student_id"], "", "", row["student_id"], "", grade])
-    return name
-
-
 def _moodle(course, assignment, rows):
+    """grades-moodle-<assignment>.csv for the students collected from Moodle, or None (and
+    an older file of no student now removed)."""
     name = f"grades-moodle-{assignment}.csv"
+    mine = [row for row in rows if row["lms"] == "moodle"]
+    if not mine:
+        (course / name).unlink(missing_ok=True)
+        return None
     with open(course / name, "w", newline="", encoding="utf-8") as table:
         writer = csv.writer(table)
         writer.writerow(["Identifier", "Full name", "Email address", "Status", "Grade",
                          "Maximum Grade", "Grade can be changed", "Last modified (submission)",
                          "Last modified (grade)", "Feedback comments"])
-        for row in rows:
-            collected = state.collected_record(assignment, row["student_id"], course) or {}
-            if collected.get("lms") != "moodle":
-                continue
+        for row in mine:
             grade = row["score"] if row["status"] in ("graded", "late") else ""
             comment = f"not graded: {row['reason']}" if row["status"] == "not graded" else ""
-            writer.writerow([f"Participant {collected['lms_id']}", collected["name"],
-                             row["email"], "", grade, row["max_score"], "Yes", "", "",
-                             comment])
+            writer.writerow([f"Participant {row['lms_id']}", row["name"], row["email"], "",
+                             grade, row["max_score"], "Yes", "", "", comment])
     return name
+
+
+# How each LMS's downloaded gradebook names a student and an assignment's column.
+GRADEBOOKS = {
+    # Canvas: Gradebook > Export; the ID column is the Canvas user id, an assignment's
+    # column is "<name> (<assignment id>)"
+    "canvas": {"id": "ID", "column": re.compile(r"(?P<name>.+?) \((?P<id>\d+)\)")},
+    # Blackboard Learn: Grade Center > Work Offline > Download; students by Username, a
+    # column by "<name> [Total Pts: ...] |<column id>"
+    "blackboard": {"id": "Username",
+                   "column": re.compile(r"(?P<name>.+?)\s*(?:\[[^\]]*\])?\s*\|(?P<id>\d+)")},
+}
+
+
+def _key(text):
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _read_table(path):
+    """(rows, how) of a downloaded gradebook: UTF-8 (with or without a byte-order mark) or
+    UTF-16 (Blackboard's .xls download), comma- or tab-separated; `how` writes it back
+    alike."""
+    raw = Path(path).read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif raw[:3] == b"\xef\xbb\xbf":
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise SystemExit(f"{path} is not UTF-8 or UTF-16 text: give the file as the LMS "
+                         "downloaded it") from None
+    delimiter = "\t" if "\t" in text.split("\n", 1)[0] else ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if not rows:
+        raise SystemExit(f"{path} is empty: give the gradebook the LMS downloaded")
+    return rows, {"encoding": encoding, "delimiter": delimiter}
+
+
+def pick_column(lms, header, assignment, column=None, path=""):
+    """The index of the assignment's column in a downloaded gradebook's header: the one
+    named `column`, else the only one whose name is the assignment's (case, spaces and
+    punctuation aside)."""
+    pattern = GRADEBOOKS[lms]["column"]
+    columns = [name for name in header if pattern.fullmatch(name)]
+    if column:
+        if column not in header:
+            raise SystemExit(f"{path} has no column {column!r}; its assignment columns: "
+                             + "; ".join(columns))
+        if not pattern.fullmatch(column):
+            raise SystemExit(f"{column!r} is not an assignment column of {LMS_NAMES[lms]} "
+                             f"(they carry {LMS_NAMES[lms]}'s id: "
+                             + ("'<name> (<id>)'" if lms == "canvas" else "'<name> |<id>'")
+                             + ")")
+        return header.index(column)
+    found = [name for name in columns
+             if _key(pattern.fullmatch(name)["name"]) == _key(assignment)]
+    if len(found) != 1:
+        raise SystemExit(f"{'no' if not found else 'more than one'} column of {path} is "
+                         f"named like {assignment}: name it with COLUMN=\"<column>\" "
+                         f"(--column) "
+                         f"(its assignment columns: {'; '.join(columns) or 'none'})")
+    return header.index(found[0])
+
+
+def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.stdout):
+    """Write grades-<lms>-<assignment><suffix>: the gradebook downloaded from the LMS with
+    the assignment's column filled for every graded student collected from that LMS whose
+    id is in it. Return {student: why} of the graded students it could not fill."""
+    rows, how = _read_table(download)
+    header, id_column = rows[0], GRADEBOOKS[lms]["id"]
+    if id_column not in header:
+        raise SystemExit(f"{download} has no {id_column!r} column: is it the gradebook "
+                         f"downloaded from {LMS_NAMES[lms]}? (its columns: "
+                         f"{', '.join(header)})")
+    where, at = header.index(id_column), pick_column(lms, header, assignment, column,
+                                                     download)
+    lines = {}
+    for number, line in enumerate(rows[1:], 1):
+        if len(line) > max(where, at) and line[where].strip():
+            lines.setdefault(line[where].strip().casefold(), number)
+    graded = [row for row in _rows(url) if row["assignment"] == assignment
+              and row["status"] in ("graded", "late")]
+    filled, unmatched = [], {}
+    for row in graded:
+        if row["lms"] != lms:
+            unmatched[row["student_id"]] = (
+                f"collected from {LMS_NAMES[row['lms']]}, not {LMS_NAMES[lms]}"
+                if row["lms"] else f"not collected from a {LMS_NAMES[lms]} zip: "
+                f"{LMS_NAMES[lms]} gave no id for them")
+        elif row["lms_id"].casefold() not in lines:
+            unmatched[row["student_id"]] = (f"{LMS_NAMES[lms]}'s {id_column} "
+                                            f"{row['lms_id']} is not in {download}")
+        else:
+            rows[lines[row["lms_id"].casefold()]][at] = f"{row['score']:.6g}"
+            filled.append(row["student_id"])
+    name = f"grades-{lms}-{assignment}{Path(download).suffix or '.csv'}"
+    with open(course / name, "w", newline="", encoding=how["encoding"]) as table:
+        csv.writer(table, delimiter=how["delimiter"], quoting=csv.QUOTE_ALL
+                   if lms == "blackboard" else csv.QUOTE_MINIMAL).writerows(rows)
+    print(f"{name}: {download} with column {header[at]!r} filled for {len(filled)} of "
+          f"{len(graded)} graded students (not graded ones are left as downloaded)", file=out)
+    for student, why in sorted(unmatched.items()):
+        print(f"  NOT FILLED  {student}: {why}", file=out)
+    return unmatched

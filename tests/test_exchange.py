@@ -316,6 +316,9 @@ def test_the_zip_student_has_nbgrader_s_files_and_her_feedback_was_released(run)
     released = run.exchange / "backprop-course" / "feedback" / \
         f"{notebook_hash(secret=key, notebook_id=ASSIGNMENT)}.html"
     assert "handed in by carol" in released.read_text(encoding="utf-8")
+    # what goes back to students through the LMS never holds a submission's key
+    pages = list((run.course / "feedback").rglob("*.html"))
+    assert pages and not list((run.course / "feedback").rglob("submission_secret.txt"))
 
 
 @needs_root

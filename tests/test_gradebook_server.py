@@ -97,10 +97,10 @@ def scores_in(db_url):
 JOB = REPO / "deploy" / "grade-job.yaml"
 
 
-def rendered_job(assignment, shards):
-    """deploy/grade-job.yaml filled in by the sed line its header gives."""
-    text = JOB.read_text()
-    line = re.search(r"#\s+(sed .*?)\\\n", text).group(1)
+def rendered_job(assignment, shards, path=JOB):
+    """A deploy/ manifest filled in by the sed line its header gives."""
+    text = path.read_text()
+    line = re.search(r"#\s+(sed .*?)(?:\\\n|\|)", text).group(1)
     args = [arg.replace("01-telephone", assignment).replace("/8/", f"/{shards}/")
             for arg in shlex.split(line) if not arg.endswith(".yaml")]
     filled = subprocess.run(args, input=text, capture_output=True, text=True,
@@ -118,7 +118,12 @@ def test_the_kubernetes_example_is_valid_and_hard_codes_nothing():
     assert "make release" in text and "PostgreSQL" in text  # release there first
     assert "--sandbox off" not in body  # the sandbox is required, off only if asked for
     job = yaml.safe_load(rendered_job(ASSIGNMENT, 3))
-    kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
+    # the guide says Kubernetes 1.29 or later (backoffLimitPerIndex, podFailurePolicy)
+    assert "Kubernetes 1.29 or later" in text
+    for version in ("1.29.0", kubernetes_validate.latest_version()):
+        kubernetes_validate.validate(job, version, strict=True)
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(job, "1.28.0", strict=True)
     spec = job["spec"]
     assert spec["completionMode"] == "Indexed" and spec["completions"] == 3 == spec[
         "parallelism"]
@@ -131,11 +136,22 @@ def test_the_kubernetes_example_is_valid_and_hard_codes_nothing():
     pod["volumeMountz"] = pod.pop("volumeMounts")
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
-    for other in sorted((REPO / "deploy").glob("*.y*ml")):
-        if other != JOB:
-            for document in yaml.safe_load_all(other.read_text()):
-                kubernetes_validate.validate(document, kubernetes_validate.latest_version(),
-                                             strict=True)
+    others = sorted(p for p in (REPO / "deploy").glob("*.y*ml") if p != JOB)
+    assert [p.name for p in others] == ["release-job.yaml"]
+    for other in others:
+        for document in yaml.safe_load_all(rendered_job(ASSIGNMENT, 3, other)):
+            for version in ("1.29.0", kubernetes_validate.latest_version()):
+                kubernetes_validate.validate(document, version, strict=True)
+    # the release runs in the grading image (the only place with solutions/), into the
+    # volume's grading-records/ (where the grading pods look) and the same gradebook
+    release = yaml.safe_load(rendered_job(ASSIGNMENT, 3, others[0]))["spec"]["template"][
+        "spec"]["containers"][0]
+    grading = yaml.safe_load(rendered_job(ASSIGNMENT, 3))["spec"]["template"]["spec"][
+        "containers"][0]
+    assert release["image"] == grading["image"] and release["workingDir"] == "/course"
+    assert release["command"][-2:] == ["release", ASSIGNMENT]
+    assert [m["mountPath"] for m in release["volumeMounts"]] == ["/course/grading-records"]
+    assert release["env"] == [e for e in grading["env"] if e["name"] == "BPCOURSE_DB_URL"]
 
 
 def run_pods(course, db_url, shards):

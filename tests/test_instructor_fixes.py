@@ -2,8 +2,10 @@
 a Mac's or Blackboard's extra files in the LMS zip, the feedback's wording when a visible
 assert stopped a test cell, ..."""
 
+import csv
 import io
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -215,3 +217,230 @@ def test_a_not_graded_record_of_a_removed_submission_is_not_exported(tmp_path, m
     monkeypatch.setattr(export, "COURSE", tmp_path)
     assert [(row["student_id"], row["status"]) for row in export._rows(url)] == [
         ("kept", "not graded")]
+
+
+CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                 "01 Telephone (12345)", "02 Chain Rule Graphs (12346)", "Current Score"]
+CANVAS_ROWS = [["Points Possible", "", "", "", "", "9.00", "5.00", "(read only)"],
+               ["Smith, Alice", "1001", "S1001", "asmith", "A", "", "4", "40"],
+               ["Doe, Bob", "1002", "S1002", "bdoe", "A", "7", "", "70"],
+               ["Müller, Zoë", "1003", "S1003", "zmuller", "B", "", "", ""]]
+
+
+def lms_rows(rows):
+    """Stand-in for export._rows: the class of the fill tests (scores as nbgrader gives)."""
+    def _rows(url):
+        return [dict(assignment=ASSIGNMENT, student_id=student, lms=lms, lms_id=lms_id,
+                     status=status, score=score, name="", reason="")
+                for student, lms, lms_id, status, score in rows]
+    return _rows
+
+
+CLASS = [("1001", "canvas", "1001", "late", 9.0),          # filled
+         ("1002", "canvas", "1002", "not graded", None),   # left as Canvas had it
+         ("1009", "canvas", "1009", "graded", 3.0),        # a Canvas id not in the file
+         ("4242", "moodle", "4242", "graded", 5.0),        # came from Moodle
+         ("jdoe", "", "jdoe", "graded", 8.5),              # a Unix user of the exchange
+         ("j.doe", "blackboard", "J.Doe", "graded", 6.25)]
+
+
+def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypatch):
+    from grading import batch, export
+
+    monkeypatch.setattr(export, "_rows", lms_rows(CLASS))
+    download = tmp_path / "canvas-export.csv"
+    with open(download, "w", newline="", encoding="utf-8-sig") as table:
+        csv.writer(table).writerows([CANVAS_HEADER, *CANVAS_ROWS])
+    out = io.StringIO()
+    unmatched = export.fill("canvas", download, ASSIGNMENT, "url", course=tmp_path, out=out)
+    assert sorted(unmatched) == ["1009", "4242", "j.doe", "jdoe"], out.getvalue()
+    assert "1009 is not in" in unmatched["1009"] and "Moodle" in unmatched["4242"]
+    written = tmp_path / f"grades-canvas-{ASSIGNMENT}.csv"
+    assert written.read_bytes().startswith(b"\xef\xbb\xbf")  # as Canvas wrote it
+    with open(written, newline="", encoding="utf-8-sig") as table:
+        filled = list(csv.reader(table))
+    expected = [CANVAS_HEADER, *(list(row) for row in CANVAS_ROWS)]
+    expected[2][5] = "9"  # Alice; Bob's 7 stays (not graded now), nothing else changes
+    assert filled == expected
+    text = written.read_text(encoding="utf-8-sig")
+    for foreign in ("4242", "jdoe", "j.doe", "1009"):  # only Canvas's ids in Canvas's file
+        assert foreign not in text
+    assert "filled for 1 of 5 graded students" in out.getvalue()
+    assert "NOT FILLED  jdoe: not collected from a Canvas zip" in out.getvalue()
+
+    # the column: named like the assignment, or named exactly; else refused, listing them
+    assert export.pick_column("canvas", CANVAS_HEADER, "02-chain-rule-graphs") == 6
+    assert export.pick_column("canvas", CANVAS_HEADER, "x", "02 Chain Rule Graphs (12346)") == 6
+    with pytest.raises(SystemExit, match=r"no column .* named like 03-x: name it with "
+                       r"COLUMN=.*01 Telephone \(12345\); 02 Chain"):
+        export.pick_column("canvas", CANVAS_HEADER, "03-x")
+    with pytest.raises(SystemExit, match="not an assignment column"):
+        export.pick_column("canvas", CANVAS_HEADER, ASSIGNMENT, "Current Score")
+    with pytest.raises(SystemExit, match="more than one"):
+        export.pick_column("canvas", CANVAS_HEADER + ["01-Telephone (9)"], ASSIGNMENT)
+
+    # the command: exits 1 when a graded student could not be matched, 0 when all were
+    (tmp_path / "solutions" / ASSIGNMENT).mkdir(parents=True)
+    monkeypatch.setattr(cli, "COURSE", tmp_path)
+    monkeypatch.setattr(batch, "db_url", lambda: "url")
+    monkeypatch.setattr(export, "export", lambda url, course, out=None: ["grades.csv"])
+    line = ["grades", "--assignment", ASSIGNMENT, "--canvas", str(download)]
+    assert cli.main(line) == 1
+    monkeypatch.setattr(export, "_rows", lms_rows(CLASS[:2]))
+    assert cli.main(line) == 0
+    assert cli.main(["grades", "--canvas", str(download)]) == 2  # which assignment?
+    assert cli.main(line[:3] + ["--canvas", str(tmp_path / "nothing.csv")]) == 2
+    assert cli.main(line + ["--column", "Nope (1)"]) == 2
+    assert cli.main(line + ["--blackboard", str(download), "--column", "x"]) == 2
+
+
+def test_blackboard_s_grade_center_download_is_filled_by_username(tmp_path, monkeypatch):
+    from grading import export
+
+    monkeypatch.setattr(export, "_rows", lms_rows(CLASS))
+    header = ["Last Name", "First Name", "Username", "Student ID", "Last Access",
+              "Availability", "Weighted Total [Total Pts: up to 0 Percentage] |880120",
+              "01 Telephone [Total Pts: 9 Score] |880123"]
+    rows = [["Doe", "Jane", "j.doe", "S9", "2026-11-01", "Available", "", ""],
+            ["Roe", "Rick", "rroe", "S8", "2026-11-01", "Available", "", "2"]]
+    download = tmp_path / "gc_course_fullgc_2026-11-02.xls"  # Blackboard: UTF-16, tabs
+    text = "\n".join("\t".join(f'"{cell}"' for cell in row) for row in [header, *rows])
+    download.write_bytes(text.encode("utf-16"))
+    out = io.StringIO()
+    unmatched = export.fill("blackboard", download, ASSIGNMENT, "url", course=tmp_path,
+                            out=out)
+    assert sorted(unmatched) == ["1001", "1009", "4242", "jdoe"], out.getvalue()
+    written = tmp_path / f"grades-blackboard-{ASSIGNMENT}.xls"
+    assert written.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    lines = written.read_text(encoding="utf-16").splitlines()
+    assert lines[1].split("\t") == ['"Doe"', '"Jane"', '"j.doe"', '"S9"', '"2026-11-01"',
+                                    '"Available"', '""', '"6.25"']
+    assert lines[2].split("\t")[-1] == '"2"'
+    assert "1001" not in written.read_text(encoding="utf-16")
+    with pytest.raises(SystemExit, match="no 'Username' column"):
+        (tmp_path / "not.csv").write_text("ID,01 Telephone (1)\n1,2\n")
+        export.fill("blackboard", tmp_path / "not.csv", ASSIGNMENT, "url", course=tmp_path)
+
+
+def test_grades_csv_names_students_and_lms_files_exist_only_with_rows(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    from grading import export, state
+
+    url = f"sqlite:///{tmp_path}/gradebook.db"
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        gradebook.add_student("jdoe", first_name="Jane", last_name="Doe")
+        gradebook.add_student("1001")
+        gradebook.add_student("kim")
+        for student in ("1001", "jdoe", "kim"):
+            gradebook.add_submission(ASSIGNMENT, student)
+    collected = state.records(tmp_path) / "collected" / ASSIGNMENT
+    state.write(collected / "1001.json", {"lms": "canvas", "lms_id": "1001",
+                                          "name": "smithalice", "late": False})
+    monkeypatch.setattr(export, "COURSE", tmp_path)
+    stale = tmp_path / f"grades-moodle-{ASSIGNMENT}.csv"
+    stale.write_text("from an earlier run\n")
+    out = io.StringIO()
+    assert export.export(url, course=tmp_path, out=out) == ["grades.csv"]
+    assert not stale.exists()
+    said = out.getvalue()
+    assert f"no Moodle file: nobody's {ASSIGNMENT} came from a Moodle zip" in said, said
+    assert f"1 from Canvas: `make grades A={ASSIGNMENT} CANVAS=" in said, said
+    assert "Blackboard" not in said
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as table:
+        rows = {row["student_id"]: row for row in csv.DictReader(table)}
+    assert {s: (r["name"], r["lms"], r["lms_id"]) for s, r in rows.items()} == {
+        "1001": ("smithalice", "canvas", "1001"), "jdoe": ("Jane Doe", "", ""),
+        "kim": ("", "", "")}
+    state.write(collected / "kim.json", {"lms": "moodle", "lms_id": "77", "name": "Kim Lee",
+                                         "late": False})
+    assert export.export(url, course=tmp_path, out=io.StringIO()) == [
+        "grades.csv", f"grades-moodle-{ASSIGNMENT}.csv"]
+    with open(stale, newline="", encoding="utf-8") as table:
+        moodle = list(csv.DictReader(table))
+    assert [(r["Identifier"], r["Full name"], r["Grade"]) for r in moodle] == [
+        ("Participant 77", "Kim Lee", "0.0")]
+
+
+def test_blackboard_s_receipt_names_the_student(tmp_path):
+    (tmp_path / "exercises" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    with zipfile.ZipFile(tmp_path / "bb.zip", "w") as archive:
+        for user, name in (("J.Doe", "Jane Q. Doe"), ("rroe", None)):
+            attempt = f"HW1_{user}_attempt_2026-11-01-10-00-00"
+            archive.writestr(f"{attempt}_{NOTEBOOK}", "{}")
+            if name:
+                archive.writestr(f"{attempt}.txt", f"Name: {name} ({user})\nAssignment: HW1\n"
+                                 "Date Submitted: Sunday, November 1, 2026 10:00:00 AM\n")
+    collect(tmp_path, ASSIGNMENT, tmp_path / "bb.zip", out=io.StringIO())
+    from grading import state
+    assert state.collected_record(ASSIGNMENT, "j.doe", tmp_path)["name"] == "Jane Q. Doe"
+    assert state.collected_record(ASSIGNMENT, "rroe", tmp_path)["name"] == ""  # not its id
+    with zipfile.ZipFile(tmp_path / "plain.zip", "w") as archive:
+        archive.writestr(f"jane_doe_{NOTEBOOK}", "{}")
+    collect(tmp_path, ASSIGNMENT, tmp_path / "plain.zip", out=io.StringIO())
+    assert state.collected_record(ASSIGNMENT, "jane_doe", tmp_path)["name"] == ""
+
+
+def test_feedback_never_holds_the_submission_s_key_and_release_still_finds_it(
+        tmp_path, monkeypatch):
+    from grading import batch, exchange
+
+    page = tmp_path / "feedback" / "carol" / ASSIGNMENT
+
+    class API:  # what nbgrader's generate_feedback leaves: the page and the other files
+        def generate_feedback(self, assignment, student, force):
+            page.mkdir(parents=True, exist_ok=True)
+            (page / f"{ASSIGNMENT}.html").write_text("<p>feedback</p>")
+            (page / "timestamp.txt").write_text("2026-11-01 09:30:00")
+            (page / "submission_secret.txt").write_text("key")
+            return {"success": True}
+
+    monkeypatch.setattr(batch, "_api", API())
+    monkeypatch.setattr(batch, "COURSE", tmp_path)
+    assert batch._feedback_one(ASSIGNMENT, "carol") == ("ok", None)
+    assert sorted(p.name for p in page.iterdir()) == [f"{ASSIGNMENT}.html", "timestamp.txt"]
+    # a key an earlier grader left in feedback/ goes at the next grading or feedback
+    (tmp_path / "feedback" / "old" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "feedback" / "old" / ASSIGNMENT / "submission_secret.txt").write_text("k")
+    batch.remove_keys(ASSIGNMENT, tmp_path)
+    assert not list((tmp_path / "feedback").rglob("submission_secret.txt"))
+    shutil.rmtree(tmp_path / "feedback" / "old")
+
+    # nbgrader's own release_feedback, into an exchange: the page is named by the key
+    # from submitted/ (what the student's fetch_feedback looks for)
+    from nbgrader.utils import notebook_hash
+
+    shutil.copy2(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPO / "grading", tmp_path / "grading",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    submitted = tmp_path / "submitted" / "carol" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    (submitted / "submission_secret.txt").write_text("carol's key")
+    (tmp_path / "feedback" / "dan" / ASSIGNMENT).mkdir(parents=True)  # refused: no page
+    (tmp_path / "exchange").mkdir(mode=0o1777)  # the guide's `install -d -m 1777`
+    monkeypatch.setenv("BPCOURSE_EXCHANGE", str(tmp_path / "exchange"))
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    out = io.StringIO()
+    assert exchange.release_feedback(ASSIGNMENT, course=tmp_path, out=out) == 1
+    assert "NOT RELEASED  dan: no feedback page" in out.getvalue()
+    released = tmp_path / "exchange" / exchange.course_id() / "feedback"
+    key = notebook_hash(secret="carol's key", notebook_id=ASSIGNMENT)
+    assert [p.name for p in released.iterdir()] == [f"{key}.html"]
+    assert (next(released.iterdir())).read_text() == "<p>feedback</p>"
+    assert not (tmp_path / exchange.STAGED).exists()
+    assert not list((tmp_path / "feedback").rglob("submission_secret.txt"))
+
+
+def test_make_grades_passes_the_lms_file_and_column_on():
+    line = subprocess.run(
+        ["make", "-n", "grades", f"A={ASSIGNMENT}", "CANVAS=my export.csv",
+         "COLUMN=01 Telephone (12345)"], cwd=REPO, capture_output=True, text=True,
+        check=True).stdout.replace("\\\n", " ")
+    assert f'grading grades --assignment "{ASSIGNMENT}" --canvas "my export.csv"' in line
+    assert '--column "01 Telephone (12345)"' in line and "--blackboard" not in line
+    plain = subprocess.run(["make", "-n", "grades"], cwd=REPO, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--canvas" not in plain and "--assignment" not in plain

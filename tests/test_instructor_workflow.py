@@ -192,16 +192,34 @@ def test_grades_csv_has_a_status_and_never_a_zero_for_not_graded(graded):
     assert float(rows["4242"]["score"]) == 0
     assert rows["crash.bb"]["score"] == "" and rows["eve"]["score"] == ""
     assert "No notebooks" in rows["eve"]["reason"]
-    with open(course / f"grades-canvas-{ASSIGNMENT}.csv", newline="", encoding="utf-8") as f:
-        canvas = list(csv.reader(f))
-    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
-    assert canvas[1][0] == "Points Possible" and float(canvas[1][5]) == max_score
-    assert ["alice smith", "1001", "", "", "", str(float(max_score))] in canvas
-    assert ["crash.bb", "", "", "crash.bb", "", ""] in canvas  # not graded: left empty
+    assert rows["1001"]["name"] == "alice smith" and rows["1001"]["lms"] == "canvas"
+    assert rows["4242"]["name"] == "Zoë Müller" and rows["4242"]["lms_id"] == "4242"
+    # Canvas's file only from Canvas's own export (its ids), never written from scratch
+    assert not (course / f"grades-canvas-{ASSIGNMENT}.csv").exists()
+    assert f"1 from Canvas: `make grades A={ASSIGNMENT} CANVAS=" in graded[0]["grades"].stdout
     with open(course / f"grades-moodle-{ASSIGNMENT}.csv", newline="", encoding="utf-8") as f:
         moodle = list(csv.DictReader(f))
     assert [(r["Identifier"], r["Full name"], float(r["Grade"])) for r in moodle] == [
         ("Participant 4242", "Zoë Müller", 0.0)]
+
+
+def test_canvas_s_exported_gradebook_is_filled_through_make(graded):
+    _, course, max_score = graded
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+              "01 Telephone (12345)"]
+    rows = [["Points Possible", "", "", "", "", f"{max_score:g}"],
+            ["Smith, Alice", "1001", "", "asmith", "A", ""],
+            ["Roe, Rick", "1002", "", "rroe", "A", "3"]]
+    with open(course / "canvas-export.csv", "w", newline="", encoding="utf-8") as table:
+        csv.writer(table).writerows([header, *rows])
+    done = sh(course, f"make grades A={ASSIGNMENT} CANVAS=canvas-export.csv")
+    # the graded students collected from elsewhere cannot be matched: listed, exit non-zero
+    assert done.returncode != 0, done.stdout + done.stderr
+    for student in ("4242", "probe", "refused"):
+        assert f"NOT FILLED  {student}: " in done.stdout, done.stdout
+    with open(course / f"grades-canvas-{ASSIGNMENT}.csv", newline="", encoding="utf-8") as f:
+        filled = list(csv.reader(f))
+    assert filled == [header, rows[0], rows[1][:5] + [f"{max_score:g}"], rows[2]]
 
 
 def test_the_kernel_s_environment_holds_no_secret(graded):
