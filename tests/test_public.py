@@ -593,6 +593,48 @@ def test_a_hidden_class_keeps_its_attributes_in_its_practice_twin():
     assert space["practice_total"] == 1 and space["PracticeCounted"].made == 1
 
 
+def test_a_twin_moves_no_number_of_an_expected_value():
+    """The numbers and seeds in a check's expect=, judge= or accept= (in lambdas and calls
+    however nested) are the answer's side: a check of a visible value keeps the visible
+    answer in its twin. An input the value and expect= share is a name, moved once."""
+    import practice
+    import grading.record as record
+    visible = ("import numpy as np\n\n\ndef double(x):\n    return 2 * x\n\n\n"
+               "def noisy(seed):\n    return float(np.random.default_rng(seed).random())\n\n\n"
+               "point, seed = 1.5, 5\n")
+    cell = visible + (
+        "### BEGIN HIDDEN TESTS\n"
+        "from grading.record import check\n"
+        "hidden_rate = 0.25\n"
+        "check(double(point), 'wrong double of the point', expect=lambda: 3.0)\n"
+        "check(double(point), 'nested', expect=lambda: sum([1.5, (lambda: 1.5)()]))\n"
+        "check(double(point), 'judged', judge=lambda value: abs(value - 3.0) < 0.01)\n"
+        "check(noisy(seed), 'seeded', expect=lambda: float(np.random.default_rng(5).random()))\n"
+        "check(double(hidden_rate), 'wrong double of 0.25', expect=lambda: 2 * hidden_rate)\n"
+        "### END HIDDEN TESTS\n")
+    moved = {}
+    twin = practice.rewrite(cell, student=False, moved=moved)
+    assert moved == {0.25: 0.275}, moved  # the one input; no number of an answer
+    for kept in ("expect=lambda: 3.0", "[1.5, (lambda: 1.5)()]", " - 3.0) < 0.01",
+                 "default_rng(5)", "practice_rate = 0.275"):
+        assert kept in twin, (kept, twin)
+    # run as make public runs it: each expected value is the one the checked code gives
+    space = {}
+    exec(visible, space)
+    record.collector, record.namespace = [], space
+    try:
+        exec(twin, space)
+        entries = record.collector
+    finally:
+        record.collector = record.namespace = None
+    assert [entry["message"] for entry in entries] == [
+        "wrong double of the point", "nested", "judged", "seeded", "wrong double of 0.25"]
+    for entry in entries:
+        assert (entry["judge"](entry["value"]) if entry["judge"] else
+                entry["answers"] == [entry["value"]]), entry
+    assert entries[-1]["value"] == 0.55
+
+
 # --- Practice questions: the slider questions on other inputs -----------------------------
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
