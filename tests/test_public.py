@@ -253,6 +253,34 @@ def test_the_students_page_promises_only_what_is_configured():
     assert "JupyterHub" not in cell and "Binder" not in cell
 
 
+def test_the_students_page_installs_the_versions_the_book_was_made_with(tmp_path):
+    """The recipe for a downloaded notebook names every package of the edition's
+    requirements, each at the version the course's .venv (where the book is built) holds;
+    a package constraints.txt does not pin stops make public."""
+    from importlib import metadata
+    wheel = bootstrap.bplib_wheel()
+    page = public.students_page({"repository": "", "site": "", "jupyterhub": ""}, wheel)
+    assert "at the versions the book was made with" in page
+    recipe = next(line.split() for line in page.splitlines()
+                  if line.strip().startswith("pip install ") and wheel in line)
+    assert recipe[:2] == ["pip", "install"] and recipe[-1] == wheel
+    wanted = [line.split(";")[0].strip() for line in
+              (REPO / "publish" / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith(("#", "-c", "./"))]
+    pins = [spec.split("==") for spec in recipe[2:-1]]
+    assert [name for name, _ in pins] == wanted and len(wanted) >= 4
+    for name, version in pins:
+        assert version == metadata.version(name), name
+    (tmp_path / "publish").mkdir()
+    (tmp_path / "constraints.txt").write_text("numpy==1.2.3  # a pin\nsome_thing==4.5\n")
+    (tmp_path / "publish" / "requirements.txt").write_text("-c constraints.txt\nnumpy\n"
+                                                           "Some-Thing\n./bplib\n")
+    assert public.student_packages(tmp_path) == ["numpy==1.2.3", "Some-Thing==4.5"]
+    (tmp_path / "publish" / "requirements.txt").write_text("numpy\nunpinned\n")
+    with pytest.raises(SystemExit, match="names unpinned, which constraints.txt does not pin"):
+        public.student_packages(tmp_path)
+
+
 def test_one_name_for_an_assignment(clone):
     toc = (clone / "_toc.yml").read_text()
     for path in sorted(clone.glob("exercises/*/*.ipynb")):
