@@ -226,6 +226,62 @@ def test_the_chapters_text_holds_the_book_s_computed_values(clone):
             assert (path.parent / image).is_file(), image
 
 
+def slider_call(source):
+    import ast
+    calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+             and getattr(node.func, "attr", "") in plain_chapters.SLIDERS]
+    return calls[0] if calls else None
+
+
+def test_a_chapter_s_slider_says_how_to_draw_a_frame_without_a_browser(tree, tmp_path):
+    """Every slider cell of the edition's chapters opens with how to draw one frame where
+    the slider does not show; in chapter 1 (an HTML slider, an HTML grid and a figure
+    slider), doing what each says in a kernel with no browser shows the frame itself."""
+    import ast
+    from nbclient import NotebookClient
+    expected = sum(len(re.findall(r"widgets\.frame_(?:slider|grid)\(", path.read_text()))
+                   for path in (REPO / "chapters").glob("*.md"))
+    found = 0
+    for path in sorted(tree.glob("chapters/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        probes = []
+        for cell in notebook.cells:
+            call = slider_call(cell.source) if "widgets.frame_" in cell.source else None
+            if call is None:
+                continue
+            found += 1
+            assert cell.source.startswith("# Where the slider does not show"), cell.source
+            hint = " ".join(line[2:] for line in cell.source.splitlines()
+                            if line.startswith("# "))
+            names = ["value"] if call.func.attr == "frame_slider" else ["a", "b"]
+            drawn = f"{call.args[0].id}({', '.join(names)})"
+            html = f"`HTML({drawn})`" in hint
+            assert html or f"`{drawn}`" in hint, hint
+            values = [ast.unparse(argument) for argument in call.args[1:1 + len(names)]]
+            for name, value in zip(names, values, strict=True):
+                assert f"{name} one of `{value}`" in hint, hint
+            probes.append((cell, "from IPython.display import HTML\n" + "".join(
+                f"{name} = list({value})[-1]\n" for name, value in zip(names, values, strict=True))
+                + (f"HTML({drawn})" if html else drawn), html))
+        if path.stem.startswith("01-"):
+            assert {html for _, _, html in probes} == {True, False}
+            cells = []
+            for cell in notebook.cells:
+                cells.append(cell)
+                cells += [nbformat.v4.new_code_cell(code, metadata={"probe": html})
+                          for slider, code, html in probes if slider is cell]
+            notebook.cells = cells
+            NotebookClient(notebook, timeout=900, kernel_name="python3",
+                           resources={"metadata": {"path": str(tmp_path)}}).execute()
+            shown = [(cell.metadata["probe"], set().union(*(o.get("data", {}) for o in
+                                                              cell.outputs)))
+                     for cell in notebook.cells if "probe" in cell.metadata]
+            assert len(shown) == len(probes) == 3
+            for html, kinds in shown:
+                assert ("text/html" if html else "image/svg+xml") in kinds, kinds
+    assert found == expected >= 10
+
+
 def test_the_chapters_first_cell_is_the_assignments(clone):
     for path in clone.glob("chapters/*.ipynb"):
         first = nbformat.read(path, as_version=4).cells[0]
