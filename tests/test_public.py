@@ -226,6 +226,62 @@ def test_the_chapters_text_holds_the_book_s_computed_values(clone):
             assert (path.parent / image).is_file(), image
 
 
+def slider_call(source):
+    import ast
+    calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+             and getattr(node.func, "attr", "") in plain_chapters.SLIDERS]
+    return calls[0] if calls else None
+
+
+def test_a_chapter_s_slider_says_how_to_draw_a_frame_without_a_browser(tree, tmp_path):
+    """Every slider cell of the edition's chapters opens with how to draw one frame where
+    the slider does not show; in chapter 1 (an HTML slider, an HTML grid and a figure
+    slider), doing what each says in a kernel with no browser shows the frame itself."""
+    import ast
+    from nbclient import NotebookClient
+    expected = sum(len(re.findall(r"widgets\.frame_(?:slider|grid)\(", path.read_text()))
+                   for path in (REPO / "chapters").glob("*.md"))
+    found = 0
+    for path in sorted(tree.glob("chapters/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        probes = []
+        for cell in notebook.cells:
+            call = slider_call(cell.source) if "widgets.frame_" in cell.source else None
+            if call is None:
+                continue
+            found += 1
+            assert cell.source.startswith("# Where the slider does not show"), cell.source
+            hint = " ".join(line[2:] for line in cell.source.splitlines()
+                            if line.startswith("# "))
+            names = ["value"] if call.func.attr == "frame_slider" else ["a", "b"]
+            drawn = f"{call.args[0].id}({', '.join(names)})"
+            html = f"`HTML({drawn})`" in hint
+            assert html or f"`{drawn}`" in hint, hint
+            values = [ast.unparse(argument) for argument in call.args[1:1 + len(names)]]
+            for name, value in zip(names, values, strict=True):
+                assert f"{name} one of `{value}`" in hint, hint
+            probes.append((cell, "from IPython.display import HTML\n" + "".join(
+                f"{name} = list({value})[-1]\n" for name, value in zip(names, values, strict=True))
+                + (f"HTML({drawn})" if html else drawn), html))
+        if path.stem.startswith("01-"):
+            assert {html for _, _, html in probes} == {True, False}
+            cells = []
+            for cell in notebook.cells:
+                cells.append(cell)
+                cells += [nbformat.v4.new_code_cell(code, metadata={"probe": html})
+                          for slider, code, html in probes if slider is cell]
+            notebook.cells = cells
+            NotebookClient(notebook, timeout=900, kernel_name="python3",
+                           resources={"metadata": {"path": str(tmp_path)}}).execute()
+            shown = [(cell.metadata["probe"], set().union(*(o.get("data", {}) for o in
+                                                              cell.outputs)))
+                     for cell in notebook.cells if "probe" in cell.metadata]
+            assert len(shown) == len(probes) == 3
+            for html, kinds in shown:
+                assert ("text/html" if html else "image/svg+xml") in kinds, kinds
+    assert found == expected >= 10
+
+
 def test_the_chapters_first_cell_is_the_assignments(clone):
     for path in clone.glob("chapters/*.ipynb"):
         first = nbformat.read(path, as_version=4).cells[0]
@@ -251,6 +307,34 @@ def test_the_students_page_promises_only_what_is_configured():
     cell = bootstrap.bootstrap_source("", "", "")
     assert "installs it" not in cell.splitlines()[0] + cell.splitlines()[1]
     assert "JupyterHub" not in cell and "Binder" not in cell
+
+
+def test_the_students_page_installs_the_versions_the_book_was_made_with(tmp_path):
+    """The recipe for a downloaded notebook names every package of the edition's
+    requirements, each at the version the course's .venv (where the book is built) holds;
+    a package constraints.txt does not pin stops make public."""
+    from importlib import metadata
+    wheel = bootstrap.bplib_wheel()
+    page = public.students_page({"repository": "", "site": "", "jupyterhub": ""}, wheel)
+    assert "at the versions the book was made with" in page
+    recipe = next(line.split() for line in page.splitlines()
+                  if line.strip().startswith("pip install ") and wheel in line)
+    assert recipe[:2] == ["pip", "install"] and recipe[-1] == wheel
+    wanted = [line.split(";")[0].strip() for line in
+              (REPO / "publish" / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith(("#", "-c", "./"))]
+    pins = [spec.split("==") for spec in recipe[2:-1]]
+    assert [name for name, _ in pins] == wanted and len(wanted) >= 4
+    for name, version in pins:
+        assert version == metadata.version(name), name
+    (tmp_path / "publish").mkdir()
+    (tmp_path / "constraints.txt").write_text("numpy==1.2.3  # a pin\nsome_thing==4.5\n")
+    (tmp_path / "publish" / "requirements.txt").write_text("-c constraints.txt\nnumpy\n"
+                                                           "Some-Thing\n./bplib\n")
+    assert public.student_packages(tmp_path) == ["numpy==1.2.3", "Some-Thing==4.5"]
+    (tmp_path / "publish" / "requirements.txt").write_text("numpy\nunpinned\n")
+    with pytest.raises(SystemExit, match="names unpinned, which constraints.txt does not pin"):
+        public.student_packages(tmp_path)
 
 
 def test_one_name_for_an_assignment(clone):
@@ -591,6 +675,48 @@ def test_a_hidden_class_keeps_its_attributes_in_its_practice_twin():
     space = {}
     exec(rewritten, space)
     assert space["practice_total"] == 1 and space["PracticeCounted"].made == 1
+
+
+def test_a_twin_moves_no_number_of_an_expected_value():
+    """The numbers and seeds in a check's expect=, judge= or accept= (in lambdas and calls
+    however nested) are the answer's side: a check of a visible value keeps the visible
+    answer in its twin. An input the value and expect= share is a name, moved once."""
+    import practice
+    import grading.record as record
+    visible = ("import numpy as np\n\n\ndef double(x):\n    return 2 * x\n\n\n"
+               "def noisy(seed):\n    return float(np.random.default_rng(seed).random())\n\n\n"
+               "point, seed = 1.5, 5\n")
+    cell = visible + (
+        "### BEGIN HIDDEN TESTS\n"
+        "from grading.record import check\n"
+        "hidden_rate = 0.25\n"
+        "check(double(point), 'wrong double of the point', expect=lambda: 3.0)\n"
+        "check(double(point), 'nested', expect=lambda: sum([1.5, (lambda: 1.5)()]))\n"
+        "check(double(point), 'judged', judge=lambda value: abs(value - 3.0) < 0.01)\n"
+        "check(noisy(seed), 'seeded', expect=lambda: float(np.random.default_rng(5).random()))\n"
+        "check(double(hidden_rate), 'wrong double of 0.25', expect=lambda: 2 * hidden_rate)\n"
+        "### END HIDDEN TESTS\n")
+    moved = {}
+    twin = practice.rewrite(cell, student=False, moved=moved)
+    assert moved == {0.25: 0.275}, moved  # the one input; no number of an answer
+    for kept in ("expect=lambda: 3.0", "[1.5, (lambda: 1.5)()]", " - 3.0) < 0.01",
+                 "default_rng(5)", "practice_rate = 0.275"):
+        assert kept in twin, (kept, twin)
+    # run as make public runs it: each expected value is the one the checked code gives
+    space = {}
+    exec(visible, space)
+    record.collector, record.namespace = [], space
+    try:
+        exec(twin, space)
+        entries = record.collector
+    finally:
+        record.collector = record.namespace = None
+    assert [entry["message"] for entry in entries] == [
+        "wrong double of the point", "nested", "judged", "seeded", "wrong double of 0.25"]
+    for entry in entries:
+        assert (entry["judge"](entry["value"]) if entry["judge"] else
+                entry["answers"] == [entry["value"]]), entry
+    assert entries[-1]["value"] == 0.55
 
 
 # --- Practice questions: the slider questions on other inputs -----------------------------

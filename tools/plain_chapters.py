@@ -13,14 +13,18 @@ plain notebook:
   text the book shows ("Fig. 1.3", "Exercise 2.1", a page's title);
 - admonitions become quotes, exercises bold headings, solutions collapsible <details>;
 - `from myst_nb import glue` becomes a shim that only displays what the book displayed;
+- a slider's cell opens with how to draw one of its frames where the slider does not show
+  (a notebook run outside a live browser kernel prints only the widget's text);
 - the first cell finds or installs bplib, exactly like the assignments' first cell.
 
 Anything of MyST this module does not know fails the command: nothing is left half-done.
 """
 
+import ast
 import base64
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import jupytext
@@ -219,6 +223,66 @@ class Chapter:
         return self.inline("\n".join(out))
 
 
+SLIDERS = {"frame_slider": 1, "frame_grid": 2}  # bplib.widgets' sliders: how many values
+
+
+def frame_kinds(executed):
+    """{code cell source: "figure" or "html"} for each slider cell of the executed
+    notebook: what its drawing function returns, read off the frames the book stored (a
+    figure's frame is an <img class="bp-frame...">, an HTML string's frame is itself)."""
+    notebook = nbformat.read(executed, as_version=4)
+    state = notebook.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    kinds = {}
+    for cell in notebook.cells:
+        views = [output["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+                 for output in cell.get("outputs", [])
+                 if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+        if cell.cell_type != "code" or not views:
+            continue
+        frames, todo, seen = [], list(views), set()
+        while todo:
+            model_id = todo.pop()
+            if model_id in seen or model_id not in state:
+                continue
+            seen.add(model_id)
+            model = state[model_id]
+            if model["model_name"] == "HTMLModel":
+                frames.append(model["state"].get("value", ""))
+            todo += re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(model["state"]))
+        figures = sum('class="bp-frame' in frame for frame in frames)
+        if frames:
+            kinds[cell.source] = "figure" if figures == len(frames) else (
+                "html" if not figures else "mixed")
+    return kinds
+
+
+def slider_hint(source, kind):
+    """The comment that opens a slider cell in the plain notebook: how to draw one frame in
+    a new cell, by calling the drawing function the slider was given with its values."""
+    calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+             and getattr(node.func, "attr", getattr(node.func, "id", "")) in SLIDERS]
+    if len(calls) != 1 or kind not in ("figure", "html"):
+        raise Unconvertible(f"a slider cell whose frames cannot be described ({kind}): "
+                            f"{source[:80]!r}")
+    call = calls[0]
+    count = SLIDERS[getattr(call.func, "attr", getattr(call.func, "id", ""))]
+    if len(call.args) < 1 + count or not isinstance(call.args[0], ast.Name):
+        raise Unconvertible(f"a slider not drawn by a named function: {source[:80]!r}")
+    names = ["value"] if count == 1 else ["a", "b"]
+    drawn = f"`{call.args[0].id}({', '.join(names)})`"
+    if kind == "html":
+        drawn = f"`from IPython.display import HTML` and `HTML({drawn[1:-1]})`"
+    values = ", ".join(f"{name} one of `{ast.unparse(argument)}`"
+                       for name, argument in zip(names, call.args[1:1 + count], strict=True))
+    text = ("Where the slider does not show (a notebook run outside a live browser kernel "
+            "prints only its text, `VBox(children=...)`), draw one frame in a new cell with "
+            f"{drawn}, {values}.")
+    return "\n".join(textwrap.wrap(" ".join(text.split()), 88, initial_indent="# ",
+                                   subsequent_indent="# ",
+                                   break_on_hyphens=False, break_long_words=False)) + "\n"
+
+
 def leftovers(text):
     """The MyST-only markup left in a Markdown text (roles, directives, targets)."""
     found = [m.group(0) for m in ROLE.finditer(text)]
@@ -227,8 +291,10 @@ def leftovers(text):
     return found
 
 
-def plain_chapter(source, chapter, first_cell):
-    """The notebook of the MyST chapter `source`, as described at the top."""
+def plain_chapter(source, chapter, first_cell, kinds=None):
+    """The notebook of the MyST chapter `source`, as described at the top; `kinds` are its
+    slider cells' frame kinds (frame_kinds of its executed notebook)."""
+    kinds = kinds or {}
     notebook = jupytext.read(source)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
@@ -242,6 +308,8 @@ def plain_chapter(source, chapter, first_cell):
                                      flags=re.MULTILINE)
                 if "myst_nb" in cell.source:
                     raise Unconvertible(f"{source.name}: myst_nb used beyond glue")
+            if any(f"{name}(" in cell.source for name in SLIDERS):
+                cell.source = slider_hint(cell.source, kinds.get(cell.source)) + cell.source
     notebook.cells.insert(0, nbformat.from_dict(first_cell))  # a copy per chapter
     for number, cell in enumerate(notebook.cells):
         cell.id = f"{source.stem}-{number}"  # stable: a new run of make public changes no id
@@ -276,7 +344,7 @@ def convert_all(repo, build, folder, first_cell):
             raise SystemExit(f"make public: {executed} is missing: run `make book` first")
         chapter = Chapter(glued_outputs(executed), numbers, bibliography, titles,
                           "../bibliography.md")
-        notebook = plain_chapter(source, chapter, first_cell)
+        notebook = plain_chapter(source, chapter, first_cell, frame_kinds(executed))
         target = folder / f"{source.stem}.ipynb"
         nbformat.write(notebook, target)
         if chapter.figures:

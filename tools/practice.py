@@ -4,7 +4,9 @@ make public gives every test cell of an assignment that has hidden tests a *prac
 in the edition (never in the course's own releases under exercises/):
 
 - The hidden test code is rewritten (an AST transform): its seeds are changed, its
-  non-integral float inputs are moved by 10%, and every name it binds is renamed; every
+  non-integral float inputs are moved by 10% (not the numbers and seeds inside a check's
+  `expect=`, `judge=` or `accept=`, which are the answer's side: an input shared with the
+  checked value is named once, `hidden_step = 0.5`), and every name it binds is renamed; every
   `check(value, message, ...)` becomes `practice(value)`. Docstrings, comments,
   messages, tolerances and `expect=` functions go; `judge=` functions stay, since they
   judge a value in the student's kernel just as in the grader's.
@@ -48,6 +50,9 @@ HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TEST
 SEED_OFFSET = 7919
 SEEDED_CALLS = {"default_rng", "RandomState", "seed", "Generator"}
 SEEDED_KEYWORDS = {"rng", "seed", "random_state"}
+# The keywords of check() that compute or judge the expected value: what they hold (lambdas,
+# calls, literals, seeds, however nested) is the answer's side, not an input.
+EXPECTED_PART = {"expect", "judge", "accept"}
 
 SETUP = r'''# Practice checks (added to this edition; the course's grader does not use them): the
 # grader's checks of each task, run on other inputs than the graded ones, with expected
@@ -208,7 +213,8 @@ class Rewrite(ast.NodeTransformer):
 
     def __init__(self, names, student):
         self.names, self.student = names, student
-        self.inside = 0  # > 0 inside a function or a judge: no input is there
+        self.inside = 0  # > 0 inside a function: no float input is there (seeds are)
+        self.expected = 0  # > 0 in a check's expect=, judge= or accept=: no input at all
         self.removed = set()  # names bound by imports the student's kernel cannot make
         self.answers = 0  # checks of a question's answer, left out
         self.grader_only = 0  # checks judged on data only the grader has, left out
@@ -299,11 +305,11 @@ class Rewrite(ast.NodeTransformer):
         name = function.attr if isinstance(function, ast.Attribute) else getattr(
             function, "id", "")
         if name in SEEDED_CALLS and node.args and isinstance(node.args[0], ast.Constant) \
-                and type(node.args[0].value) is int:
+                and type(node.args[0].value) is int and not self.expected:
             node.args[0] = ast.Constant(node.args[0].value + SEED_OFFSET)
         for keyword in node.keywords:
             if keyword.arg in SEEDED_KEYWORDS and isinstance(keyword.value, ast.Constant) \
-                    and type(keyword.value.value) is int:
+                    and type(keyword.value.value) is int and not self.expected:
                 keyword.value = ast.Constant(keyword.value.value + SEED_OFFSET)
         if name == "check" and isinstance(function, ast.Name):
             value = self.visit(node.args[0])
@@ -311,9 +317,12 @@ class Rewrite(ast.NodeTransformer):
             for keyword in node.keywords:
                 if keyword.arg in ("rtol", "atol"):
                     continue
-                self.inside += keyword.arg == "judge"  # a judge's bounds are no inputs
+                # A judge's bounds and an expect='s numbers are no inputs: a check of a
+                # visible value (which the twin does not move) expects the visible answer.
+                # An input an expect= shares with the value is a name the twin moves once.
+                self.expected += keyword.arg in EXPECTED_PART
                 keywords.append(self.visit(keyword))
-                self.inside -= keyword.arg == "judge"
+                self.expected -= keyword.arg in EXPECTED_PART
             if self.student:
                 node.args = [value]
                 node.keywords = [k for k in keywords if k.arg == "judge"]
@@ -350,8 +359,8 @@ class Rewrite(ast.NodeTransformer):
 
     def visit_Constant(self, node):
         value = node.value
-        if self.inside == 0 and type(value) is float and abs(value) not in (0.0, 1.0) \
-                and abs(value) != float("inf") and value == value:
+        if not self.inside and not self.expected and type(value) is float \
+                and abs(value) not in (0.0, 1.0, float("inf")) and value == value:
             new = float(f"{value * 1.1:.6g}")
             self.moved[value] = new
             return ast.Constant(new)

@@ -184,11 +184,27 @@ def edition_assignments(folder, urls, practice=None):
     return counts
 
 
-def student_packages():
-    """The packages publish/requirements.txt names, bplib aside: what a student installs."""
-    return [line.split(";")[0].strip() for line in
-            (REPO / "publish" / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.startswith(("#", "-c", "./"))]
+def student_packages(folder=REPO):
+    """The packages publish/requirements.txt names, bplib aside, each at the version
+    constraints.txt pins (the one the book was made with): what a student installs with a
+    downloaded notebook."""
+    pins = {}
+    for line in (folder / "constraints.txt").read_text().splitlines():
+        name, _, version = line.split("#")[0].strip().partition("==")
+        if version:
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    packages = []
+    for line in (folder / "publish" / "requirements.txt").read_text().splitlines():
+        name = line.split(";")[0].strip()
+        if not name or name.startswith(("#", "-c", "./")):
+            continue
+        version = pins.get(re.sub(r"[-_.]+", "-", name).lower())
+        if version is None:
+            raise SystemExit(f"make public: publish/requirements.txt names {name}, which "
+                             "constraints.txt does not pin: the students' page could not "
+                             "give the version the book was made with")
+        packages.append(f"{name}=={version}")
+    return packages
 
 
 def students_page(urls, wheel, practice=False):
@@ -218,10 +234,11 @@ def students_page(urls, wheel, practice=False):
         where += ["- **Your own computer**: download the assignment's notebook from its "
                   "page, and bplib, the course's small library, from this site: "
                   f'<a href="wheels/{wheel}">{wheel}</a>. Then in a terminal, in the folder '
-                  "where you saved both (this is the recipe for downloaded notebooks; in a "
-                  "copy of the whole public edition, its README's `pip install -r "
-                  "requirements.txt` installs the same, at the versions the book was "
-                  "made with):", "",
+                  "where you saved both (this is the recipe for downloaded notebooks: it "
+                  "installs the packages at the versions the book was made with; in a copy "
+                  "of the whole public edition, its README's `pip install -r "
+                  "requirements.txt` installs the same and pins their dependencies too):",
+                  "",
                   "  ```bash", "  python -m venv .venv && source .venv/bin/activate",
                   f"  pip install {' '.join(student_packages())} {wheel}",
                   "  jupyter lab", "  ```", ""]
