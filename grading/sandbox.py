@@ -137,18 +137,19 @@ def wall_budget(assignment, ceiling=None):
 
 
 def check_wall_budget(assignment, honest_seconds):
-    """None if the assignment's budget fits an honest notebook's measured wall time
-    (BUDGET_FACTORS times it), else the problem, for `make release`."""
+    """None if the assignment's budget fits an honest notebook's measured cost in seconds
+    (BUDGET_FACTORS times it), else the problem, for `make release` (which measures the
+    CPU time of an honest run: grading.cli.timed_validation)."""
     budget = WALL_BUDGET.get(assignment)
     if budget is None:
         return f"{assignment} has no wall budget in grading/sandbox.py's WALL_BUDGET"
     low, high = BUDGET_FACTORS
     if budget < low * honest_seconds:
         return (f"{assignment}: the wall budget {budget} s is less than {low} times an honest "
-                f"run ({honest_seconds:.1f} s): raise it in WALL_BUDGET")
+                f"run ({honest_seconds:.1f} s of CPU time): raise it in WALL_BUDGET")
     if budget > high * honest_seconds:
         return (f"{assignment}: the wall budget {budget} s is more than {high} times an honest "
-                f"run ({honest_seconds:.1f} s): lower it in WALL_BUDGET")
+                f"run ({honest_seconds:.1f} s of CPU time): lower it in WALL_BUDGET")
     return None
 
 

@@ -1,6 +1,7 @@
 """`make release`'s wall-budget check: a budget too small for an honest run refuses the
 release, a busy machine's one slow run does not."""
 
+import subprocess
 import sys
 import time
 
@@ -9,14 +10,28 @@ from conftest import REPO
 sys.path.insert(0, str(REPO))
 from grading import cli, sandbox  # noqa: E402
 
+BUSY_CHILD = ("import sys, time\nend = time.process_time() + float(sys.argv[1])\n"
+              "while time.process_time() < end: pass")
+
+
+def busy(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
 
 def validator_taking(*seconds, failing=()):
-    """A stand-in for nbgrader's Validator whose runs take `seconds` in turn."""
+    """A stand-in for nbgrader's Validator whose runs take `seconds` of CPU time in turn,
+    half in this process and half in a child it waits for (as a kernel is), and as much
+    again asleep (which costs no CPU time: a busy machine's wait)."""
     runs = iter(seconds)
 
     class Validator:
         def validate(self, notebook):
-            time.sleep(next(runs))
+            cpu = next(runs)
+            busy(cpu / 2)
+            subprocess.run([sys.executable, "-c", BUSY_CHILD, str(cpu / 2)], check=True)
+            time.sleep(cpu)
             return notebook in failing
 
     return Validator
@@ -40,7 +55,9 @@ def test_one_slow_run_is_timed_again(monkeypatch):
 def test_a_budget_too_small_for_every_run_refuses(monkeypatch):
     monkeypatch.setitem(sandbox.WALL_BUDGET, "x", 1)
     bad, problem = cli.timed_validation("x", ["a.ipynb"], validator_taking(0.4, 0.3, 0.25))
-    assert bad == [] and "less than" in problem and "(0.3 s)" in problem
+    assert bad == [] and "less than" in problem
+    measured = float(problem.split("(")[1].split(" s of CPU time)")[0])
+    assert 0.25 <= measured < 0.35, problem  # the least CPU time; the sleep is not counted
 
 
 def test_a_failing_source_is_reported_at_once(monkeypatch):
