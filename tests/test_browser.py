@@ -750,7 +750,9 @@ TABLE_NAMES_AND_WIDTHS = """() => {
             sticky: first ? getComputedStyle(first).position === 'sticky' : false,
             column: frame.clientWidth};
   }).filter(t => t.over > 1 || t.frame_out > 1);
-  return {tables: tables.length, unnamed, wide};
+  const numbers = tables.map(t => t.querySelector(':scope > caption .caption-number'))
+    .filter(n => n).map(n => n.textContent.trim());
+  return {tables: tables.length, unnamed, wide, numbers};
 }"""
 
 
@@ -766,6 +768,10 @@ def test_every_table_is_named_and_fits_its_column(browser, site, book_html, widt
         tables = visit.page.evaluate(TABLE_NAMES_AND_WIDTHS)
         found += tables["tables"]
         assert tables["unnamed"] == [], f"{path}: tables with no caption: {tables['unnamed']}"
+        # html_table's tables and the text's own are numbered together, in page order
+        numbers = [re.fullmatch(r"Table (\d+\.)?(\d+)", n) for n in tables["numbers"]]
+        assert all(numbers) and [int(n.group(2)) for n in numbers] == \
+            list(range(1, len(numbers) + 1)), f"{path}: tables numbered {tables['numbers']}"
         for table in tables["wide"]:
             assert table["frame_out"] <= 1, f"{path}: a table's frame sticks out: {table}"
             deliberate = (table["scrolls"] and table["cue"] and table["sticky"]
