@@ -2,10 +2,17 @@
 
 - Assignment pages (the nbgrader releases under exercises/, shown unexecuted) are titled
   "Assignment n" and open with a note on what the page is and how to run it.
-- Tables drawn by ``bplib.plotting.html_table`` get numbered captions ("Table 2.1").
+- Tables get numbered captions ("Table 2.1"), in page order: those drawn by
+  ``bplib.plotting.html_table`` and the text's own ``:::{table} title`` alike.
 - First paint comes before the widgets: the widget state moves from <head> to the end of
   the article (static/sliders.js draws the sliders from it), and each slider frame
   image becomes a file of its own that the browser fetches only when the frame is shown.
+- No page jumps while its figures load: every SVG figure's <img> (and its phone
+  version's <source>) carries the figure's width and height, so the browser keeps its
+  place before the lazy image arrives.
+- Light or dark as the reader's system asks: with the theme's mode "auto", the theme's
+  inline script in <head> picks dark or light from prefers-color-scheme before the first
+  paint (the theme itself only resolves "auto" later, in its deferred script).
 - Figures readable on a phone: an SVG figure drawn by bplib carries its phone version and
   its smallest text (bplib.plotting.figure_svg); the phone version becomes a file of its
   own, served by <picture> to narrow screens, and the text size a data attribute.
@@ -33,6 +40,11 @@ ASSIGNMENT = re.compile(r"exercises/(\d+)-[^/]+/[^/]+$")
 FRAME_DATA = re.compile(r'(src|srcset)=\\"data:image/png;base64,([A-Za-z0-9+/=]+)\\"')
 FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
 SVG_IMG = re.compile(r'<img ([^>]*?)src="([^"]*?_images/)([^"/]+)\.svg"([^>]*)>')
+SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)(pt|px)?"[^>]*?\bheight="([\d.]+)(pt|px)?"')
+# the theme's inline choice of theme (pydata-sphinx-theme's layout), and what it becomes
+THEME_SCRIPT = 'document.documentElement.dataset.theme = localStorage.getItem("theme") || "auto";'
+THEME_CHOSEN = ('document.documentElement.dataset.theme = localStorage.getItem("theme") || '
+                '(matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");')
 PHONE_MEDIA = "(max-width: 600px)"  # as bplib.plotting.PHONE_MEDIA
 BOOTSTRAP_CELL = "# bplib is the course's library."
 GLUED = re.compile(r'(?P<before>[(\[“‘]+)?(?P<formula><span class="math notranslate nohighlight">'
@@ -115,17 +127,32 @@ def _introduce_assignment(app, doctree):
 
 
 def _number_tables(app, doctree, docname):
-    """Number the captions of html_table's tables: "Table 2.1", "Table 2.2", ..."""
+    """Number the captions of html_table's tables and of the text's titled tables
+    (``:::{table} title``), in page order: "Table 2.1", "Table 2.2", ..."""
     chapter = app.env.toc_secnumbers.get(docname, {}).get("")
     prefix = f"{'.'.join(map(str, chapter))}." if chapter else ""
+    # Sphinx numbers the text's titled tables alone; their numbers follow the page order
+    numbered = getattr(app.env, "toc_fignumbers", {}).get(docname, {}).get("table", {})
     count = 0
-    for raw in doctree.findall(nodes.raw):
-        if 'class="table bp-table"><caption>' not in raw.astext():
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.raw, nodes.table))):
+        if isinstance(node, nodes.table):
+            title = next(iter(node.findall(nodes.title)), None)
+            if title is None:
+                continue
+            count += 1
+            ids = [i for i in node["ids"] if i in numbered]
+            if ids:
+                numbered[ids[0]] = (*(chapter or ()), count)
+            else:
+                title.insert(0, nodes.inline(text=f"Table {prefix}{count} ",
+                                             classes=["caption-number"]))
+            continue
+        if 'class="table bp-table"><caption>' not in node.astext():
             continue
         count += 1
         label = f'<span class="caption-number">Table {prefix}{count} </span>'
-        text = raw.astext().replace("<caption>", f"<caption>{label}", 1)
-        raw.children = [nodes.Text(text)]
+        text = node.astext().replace("<caption>", f"<caption>{label}", 1)
+        node.children = [nodes.Text(text)]
 
 
 def _state_after_content(app, pagename, templatename, context, doctree):
@@ -174,15 +201,32 @@ def _phone_figures(images):
     return notes
 
 
-def _figure_html(notes):
-    """An <img> of a noted SVG figure as the reader's screen needs it: a <picture> with the
-    phone version for narrow screens; a diagram in a frame that scrolls on a phone; the
-    smallest text in CSS px at the image's natural size as data-font-px."""
+def _svg_sizes(images):
+    """{name: 'width="w" height="h"'} of every SVG under images, in CSS px."""
+    sizes = {}
+    for svg in images.glob("*.svg"):
+        with svg.open(encoding="utf-8") as file:
+            match = SVG_SIZE.search(file.read(4000))
+        if not match:
+            raise ValueError(f"{svg.name}: its <svg> gives no width and height")
+        width, height = (float(match.group(k)) * (4 / 3 if match.group(k + 1) == "pt" else 1)
+                         for k in (1, 3))
+        sizes[svg.name[:-len(".svg")]] = f'width="{round(width)}" height="{round(height)}"'
+    return sizes
+
+
+def _figure_html(notes, sizes):
+    """An <img> of an SVG figure as the reader's screen needs it: its width and height (no
+    jump when it loads); for a noted figure, a <picture> with the phone version for narrow
+    screens, a diagram in a frame that scrolls on a phone, and the smallest text in CSS px
+    at the image's natural size as data-font-px."""
     def rewrite(match):
         before, folder, name, after = match.groups()
+        if " width=" not in f" {before} {after}":
+            after = f" {sizes[name]}{after}"
         note = notes.get(name)
         if note is None:
-            return match.group(0)
+            return f'<img {before}src="{folder}{name}.svg"{after}>'
         font_px = (note.get("font_pt") or 0) * 4 / 3  # SVG sizes are in points
         classes = "bp-figure bp-diagram" if note.get("diagram") else "bp-figure"
         if 'class="' in before + after:
@@ -193,8 +237,8 @@ def _figure_html(notes):
         img = (f'<img {before}src="{folder}{name}.svg" loading="lazy" '
                f'data-font-px="{font_px:.1f}"{after}>')
         if note.get("phone"):
-            return (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg">'
-                    f'{img}</picture>')
+            return (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg" '
+                    f'{sizes[name + ".phone"]}>{img}</picture>')
         if note.get("diagram"):
             return f'<span class="bp-diagram-scroll">{img}</span>'
         return img
@@ -219,8 +263,14 @@ def _icons(out, pages):
     text = "".join(pages) + "".join(
         path.read_text(encoding="utf-8", errors="ignore") for path in static.rglob("*.js")
         if "fontawesome" not in path.name and path.stat().st_size < 2_000_000)
-    used = sorted({codes[name] for name in re.findall(r"fa-([a-z0-9-]+)", text)
-                   if name in codes})
+    used = {codes[name] for name in re.findall(r"fa-([a-z0-9-]+)", text) if name in codes}
+    # the theme marks links to GitHub and GitLab with a brand icon of its own (a.github)
+    for link, icon in re.findall(r"a\.([a-z]+):+before\{content:var\(--pst-icon-([a-z-]+)\)\}",
+                                 theme_css):
+        char = re.search(rf'--pst-icon-{icon}:"(.)"', theme_css)
+        if char and re.search(rf'<a class="(?:[^"]* )?{link}[ "]', text):
+            used.add(ord(char.group(1)))
+    used = sorted(used)
     faces = []
     for font, weight, family in (("fa-solid-900", 900, "Font Awesome 6 Free"),
                                  ("fa-regular-400", 400, "Font Awesome 6 Free"),
@@ -259,11 +309,16 @@ def _rewrite_pages(app, exception):
     images = out / "_images" / "frames"
     images.mkdir(parents=True, exist_ok=True)
     notes = _phone_figures(out / "_images")
+    sizes = _svg_sizes(out / "_images")
     pages = []
     for html_page in out.rglob("*.html"):
         _frames_to_files(html_page, images)
         text = html_page.read_text(encoding="utf-8")
-        text = SVG_IMG.sub(_figure_html(notes), text)
+        if THEME_SCRIPT not in text and "<html" in text and "bd-article" in text:
+            raise ValueError(f"{html_page}: the theme's inline choice of light or dark mode "
+                             "has changed; book_support/pages.py no longer finds it")
+        text = text.replace(THEME_SCRIPT, THEME_CHOSEN)
+        text = SVG_IMG.sub(_figure_html(notes, sizes), text)
         text = FONTAWESOME_JS.sub("", text)
         text = GLUED.sub(_glue, text)
         html_page.write_text(text, encoding="utf-8")

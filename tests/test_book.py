@@ -177,13 +177,19 @@ def test_html_tables_get_numbered_captions_within_their_chapter():
     def table(caption=None):
         return nodes.raw("", html_table(["n"], [("1",)], caption=caption).data, format="html")
 
+    # a Markdown table of the text with a title (:::{table}) counts in page order
+    titled = nodes.table("", nodes.title(text="in the text"))
+    untitled = nodes.table("")
     doctree = nodes.section()
-    doctree += [table("first"), table(), table("second"), nodes.raw("", "<table></table>")]
+    doctree += [table("first"), table(), titled, untitled, table("second"),
+                nodes.raw("", "<table></table>")]
     app = SimpleNamespace(env=SimpleNamespace(toc_secnumbers={"chapters/02-x": {"": (2,)}}))
     pages._number_tables(app, doctree, "chapters/02-x")
-    captions = [re.search(r"<caption>(.*?)</caption>", raw.astext()) for raw in doctree.children]
+    captions = [re.search(r"<caption>(.*?)</caption>", raw.astext()) for raw in doctree.children
+                if isinstance(raw, nodes.raw)]
     assert [c and re.sub(r"<[^>]+>", "", c.group(1)) for c in captions] == \
-        ["Table 2.1 first", None, "Table 2.2 second", None]
+        ["Table 2.1 first", None, "Table 2.3 second", None]
+    assert titled[0].astext() == "Table 2.2 in the text" and untitled.astext() == ""
 
 
 def test_no_page_repeats_an_id(book_html):

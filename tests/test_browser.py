@@ -603,3 +603,203 @@ def test_math_is_typeset_early_on_slow_4g(browser, book_html):
     for first_paint, path, (_paint, math, _sliders, _load, _size) in slow_4g(browser, book_html):
         assert math is not None and math <= first_paint.GOAL_MATH_S, \
             f"{path}: math typeset at {math} s"
+
+
+# --- A reader's first visit in their own colour scheme, images that keep their place while
+# they load, tables that are named and fit a phone's column, sliders named for what they set.
+
+def first_visit(browser, site, path, width, scheme):
+    """A reader who never chose a mode (nothing in localStorage) and whose browser prefers
+    `scheme`: the page, and the theme the page had when its <body> began (before the
+    first paint, before the theme's deferred script ran)."""
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    problems = []
+    page.on("console", lambda msg: msg.type in ("error", "warning") and problems.append(msg.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.add_init_script("""new MutationObserver((changes, observer) => {
+        if (document.body) { window.bpThemeAtBody = document.documentElement.dataset.theme;
+                             observer.disconnect(); } })
+      .observe(document, {childList: true, subtree: true});""")
+    page.goto(site + path, wait_until="networkidle")
+    page.wait_for_function(
+        "document.querySelectorAll('.widget-vbox').length >= document.querySelectorAll("
+        "'script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
+    page.wait_for_timeout(300)
+    return page, problems
+
+
+# What the reader sees of the page's parts that follow the mode: their colours and filters.
+MODE_STYLES = """() => {
+  const parts = ['body', '.bd-article p', 'figure img', '.bd-article table', 'figcaption',
+                 'mjx-container svg', '.widget-html-content', '.bp-slider input',
+                 '.bp-slider label', '.bd-article .admonition', '.bd-article pre'];
+  return parts.map(selector => Array.from(document.querySelectorAll(selector)).slice(0, 3)
+    .map(el => { const s = getComputedStyle(el);
+      return [selector, s.color, s.backgroundColor, s.filter, s.accentColor, s.borderColor]; }));
+}"""
+
+
+@pytest.mark.parametrize("width, scheme", READERS)
+def test_the_first_visit_follows_the_readers_colour_scheme(browser, site, width, scheme):
+    """A browser that prefers dark gets dark on the first visit, and light gets light,
+    from the first paint; the page then looks as it does for a reader who chose that mode
+    with the theme button (figures, typeset math, sliders and tables assume no default);
+    the theme button still switches, and the choice stays."""
+    path = "chapters/04-per-neuron.html"
+    page, problems = first_visit(browser, site, path, width, scheme)
+    assert page.evaluate("window.bpThemeAtBody") == scheme, "the first paint is in the other mode"
+    assert page.evaluate("document.documentElement.dataset.theme") == scheme
+    assert page.evaluate("document.documentElement.dataset.mode") == "auto"
+    chosen = Visit(browser, site, path, width, scheme)
+    assert page.evaluate(MODE_STYLES) == chosen.page.evaluate(MODE_STYLES), \
+        f"{path}: the first visit in {scheme} mode looks unlike a chosen {scheme} mode"
+    chosen.check_clean()
+    background = page.evaluate("""() => { const v = getComputedStyle(document.body)
+        .backgroundColor.match(/[\\d.]+/g).map(Number); return (v[0] + v[1] + v[2]) / 3; }""")
+    assert background < 80 if scheme == "dark" else background > 200, \
+        f"a {scheme} reader sees a page background of grey {background}"
+    assert page.evaluate(MATH_CONTRAST) >= 4.5
+    faint = [text for text, ratio in page.evaluate(WIDGET_TEXT_CONTRAST) if ratio < 4.5]
+    assert faint == [], f"{scheme} at first visit: widget text below 4.5:1: {faint}"
+    other = "light" if scheme == "dark" else "dark"
+    button = page.locator(".theme-switch-button:visible").first
+    button.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.dataset.theme") == other, \
+        "the theme button does not switch the mode"
+    page.reload(wait_until="networkidle")
+    assert page.evaluate("document.documentElement.dataset.theme") == other, \
+        "the reader's choice of mode is forgotten on the next page"
+    assert problems == []
+    page.close()
+
+
+def every_page(book_html):
+    """Every page of the book a reader can open (not the theme's search and index pages)."""
+    return sorted(str(page.relative_to(book_html)) for page in book_html.rglob("*.html")
+                  if not page.relative_to(book_html).parts[0].startswith("_")
+                  and page.name not in ("search.html", "genindex.html"))
+
+
+# Every image shown: its size attributes and its box before anything below the fold has
+# loaded; then every image loads, and its natural size and box are read again.
+IMAGE_BOXES = """async () => {
+  const shown = Array.from(document.querySelectorAll('.bd-page-width img'))
+    .filter(img => img.offsetParent !== null);
+  const box = img => { const r = img.getBoundingClientRect(); return [r.width, r.height]; };
+  const before = shown.map(img => ({
+    src: (img.currentSrc || img.src).split('/').pop().slice(0, 30),
+    sized: Boolean(img.getAttribute('width') && img.getAttribute('height'))
+           || Boolean(img.style.aspectRatio),
+    box: box(img)}));
+  shown.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(shown.map(img => Promise.race([
+      img.decode().catch(() => null), new Promise(done => setTimeout(done, 5000))])));
+  return shown.map((img, k) => Object.assign(before[k], {
+    natural: [img.naturalWidth, img.naturalHeight], after: box(img)}));
+}"""
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_images_keep_their_place_while_they_load(browser, site, book_html, width):
+    """Every image has its size before it loads (lazy figures below the fold included):
+    its box has the image's aspect ratio and a height, and loading does not move it."""
+    for path in every_page(book_html):
+        visit = Visit(browser, site, path, width)
+        images = visit.page.evaluate(IMAGE_BOXES)
+        for image in images:
+            name = f"{path}: {image['src']}"
+            assert image["sized"], f"{name} has no width and height"
+            (w, h), (nw, nh) = image["box"], image["natural"]
+            assert h > 0 and nh > 0, f"{name} is {w} x {h} before it loads"
+            assert abs(w / h - nw / nh) <= 0.02 * nw / nh, \
+                f"{name}: its box is {w:.0f} x {h:.0f} before it loads, the image {nw} x {nh}"
+            assert all(abs(a - b) <= 1
+                       for a, b in zip(image["box"], image["after"], strict=True)), \
+                f"{name} moves the page when it loads: {image['box']} -> {image['after']}"
+        visit.check_clean()
+
+
+# Every table of the page, drawn or saved in a slider's frames: its accessible name (its
+# caption or aria-label); and every visible table wider than its column, with what makes
+# its frame a deliberate scroll box (it scrolls, shows a cue, keeps its first column).
+TABLE_NAMES_AND_WIDTHS = """() => {
+  const saved = [];
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]')
+    .forEach(s => Object.values(JSON.parse(s.textContent).state).forEach(m => {
+      if (m.model_name === 'HTMLModel') {
+        const box = document.createElement('div');
+        box.innerHTML = m.state.value.replace(/src(set)?="[^"]*"/g, '');
+        saved.push(...box.querySelectorAll('table'));
+      } }));
+  const name = t => ((t.querySelector('caption') || {}).textContent || '').trim()
+                    || (t.getAttribute('aria-label') || '').trim();
+  const tables = Array.from(document.querySelectorAll('.bd-article table'));
+  const unnamed = tables.concat(saved).filter(t => !name(t))
+    .map(t => t.textContent.trim().slice(0, 40));
+  const column = document.querySelector('.bd-article').getBoundingClientRect();
+  const wide = tables.filter(t => t.offsetParent !== null).map(table => {
+    const frame = table.closest('.pst-scrollable-table-container, .bp-table-scroll')
+                  || table.parentElement;
+    const style = getComputedStyle(frame);
+    const first = table.querySelector('tbody tr > :first-child');
+    return {name: name(table).slice(0, 30), over: frame.scrollWidth - frame.clientWidth,
+            frame_out: frame.getBoundingClientRect().right - column.right,
+            scrolls: ['auto', 'scroll'].includes(style.overflowX),
+            cue: style.backgroundImage.includes('gradient'),
+            sticky: first ? getComputedStyle(first).position === 'sticky' : false,
+            column: frame.clientWidth};
+  }).filter(t => t.over > 1 || t.frame_out > 1);
+  const numbers = tables.map(t => t.querySelector(':scope > caption .caption-number'))
+    .filter(n => n).map(n => n.textContent.trim());
+  return {tables: tables.length, unnamed, wide, numbers};
+}"""
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_every_table_is_named_and_fits_its_column(browser, site, book_html, width, mode):
+    """Every table has a caption (a screen reader names it by it). No table is wider than
+    its column, unless its frame is a deliberate scroll box: it scrolls, shows a cue and
+    keeps its first column in view, and what it hides is more than a sliver (a table a
+    few pixels too wide must fit instead: it hid a column's last digits)."""
+    found = 0
+    for path in every_page(book_html):
+        visit = Visit(browser, site, path, width, mode)
+        tables = visit.page.evaluate(TABLE_NAMES_AND_WIDTHS)
+        found += tables["tables"]
+        assert tables["unnamed"] == [], f"{path}: tables with no caption: {tables['unnamed']}"
+        # html_table's tables and the text's own are numbered together, in page order
+        numbers = [re.fullmatch(r"Table (\d+\.)?(\d+)", n) for n in tables["numbers"]]
+        assert all(numbers) and [int(n.group(2)) for n in numbers] == \
+            list(range(1, len(numbers) + 1)), f"{path}: tables numbered {tables['numbers']}"
+        for table in tables["wide"]:
+            assert table["frame_out"] <= 1, f"{path}: a table's frame sticks out: {table}"
+            deliberate = (table["scrolls"] and table["cue"] and table["sticky"]
+                          and table["over"] >= 0.1 * table["column"])
+            assert width == PHONE and deliberate, \
+                f"{path} at {width} px: a table wider than its column: {table}"
+        visit.check_clean()
+    assert found >= 20, f"only {found} tables found in the book"
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_chapter_1s_sliders_say_what_they_set(browser, site, width):
+    """Each slider that sets a player's error rate says so in its accessible name (its
+    label, aria-label and saved description), not only whose it is."""
+    visit = Visit(browser, site, "chapters/01-telephone.html", width)
+    page = visit.page
+    sliders = page.locator(".widget-slider [role=slider]").all()
+    names = [(slider.get_attribute("aria-label"),
+              page.locator(f"label[for='{slider.get_attribute('id')}']").inner_text().strip())
+             for slider in sliders]
+    players = [name for name in names if "player" in name[0] + name[1]]
+    assert len(players) == 3, names
+    assert all(aria == label and re.fullmatch(r"player \d's error rate", aria)
+               for aria, label in players), players
+    for player, count in ((1, 1), (2, 2)):
+        named = page.get_by_role("slider", name=f"player {player}'s error rate", exact=True)
+        assert named.count() == count, f"player {player}: {named.count()} sliders by that name"
+    saved = {description for _, descriptions in page.evaluate(FRAME_ALTS)
+             for description in descriptions if "player" in description}
+    assert saved == {"player 1's error rate", "player 2's error rate"}, saved
+    visit.check_clean()
