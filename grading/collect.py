@@ -21,9 +21,10 @@ How a file is read (the student-id rule, also in the instructor guide):
    - Moodle: ``<full name>_<participant id>_assignsubmission_file_`` -> student id = the
      participant id (digits; Moodle's "Participant <n>" identifier of the assignment).
    - Blackboard: ``<assignment>_<username>_attempt_<yyyy-mm-dd-hh-mm-ss>`` -> student id =
-     the username; the assignment part has no ``_``; the latest attempt is kept. The
-     student's name is read from the attempt's receipt in the zip (its ``Name: <name>
-     (<username>)`` line), when there is one.
+     the username; the latest attempt is kept. When the zip holds the attempt's receipt
+     (the same ``..._attempt_<time>`` stem, ``.txt``), its ``Name: <name> (<username>)``
+     line gives the username and the student's name (an assignment named ``HW_1`` is
+     then read right); without a receipt the assignment part is taken to hold no ``_``.
    - otherwise ``<student id>`` itself (``alice``, ``jane_doe``, ``bob@uni.edu``).
 
 3. A student id is NFC-normalised and lower-cased, and holds only letters (any script),
@@ -101,9 +102,10 @@ def notebooks_of(course, assignment):
     return names
 
 
-def read_name(member, notebooks):
+def read_name(member, notebooks, receipts=None):
     """What a zip member's path says: a dict with student, notebook, lms, lms_id, name,
-    late and the sort key of its version; raises NotCollected with the reason."""
+    late and the sort key of its version; raises NotCollected with the reason. `receipts`
+    maps a Blackboard attempt's stem (casefolded) to (username, name) from its receipt."""
     parts = [part for part in member.split("/") if part]
     base = unicodedata.normalize("NFC", parts[-1])
     stem, dot, extension = base.rpartition(".")
@@ -132,8 +134,14 @@ def read_name(member, notebooks):
         info.update(lms="moodle", lms_id=match["id"], name=match["name"],
                     student=match["id"])
     elif match := BLACKBOARD.fullmatch(who):
-        info.update(lms="blackboard", lms_id=match["id"], name="",
-                    attempt=match["attempt"], student=match["id"])
+        user, name = match["id"], ""
+        said = (receipts or {}).get(who.casefold())
+        tail = f"_{said[0]}_attempt_{match['attempt']}" if said else ""
+        if said and who.casefold().endswith(tail.casefold()) and len(who) > len(tail):
+            # the receipt's username, spelt as the file name spells it
+            user, name = who[len(who) - len(tail) + 1:][:len(said[0])], said[1]
+        info.update(lms="blackboard", lms_id=user, name=name,
+                    attempt=match["attempt"], student=user)
     else:
         info.update(lms="", lms_id=who, name="", student=who)  # an id, not a name
     student = info["student"].lower()
@@ -171,19 +179,22 @@ def collect(course, assignment, zip_path, out=sys.stdout):
     course = Path(course)
     notebooks = notebooks_of(course, assignment)
     chosen, refused, replaced, ignored = {}, [], [], []
-    names = {}  # Blackboard username -> the name its receipt gives
+    receipts = {}  # a Blackboard attempt's stem -> (username, name) its receipt gives
     with zipfile.ZipFile(zip_path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         for member in members:
+            base = member.filename.rsplit("/", 1)[-1]
+            if BLACKBOARD_RECEIPT.fullmatch(base) and not not_a_submission(
+                    member.filename).startswith("macOS"):
+                text = archive.read(member)[:4096].decode("utf-8", "replace")
+                if said := receipt_name(text):
+                    receipts[unicodedata.normalize("NFC", base[:-4]).casefold()] = said
+        for member in members:
             if why := not_a_submission(member.filename):
                 ignored.append((member.filename, why))
-                if BLACKBOARD_RECEIPT.fullmatch(member.filename.rsplit("/", 1)[-1]):
-                    text = archive.read(member)[:4096].decode("utf-8", "replace")
-                    if said := receipt_name(text):
-                        names[said[0]] = said[1]
                 continue
             try:
-                info = read_name(member.filename, notebooks)
+                info = read_name(member.filename, notebooks, receipts)
             except NotCollected as why:
                 refused.append((member.filename, str(why)))
                 continue
@@ -198,9 +209,6 @@ def collect(course, assignment, zip_path, out=sys.stdout):
                 chosen[key] = newer
             else:
                 chosen[key] = info
-        for info in chosen.values():
-            if info["lms"] == "blackboard":
-                info["name"] = names.get(info["lms_id"].casefold(), "")
         for (student, notebook), info in sorted(chosen.items()):
             target = course / "submitted" / student / assignment / notebook
             target.parent.mkdir(parents=True, exist_ok=True)
