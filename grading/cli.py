@@ -203,7 +203,8 @@ def grades(args):
                                      course=COURSE))
     if unmatched:
         print(f"{len(unmatched)} graded student{'s' * (len(unmatched) != 1)} of {args.of} "
-              "could not be matched (listed above): enter their grades by hand")
+              f"from {' or '.join(export.LMS_NAMES[lms] for lms in given)} could not be "
+              "filled (NOT FILLED above): enter their grades by hand")
         return 1
     return 0
 

@@ -26,11 +26,15 @@ assignment column headed `<name> (<assignment id>)`, Blackboard's Grade Center o
 `fill` takes the gradebook the instructor downloaded from the LMS and writes a copy with
 the assignment's column filled for each graded student collected from that LMS (matched by
 the id the LMS gave at collection); every other cell is left as downloaded. Nothing but the
-LMS's own ids is written into its file.
+LMS's own ids is written into its file. A fill is never left stale: each records the
+grades it was made from (grading-records/fills/), and `export` removes a fill whose
+assignment's grades have changed since, saying which command remakes it.
 """
 
 import csv
+import hashlib
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -112,6 +116,11 @@ def export(url, course=COURSE, out=sys.stdout):
         # grade summary above it counts the submissions graded or listed by that run
         print(f"  grades.csv, {assignment} (whole class): "
               + ", ".join(f"{n} {status}" for status, n in counts.items()), file=out)
+        for name in _stale_fills(course, assignment, mine):
+            lms = name.split("-")[1]
+            print(f"  removed {name}: the grades of {assignment} changed since it was "
+                  f"filled; remake it with `make grades A={assignment} {lms.upper()}=<the "
+                  f"gradebook downloaded from {LMS_NAMES[lms]}>`", file=out)
         moodle = _moodle(course, assignment, mine)
         if moodle:
             written.append(moodle)
@@ -151,6 +160,36 @@ def _moodle(course, assignment, rows):
     return name
 
 
+def _fingerprint(rows):
+    """A checksum of an assignment's grades (what a fill is made from)."""
+    grades = sorted((row["student_id"], row.get("lms") or "", row.get("lms_id") or "",
+                     row["status"], repr(row.get("score"))) for row in rows)
+    return hashlib.sha256(json.dumps(grades).encode()).hexdigest()
+
+
+def _fill_record(course, name):
+    return Path(course) / "grading-records" / "fills" / f"{name}.json"
+
+
+def _stale_fills(course, assignment, rows):
+    """Remove the Canvas and Blackboard fills of the assignment made from other grades
+    than `rows` (or whose grades were not recorded); return their names."""
+    removed = []
+    now = _fingerprint(rows)
+    for lms in GRADEBOOKS:
+        for path in sorted(Path(course).glob(f"grades-{lms}-{assignment}.*")):
+            record = _fill_record(course, path.name)
+            try:
+                made = json.loads(record.read_text())["grades"]
+            except (OSError, ValueError, KeyError):
+                made = None
+            if made != now:
+                path.unlink()
+                record.unlink(missing_ok=True)
+                removed.append(path.name)
+    return removed
+
+
 # How each LMS's downloaded gradebook names a student and an assignment's column.
 GRADEBOOKS = {
     # Canvas: Gradebook > Export; the ID column is the Canvas user id, an assignment's
@@ -184,10 +223,11 @@ def _read_table(path):
         raise SystemExit(f"{path} is not UTF-8 or UTF-16 text: give the file as the LMS "
                          "downloaded it") from None
     delimiter = "\t" if "\t" in text.split("\n", 1)[0] else ","
+    ends = "\r\n" if "\r\n" in text else "\n"
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows:
         raise SystemExit(f"{path} is empty: give the gradebook the LMS downloaded")
-    return rows, {"encoding": encoding, "delimiter": delimiter}
+    return rows, {"encoding": encoding, "delimiter": delimiter, "ends": ends}
 
 
 def pick_column(lms, header, assignment, column=None, path=""):
@@ -219,7 +259,9 @@ def pick_column(lms, header, assignment, column=None, path=""):
 def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.stdout):
     """Write grades-<lms>-<assignment><suffix>: the gradebook downloaded from the LMS with
     the assignment's column filled for every graded student collected from that LMS whose
-    id is in it. Return {student: why} of the graded students it could not fill."""
+    id is in it, in the download's encoding, separators and line ends. Students graded
+    from another LMS or the exchange are listed, not the LMS's to fill. Return {student:
+    why} of the graded students collected from this LMS that it could not fill."""
     rows, how = _read_table(download)
     header, id_column = rows[0], GRADEBOOKS[lms]["id"]
     if id_column not in header:
@@ -232,15 +274,17 @@ def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.std
     for number, line in enumerate(rows[1:], 1):
         if len(line) > max(where, at) and line[where].strip():
             lines.setdefault(line[where].strip().casefold(), number)
-    graded = [row for row in _rows(url) if row["assignment"] == assignment
-              and row["status"] in ("graded", "late")]
-    filled, unmatched = [], {}
+    every = [row for row in _rows(url) if row["assignment"] == assignment]
+    graded = [row for row in every if row["status"] in ("graded", "late")]
+    filled, unmatched, elsewhere = [], {}, {}
     for row in graded:
         if row["lms"] != lms:
-            unmatched[row["student_id"]] = (
-                f"collected from {LMS_NAMES[row['lms']]}, not {LMS_NAMES[lms]}"
-                if row["lms"] else f"not collected from a {LMS_NAMES[lms]} zip: "
-                f"{LMS_NAMES[lms]} gave no id for them")
+            other = row["lms"]
+            elsewhere[row["student_id"]] = (
+                f"from Moodle: in grades-moodle-{assignment}.csv" if other == "moodle" else
+                f"from {LMS_NAMES[other]}: `make grades A={assignment} {other.upper()}=...`"
+                f" fills {LMS_NAMES[other]}'s file" if other else
+                "from the exchange (no LMS): in grades.csv")
         elif row["lms_id"].casefold() not in lines:
             unmatched[row["student_id"]] = (f"{LMS_NAMES[lms]}'s {id_column} "
                                             f"{row['lms_id']} is not in {download}")
@@ -248,11 +292,22 @@ def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.std
             rows[lines[row["lms_id"].casefold()]][at] = f"{row['score']:.6g}"
             filled.append(row["student_id"])
     name = f"grades-{lms}-{assignment}{Path(download).suffix or '.csv'}"
+    for older in Path(course).glob(f"grades-{lms}-{assignment}.*"):
+        older.unlink()  # one fill per LMS and assignment, whatever the download's extension
     with open(course / name, "w", newline="", encoding=how["encoding"]) as table:
-        csv.writer(table, delimiter=how["delimiter"], quoting=csv.QUOTE_ALL
-                   if lms == "blackboard" else csv.QUOTE_MINIMAL).writerows(rows)
+        csv.writer(table, delimiter=how["delimiter"], lineterminator=how["ends"],
+                   quoting=csv.QUOTE_ALL if lms == "blackboard" else csv.QUOTE_MINIMAL
+                   ).writerows(rows)
+    record = _fill_record(course, name)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"grades": _fingerprint(every), "download": str(download),
+                                  "column": header[at]}))
+    came = sum(row["lms"] == lms for row in graded)
     print(f"{name}: {download} with column {header[at]!r} filled for {len(filled)} of "
-          f"{len(graded)} graded students (not graded ones are left as downloaded)", file=out)
+          f"the {came} graded students from {LMS_NAMES[lms]} (not graded ones are left as "
+          f"downloaded)", file=out)
+    for student, why in sorted(elsewhere.items()):
+        print(f"  not {LMS_NAMES[lms]}'s  {student}: {why}", file=out)
     for student, why in sorted(unmatched.items()):
         print(f"  NOT FILLED  {student}: {why}", file=out)
     return unmatched
