@@ -238,13 +238,18 @@ def lock(course=COURSE, out=sys.stdout):
     return changed
 
 
-def nbgrader(*args, course=COURSE):
+def nbgrader(*args, course=COURSE, log=None):
     """The course's nbgrader, in the course folder (its nbgrader_config.py), its messages
-    passed on; nbgrader runs alembic by name, so the environment's bin comes first."""
+    passed on (or appended to `log`); nbgrader runs alembic by name, so the environment's
+    bin comes first."""
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args],
                           cwd=course, env=env, capture_output=True, text=True)
-    sys.stdout.write(done.stdout + done.stderr)
+    if log is None:
+        sys.stdout.write(done.stdout + done.stderr)
+    else:
+        with open(log, "a") as output:
+            output.write(done.stdout + done.stderr)
     return done.returncode
 
 
@@ -254,20 +259,30 @@ STAGED = "grading-records/feedback-release"  # no characters a regular expressio
 def release_feedback(assignment, course=COURSE, out=sys.stdout):
     """nbgrader release_feedback from a staging copy of feedback/: nbgrader names each
     released page by the submission's key (submission_secret.txt), which feedback/ (what
-    goes back to students) does not hold; the copy takes it from submitted/. Return the
-    number of students not released (no key, or nbgrader failed)."""
+    goes back to students) does not hold; the copy takes it from submitted/. One line per
+    student who submitted or has feedback (released, or NOT RELEASED with the reason),
+    then the summary; nbgrader's messages go to a log file it names. Return the number of
+    students not released (no page, no key, or nbgrader failed)."""
+
     course = Path(course)
     staged = course / STAGED
     shutil.rmtree(staged, ignore_errors=True)
-    missing = []
-    for page in sorted((course / "feedback").glob(f"*/{assignment}")):
-        student = page.parent.name
+    log = state.log_path(f"release-feedback-{assignment}", course)
+    log.write_text(f"release-feedback {assignment}, {state.now()}\n")
+    students = sorted({path.parent.name for folder in ("feedback", "submitted")
+                       for path in (course / folder).glob(f"*/{assignment}")
+                       if path.is_dir()})
+    missing, ready = [], []
+    for student in students:
+        page = course / "feedback" / student / assignment
         key = course / "submitted" / student / assignment / "submission_secret.txt"
         stamp = next((path for path in (page / "timestamp.txt",
                                         key.with_name("timestamp.txt")) if path.is_file()),
                      None)
-        why = ("no feedback page" if not any(page.glob("*.html")) else
-               f"no {key.name} in submitted/" if not key.is_file() else
+        why = ("no feedback page (not graded, or its page was refused: see `make grade`'s "
+               "summary)" if not any(page.glob("*.html")) else
+               f"no {key.name} in submitted/ (give feedback/{student}/{assignment}/ "
+               "through the LMS)" if not key.is_file() else
                "no timestamp.txt" if stamp is None else None)
         if why:
             missing.append((student, why))
@@ -276,11 +291,24 @@ def release_feedback(assignment, course=COURSE, out=sys.stdout):
         target.mkdir(parents=True)
         for path in [*page.glob("*.html"), stamp, key]:
             shutil.copy2(path, target / path.name)
+        ready.append(student)
+    failed = 0
     try:
-        failed = nbgrader("release_feedback", assignment,
-                          f"--CourseDirectory.feedback_directory={STAGED}", course=course)
+        if ready:
+            failed = nbgrader("release_feedback", assignment,
+                              f"--CourseDirectory.feedback_directory={STAGED}",
+                              course=course, log=log)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
-    for student, why in missing:
+    if failed:
+        missing += [(student, f"nbgrader release_feedback failed (see {log})")
+                    for student in ready]
+        ready = []
+    for student in ready:
+        print(f"  released      {student}", file=out)
+    for student, why in sorted(missing):
         print(f"  NOT RELEASED  {student}: {why}", file=out)
-    return len(missing) + (1 if failed else 0)
+    print(f"feedback of {assignment}: {len(ready)} released, {len(missing)} NOT RELEASED"
+          f"{' (listed above)' if missing else ''}; nbgrader's messages in "
+          f"{os.path.relpath(log, course)}", file=out)
+    return len(missing)
