@@ -231,7 +231,7 @@ def lms_rows(rows):
     """Stand-in for export._rows: the class of the fill tests (scores as nbgrader gives)."""
     def _rows(url):
         return [dict(assignment=ASSIGNMENT, student_id=student, lms=lms, lms_id=lms_id,
-                     status=status, score=score, name="", reason="")
+                     status=status, score=score, name="", reason="", email="", max_score=9)
                 for student, lms, lms_id, status, score in rows]
     return _rows
 
@@ -253,8 +253,14 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
         csv.writer(table).writerows([CANVAS_HEADER, *CANVAS_ROWS])
     out = io.StringIO()
     unmatched = export.fill("canvas", download, ASSIGNMENT, "url", course=tmp_path, out=out)
-    assert sorted(unmatched) == ["1009", "4242", "j.doe", "jdoe"], out.getvalue()
-    assert "1009 is not in" in unmatched["1009"] and "Moodle" in unmatched["4242"]
+    # only a Canvas student missing from Canvas's file fails it; the others are listed
+    assert sorted(unmatched) == ["1009"], out.getvalue()
+    assert "1009 is not in" in unmatched["1009"]
+    said = out.getvalue()
+    assert (f"not Canvas's  4242: from Moodle: in grades-moodle-{ASSIGNMENT}.csv" in said
+            and f"not Canvas's  j.doe: from Blackboard: `make grades A={ASSIGNMENT} "
+            "BLACKBOARD=" in said and "not Canvas's  jdoe: from the exchange" in said), said
+    assert "NOT FILLED  1009" in said and said.count("NOT FILLED") == 1, said
     written = tmp_path / f"grades-canvas-{ASSIGNMENT}.csv"
     assert written.read_bytes().startswith(b"\xef\xbb\xbf")  # as Canvas wrote it
     with open(written, newline="", encoding="utf-8-sig") as table:
@@ -265,8 +271,15 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
     text = written.read_text(encoding="utf-8-sig")
     for foreign in ("4242", "jdoe", "j.doe", "1009"):  # only Canvas's ids in Canvas's file
         assert foreign not in text
-    assert "filled for 1 of 5 graded students" in out.getvalue()
-    assert "NOT FILLED  jdoe: not collected from a Canvas zip" in out.getvalue()
+    assert "filled for 1 of the 2 graded students from Canvas" in out.getvalue()
+    assert written.read_bytes().count(b"\r\n") == len(CANVAS_ROWS) + 1  # as downloaded
+    # a download with LF line ends keeps them
+    lf = tmp_path / "canvas-lf.csv"
+    with open(lf, "w", newline="", encoding="utf-8") as table:
+        csv.writer(table, lineterminator="\n").writerows([CANVAS_HEADER, *CANVAS_ROWS])
+    export.fill("canvas", lf, ASSIGNMENT, "url", course=tmp_path, out=io.StringIO())
+    assert b"\r" not in written.read_bytes() and written.read_bytes().count(b"\n") == len(
+        CANVAS_ROWS) + 1
 
     # the column: named like the assignment, or named exactly; else refused, listing them
     assert export.pick_column("canvas", CANVAS_HEADER, "02-chain-rule-graphs") == 6
@@ -285,9 +298,9 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
     monkeypatch.setattr(batch, "db_url", lambda: "url")
     monkeypatch.setattr(export, "export", lambda url, course, out=None: ["grades.csv"])
     line = ["grades", "--assignment", ASSIGNMENT, "--canvas", str(download)]
-    assert cli.main(line) == 1
-    monkeypatch.setattr(export, "_rows", lms_rows(CLASS[:2]))
-    assert cli.main(line) == 0
+    assert cli.main(line) == 1  # 1009, from Canvas, is not in Canvas's file
+    monkeypatch.setattr(export, "_rows", lms_rows([r for r in CLASS if r[0] != "1009"]))
+    assert cli.main(line) == 0  # the Moodle, Blackboard and exchange students do not fail it
     assert cli.main(["grades", "--canvas", str(download)]) == 2  # which assignment?
     assert cli.main(line[:3] + ["--canvas", str(tmp_path / "nothing.csv")]) == 2
     assert cli.main(line + ["--column", "Nope (1)"]) == 2
@@ -309,7 +322,8 @@ def test_blackboard_s_grade_center_download_is_filled_by_username(tmp_path, monk
     out = io.StringIO()
     unmatched = export.fill("blackboard", download, ASSIGNMENT, "url", course=tmp_path,
                             out=out)
-    assert sorted(unmatched) == ["1001", "1009", "4242", "jdoe"], out.getvalue()
+    assert unmatched == {}, out.getvalue()
+    assert "not Blackboard's  1001: from Canvas: `make grades A=" in out.getvalue()
     written = tmp_path / f"grades-blackboard-{ASSIGNMENT}.xls"
     assert written.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
     lines = written.read_text(encoding="utf-16").splitlines()
@@ -317,6 +331,7 @@ def test_blackboard_s_grade_center_download_is_filled_by_username(tmp_path, monk
                                     '"Available"', '""', '"6.25"']
     assert lines[2].split("\t")[-1] == '"2"'
     assert "1001" not in written.read_text(encoding="utf-16")
+    assert "\r" not in written.read_text(encoding="utf-16")  # LF, as downloaded
     with pytest.raises(SystemExit, match="no 'Username' column"):
         (tmp_path / "not.csv").write_text("ID,01 Telephone (1)\n1,2\n")
         export.fill("blackboard", tmp_path / "not.csv", ASSIGNMENT, "url", course=tmp_path)
@@ -423,9 +438,22 @@ def test_feedback_never_holds_the_submission_s_key_and_release_still_finds_it(
     (tmp_path / "exchange").mkdir(mode=0o1777)  # the guide's `install -d -m 1777`
     monkeypatch.setenv("BPCOURSE_EXCHANGE", str(tmp_path / "exchange"))
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    # erin submitted (she holds a key) but has no feedback at all: listed, not skipped
+    (tmp_path / "submitted" / "erin" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "submitted" / "erin" / ASSIGNMENT / "submission_secret.txt").write_text("k")
     out = io.StringIO()
-    assert exchange.release_feedback(ASSIGNMENT, course=tmp_path, out=out) == 1
-    assert "NOT RELEASED  dan: no feedback page" in out.getvalue()
+    assert exchange.release_feedback(ASSIGNMENT, course=tmp_path, out=out) == 2
+    said = out.getvalue()
+    assert said.splitlines() == [
+        "  released      carol",
+        "  NOT RELEASED  dan: no feedback page (not graded, or its page was refused: see "
+        "`make grade`'s summary)",
+        "  NOT RELEASED  erin: no feedback page (not graded, or its page was refused: see "
+        "`make grade`'s summary)",
+        f"feedback of {ASSIGNMENT}: 1 released, 2 NOT RELEASED (listed above); nbgrader's "
+        f"messages in grading-records/logs/release-feedback-{ASSIGNMENT}.log"], said
+    log = (tmp_path / "grading-records" / "logs" / f"release-feedback-{ASSIGNMENT}.log")
+    assert "INFO" in log.read_text() and "INFO" not in said
     released = tmp_path / "exchange" / exchange.course_id() / "feedback"
     key = notebook_hash(secret="carol's key", notebook_id=ASSIGNMENT)
     assert [p.name for p in released.iterdir()] == [f"{key}.html"]
@@ -444,3 +472,79 @@ def test_make_grades_passes_the_lms_file_and_column_on():
     plain = subprocess.run(["make", "-n", "grades"], cwd=REPO, capture_output=True,
                            text=True, check=True).stdout
     assert "--canvas" not in plain and "--assignment" not in plain
+
+
+def test_blackboard_s_receipt_gives_the_username_when_the_assignment_holds_underscores(
+        tmp_path):
+    from grading import state
+
+    (tmp_path / "exercises" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    with zipfile.ZipFile(tmp_path / "bb.zip", "w") as archive:
+        for user, receipt in (("k.tan", "Kai Tan (k.tan)"), ("M_Ng", "Mai Ng (m_ng)"),
+                              ("lo", None)):
+            attempt = f"HW_1_{user}_attempt_2026-11-01-10-00-00"
+            archive.writestr(f"{attempt}_{NOTEBOOK}", "{}")
+            if receipt:
+                archive.writestr(f"{attempt}.txt", f"Name: {receipt}\nAssignment: HW_1\n")
+        # a macOS copy of a receipt naming someone else is no receipt
+        archive.writestr("__MACOSX/._HW_1_lo_attempt_2026-11-01-10-00-00.txt",
+                         "Name: Eve (1_lo)\n")
+    out = io.StringIO()
+    chosen, _, refused = collect(tmp_path, ASSIGNMENT, tmp_path / "bb.zip", out=out)
+    assert refused == []
+    # without a receipt the assignment part is read as holding no `_`
+    assert sorted(student for student, _ in chosen) == ["1_lo", "k.tan", "m_ng"], out.getvalue()
+    kai = state.collected_record(ASSIGNMENT, "k.tan", tmp_path)
+    assert (kai["lms"], kai["lms_id"], kai["name"]) == ("blackboard", "k.tan", "Kai Tan")
+    mai = state.collected_record(ASSIGNMENT, "m_ng", tmp_path)
+    assert (mai["lms_id"], mai["name"]) == ("M_Ng", "Mai Ng")  # spelt as the file name does
+    assert (tmp_path / "submitted" / "k.tan" / ASSIGNMENT / NOTEBOOK).is_file()
+
+
+def test_every_file_make_grades_writes_is_ignored_by_git():
+    from grading import export
+
+    written = ["grades.csv", f"grades-moodle-{ASSIGNMENT}.csv"] + [
+        f"grades-{lms}-{ASSIGNMENT}{suffix}" for lms in export.GRADEBOOKS
+        for suffix in (".csv", ".xls", ".txt")]
+    written += ["grading-records/fills/x.json", "gradebook.db"]
+    done = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=REPO,
+                          capture_output=True, text=True)
+    assert sorted(done.stdout.split()) == sorted(written), done.stdout + done.stderr
+
+
+def test_a_fill_is_removed_with_a_word_when_the_grades_change(tmp_path, monkeypatch):
+    from grading import export
+
+    monkeypatch.setattr(export, "_rows", lms_rows(CLASS))
+    download = tmp_path / "canvas-export.csv"
+    with open(download, "w", newline="", encoding="utf-8") as table:
+        csv.writer(table).writerows([CANVAS_HEADER, *CANVAS_ROWS])
+    export.fill("canvas", download, ASSIGNMENT, "url", course=tmp_path, out=io.StringIO())
+    filled = tmp_path / f"grades-canvas-{ASSIGNMENT}.csv"
+    made = filled.read_bytes()
+    out = io.StringIO()
+    export.export("url", course=tmp_path, out=out)  # same grades: the fill stays
+    assert filled.read_bytes() == made and "removed" not in out.getvalue(), out.getvalue()
+    # a regrade changes a score: the fill goes, and the summary says how to remake it
+    regraded = [("1001", "canvas", "1001", "late", 7.0), *CLASS[1:]]
+    monkeypatch.setattr(export, "_rows", lms_rows(regraded))
+    out = io.StringIO()
+    export.export("url", course=tmp_path, out=out)
+    assert not filled.exists()
+    assert (f"removed grades-canvas-{ASSIGNMENT}.csv: the grades of {ASSIGNMENT} changed "
+            f"since it was filled; remake it with `make grades A={ASSIGNMENT} CANVAS="
+            in out.getvalue()), out.getvalue()
+    # refilled, it holds the new score
+    export.fill("canvas", download, ASSIGNMENT, "url", course=tmp_path, out=io.StringIO())
+    with open(filled, newline="", encoding="utf-8") as table:
+        assert list(csv.reader(table))[2][5] == "7"
+    # a fill of unknown grades (no record of what it was made from) goes too
+    older = tmp_path / f"grades-blackboard-{ASSIGNMENT}.xls"
+    older.write_text("made before\n")
+    out = io.StringIO()
+    export.export("url", course=tmp_path, out=out)
+    assert not older.exists() and filled.exists()
+    assert f"removed grades-blackboard-{ASSIGNMENT}.xls" in out.getvalue()
+    assert "BLACKBOARD=<the gradebook downloaded from Blackboard>" in out.getvalue()
