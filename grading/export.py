@@ -284,7 +284,8 @@ def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.std
                 f"from Moodle: in grades-moodle-{assignment}.csv" if other == "moodle" else
                 f"from {LMS_NAMES[other]}: `make grades A={assignment} {other.upper()}=...`"
                 f" fills {LMS_NAMES[other]}'s file" if other else
-                "from the exchange (no LMS): in grades.csv")
+                "from no LMS (the exchange, or a zip's plain <student id>_<notebook> "
+                "file): in grades.csv")
         elif row["lms_id"].casefold() not in lines:
             unmatched[row["student_id"]] = (f"{LMS_NAMES[lms]}'s {id_column} "
                                             f"{row['lms_id']} is not in {download}")

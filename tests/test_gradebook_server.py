@@ -154,6 +154,38 @@ def test_the_kubernetes_example_is_valid_and_hard_codes_nothing():
     assert release["env"] == [e for e in grading["env"] if e["name"] == "BPCOURSE_DB_URL"]
 
 
+
+def test_the_kubernetes_example_reruns_and_names_what_the_guide_requires():
+    import yaml
+
+    guide = (REPO / "instructors.md").read_text()
+    for path in (JOB, REPO / "deploy" / "release-job.yaml"):
+        text = path.read_text()
+        job = yaml.safe_load(rendered_job(ASSIGNMENT, 3, path))
+        name = job["metadata"]["name"]
+        pod = job["spec"]["template"]["spec"]
+        # its own namespace, the private registry's pull secret, the reserved nodes
+        assert job["metadata"]["namespace"] and pod["imagePullSecrets"][0]["name"]
+        assert pod["nodeSelector"] and pod["tolerations"][0]["effect"] == "NoSchedule"
+        assert pod["containers"][0]["imagePullPolicy"] == "Always"
+        # a re-run deletes the Job that already ran first, in the file and in the guide
+        delete = (f"kubectl -n {job['metadata']['namespace']} delete job "
+                  f"{name.replace(ASSIGNMENT, '01-telephone')} --ignore-not-found")
+        assert delete in text, path
+        assert delete in guide, delete
+        assert guide.index(delete) < guide.index(f"g' deploy/{path.name}")  # then apply
+    # the gradebook Secret and the RWX claim are created as the guide says
+    for command in ("kubectl -n grading create secret generic gradebook --from-file=url=",
+                    "kubectl -n grading create secret docker-registry registry",
+                    "accessModes: [ReadWriteMany]"):
+        assert command in guide, command
+    claim = yaml.safe_load(guide.split("<<'CLAIM'\n", 1)[1].split("\nCLAIM\n", 1)[0])
+    import kubernetes_validate
+    kubernetes_validate.validate(claim, kubernetes_validate.latest_version(), strict=True)
+    assert claim["metadata"]["name"] == yaml.safe_load(rendered_job(ASSIGNMENT, 3))[
+        "spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+
+
 def run_pods(course, db_url, shards):
     """The Job's pods, simulated: its container command with its environment (the secret's
     URL, JOB_COMPLETION_INDEX), one process per index, all at once; the image's

@@ -259,7 +259,7 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
     said = out.getvalue()
     assert (f"not Canvas's  4242: from Moodle: in grades-moodle-{ASSIGNMENT}.csv" in said
             and f"not Canvas's  j.doe: from Blackboard: `make grades A={ASSIGNMENT} "
-            "BLACKBOARD=" in said and "not Canvas's  jdoe: from the exchange" in said), said
+            "BLACKBOARD=" in said and "not Canvas's  jdoe: from no LMS" in said), said
     assert "NOT FILLED  1009" in said and said.count("NOT FILLED") == 1, said
     written = tmp_path / f"grades-canvas-{ASSIGNMENT}.csv"
     assert written.read_bytes().startswith(b"\xef\xbb\xbf")  # as Canvas wrote it

@@ -213,10 +213,21 @@ def test_canvas_s_exported_gradebook_is_filled_through_make(graded):
     with open(course / "canvas-export.csv", "w", newline="", encoding="utf-8") as table:
         csv.writer(table).writerows([header, *rows])
     done = sh(course, f"make grades A={ASSIGNMENT} CANVAS=canvas-export.csv")
-    # the graded students collected from elsewhere cannot be matched: listed, exit non-zero
-    assert done.returncode != 0, done.stdout + done.stderr
-    for student in ("4242", "probe", "refused"):
-        assert f"NOT FILLED  {student}: " in done.stdout, done.stdout
+    # the graded students collected from elsewhere are not Canvas's to fill: listed, and
+    # the fill succeeds, as every Canvas student is in the export
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"not Canvas's  4242: from Moodle: in grades-moodle-{ASSIGNMENT}.csv" in done.stdout
+    for student in ("probe", "refused"):
+        assert f"not Canvas's  {student}: from no LMS" in done.stdout, done.stdout
+    assert "NOT FILLED" not in done.stdout, done.stdout
+    # a Canvas student missing from the export does fail it
+    with open(course / "canvas-export.csv", "w", newline="", encoding="utf-8") as table:
+        csv.writer(table).writerows([header, rows[0], rows[2]])
+    missing = sh(course, f"make grades A={ASSIGNMENT} CANVAS=canvas-export.csv")
+    assert missing.returncode != 0 and "NOT FILLED  1001: " in missing.stdout, missing.stdout
+    with open(course / "canvas-export.csv", "w", newline="", encoding="utf-8") as table:
+        csv.writer(table).writerows([header, *rows])
+    assert sh(course, f"make grades A={ASSIGNMENT} CANVAS=canvas-export.csv").returncode == 0
     with open(course / f"grades-canvas-{ASSIGNMENT}.csv", newline="", encoding="utf-8") as f:
         filled = list(csv.reader(f))
     assert filled == [header, rows[0], rows[1][:5] + [f"{max_score:g}"], rows[2]]
