@@ -15,8 +15,10 @@ the switch, so a copy of the function or of its code taken by the student's code
 switched off as well; no Python code in the kernel may open the files of the modules that
 hold them again (a second copy of a module built from its file, or its .pyc) or change a
 bplib function's code. Not defended, for the KEPT_WHILE_GRADING functions only:
-introspection of the seal's closures, frames or the garbage collector, ctypes, and a child
-process (which imports an unsealed bplib).
+introspection of the seal's closures, frames or the garbage collector, ctypes, a child
+process (which imports an unsealed bplib), and a test cell's switch itself: the cell asks
+the student's kernel for `testing.switched_off` and the functions, so code that replaced
+bplib.testing (or bplib.layers, bplib.graph) beforehand makes it switch nothing.
 """
 
 import contextlib
