@@ -1435,6 +1435,16 @@ def e_terms(w, b, g):
     return terms
 """,
 }
+# The same after replacing bplib.testing, so that the test cells' switched_off switches
+# nothing: Assignment 4's kernel keeps none of these functions (they are stubs there).
+SPOOFED_SWITCH = """\
+import contextlib
+import types
+
+import bplib
+
+bplib.testing = types.SimpleNamespace(switched_off=lambda *functions: contextlib.nullcontext())
+"""
 # Right numbers with a loop that never runs: the loop rule counts the loop's turns.
 DEAD_LOOP_G_TERMS = LOOP_RULE_ANSWERS["dead loop"][1]
 
@@ -1476,6 +1486,8 @@ def every_assignment(tmp_path_factory):
             cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
             cases["autograd-g-terms"] = {"answer_changes": {"neuron-g-terms": AUTOGRAD_G_TERMS}}
             cases["library-tanh-terms"] = {"answer_changes": LIBRARY_TANH_TERMS}
+            cases["spoofed-switch"] = {"answer_changes": {
+                grade_id: SPOOFED_SWITCH + code for grade_id, code in LIBRARY_TANH_TERMS.items()}}
             cases["dead-loop-g-terms"] = {
                 "answer_changes": {"neuron-g-terms": DEAD_LOOP_G_TERMS}}
             cases.update({student: {"answer_changes": {STEP_TASK[0]: code}}
@@ -1539,13 +1551,15 @@ def test_no_task_is_passed_by_bplibs_layers_or_autograd(every_assignment):
 
 
 def test_assignment_4_is_not_passed_by_bplibs_tanh_layer_or_graph(every_assignment):
-    """g_j by layers.Tanh().backward and e_h by graph.gradients (Value.backward), both kept
-    sealed in the grading kernel: switched off by the tests of Tasks 1-2, which score 0; the
-    later tasks are graded with references, so they keep their points."""
+    """g_j by layers.Tanh().backward and e_h by graph.gradients (Value.backward): switched
+    off by the tests of Tasks 1-2 and stubs in Assignment 4's kernel, so Tasks 1-2 score 0
+    even when bplib.testing was replaced so that the switch switches nothing; the later
+    tasks are graded with references, so they keep their points."""
     points = points_of(every_assignment["sources"][PER_NEURON])
     full = sum(points.values())
-    assert every_assignment["scores"][PER_NEURON]["library-tanh-terms"] == (
-        full - points["neuron-g-terms-tests"] - points["neuron-e-terms-tests"], full)
+    for student in ("library-tanh-terms", "spoofed-switch"):
+        assert every_assignment["scores"][PER_NEURON][student] == (
+            full - points["neuron-g-terms-tests"] - points["neuron-e-terms-tests"], full)
 
 
 def test_a_loop_that_never_runs_costs_its_task_only(every_assignment):
@@ -1681,30 +1695,40 @@ for module_name, names in testing.SWITCHABLE.items():
             called.add(_key)
             return _original(*args, **kwargs)
         setattr(owner, last, recorder)
+by_assignment = {}
 for path in sys.argv[1:]:
+    called.clear()
     notebook = nbformat.read(path, 4)
     judge._run(notebook, os.path.dirname(path), os.path.basename(path), probes=True)
-print(json.dumps(sorted(called)))
+    by_assignment[os.path.basename(os.path.dirname(path))] = sorted(called)
+print(json.dumps(by_assignment))
 """
 
 
 def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
-    """bplib.testing.KEPT_WHILE_GRADING is what the solutions' notebooks, run as the grading
-    kernel runs them (test cells as probes), call of SWITCHABLE outside the tests that switch
-    it off: one fewer and an honest student fails; one more and it is in the kernel for
-    nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
+    """bplib.testing.KEPT_BY_ASSIGNMENT is, for each assignment, what its solution notebook,
+    run as the grading kernel runs it (test cells as probes), calls of SWITCHABLE outside
+    the tests that switch it off: one fewer and an honest student fails; one more and it is
+    in that kernel for nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
     from bplib import testing
 
     notebooks = sorted(str(path) for path in (REPO / "solutions").glob("*/*.ipynb"))
     done = subprocess.run([str(BIN / "python"), "-c", KEPT_SCRIPT, *notebooks],
                           capture_output=True, text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
-    kept = {f"{module}.{name}" for module, names in testing.KEPT_WHILE_GRADING.items()
-            for name in names}
+    called = json.loads(done.stdout.splitlines()[-1])
+    assert set(called) == set(testing.KEPT_BY_ASSIGNMENT)
     sliders = {f"{module}.{name}" for module, names in testing.CALLED_BY_SLIDERS.items()
                for name in names}
-    assert set(json.loads(done.stdout.splitlines()[-1])) == kept - sliders
-    assert sliders <= kept
+    for assignment, calls in called.items():
+        kept = {f"{module}.{name}" for module, names
+                in testing.kept_while_grading(assignment).items() for name in names}
+        assert set(calls) == kept - sliders, assignment
+    # Assignment 4's kernel keeps nothing: its tasks' bplib versions are all stubs there
+    assert not testing.kept_while_grading("04-per-neuron")
+    assert sliders <= set().union(*(
+        {f"{module}.{name}" for module, names in kept.items() for name in names}
+        for kept in testing.KEPT_BY_ASSIGNMENT.values()))
     # each is called by a non-test cell of a solution (Assignment 3's library_norms)
     slider_code = [cell.source for path in notebooks
                    for cell in nbformat.read(path, 4).cells
@@ -1715,6 +1739,8 @@ def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
                    for source in slider_code), key
     assert all(set(names) <= set(testing.SWITCHABLE[module])
                for module, names in testing.KEPT_WHILE_GRADING.items())
+    # a kernel started outside an assignment's folder keeps what any assignment keeps
+    assert testing.kept_while_grading("elsewhere") == testing.KEPT_WHILE_GRADING
 
 
 def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
@@ -1776,6 +1802,22 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
         assert message.startswith(f"{name} is not available while grading"), message
     assert found["child"].startswith("RuntimeError: bplib's own neuron.step is not available")
     assert not (folder / "bplib" / "bplib.egg-info").exists()
+    # one build per kept list: Assignment 4's kernel keeps none of the backward steps
+    per_neuron = stubs.build(tmp_path / "cache", assignment="04-per-neuron")
+    assert per_neuron != folder
+    assert stubs.stubbed("04-per-neuron") == testing_switchable()
+    child = subprocess.run([str(BIN / "python"), "-c",
+                            "from bplib import graph; v = graph.Value(2.0); (v * v).backward()"],
+                           env=dict(os.environ, PYTHONPATH=str(per_neuron)),
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert child.stderr.strip().splitlines()[-1].startswith(
+        "RuntimeError: bplib's own graph.Value.backward is not available while grading")
+
+
+def testing_switchable():
+    from bplib import testing
+
+    return dict(testing.SWITCHABLE)
 
 
 def test_the_cheats_reach_bplibs_own_step_without_the_grading_build():
