@@ -5,16 +5,16 @@ Some tasks ask for a function that bplib also has, because the chapter needed it
 cell switches those off while it calls the student's function, so that the task is passed
 by the student's code and not by a call to the library.
 
-The grading kernel does not have most of them at all: it imports a build of bplib in
-which every SWITCHABLE function not in KEPT_WHILE_GRADING is a stub that raises
-(grading/stubs.py; the sandbox binds it over bplib's folder), so no child process, file
-read or introspection finds bplib's own version. What it keeps (a later task is given it)
-is sealed (`seal()`, run by the kernel at start-up, before any cell: nbgrader_config.py
+The grading kernel does not have most of them at all: it imports a build of bplib in which
+every SWITCHABLE function its assignment does not keep (KEPT_BY_ASSIGNMENT) is a stub that
+raises (grading/stubs.py; the sandbox binds it over bplib's folder), so no child process,
+file read or introspection finds bplib's own version. What it keeps (a later task is given
+it) is sealed (`seal()`, run by the kernel at start-up, before any cell: nbgrader_config.py
 asks for it): every function a test cell may switch off gets a dispatching body that checks
 the switch, so a copy of the function or of its code taken by the student's code is
 switched off as well; no Python code in the kernel may open the files of the modules that
 hold them again (a second copy of a module built from its file, or its .pyc) or change a
-bplib function's code. Not defended, for the KEPT_WHILE_GRADING functions only:
+bplib function's code. Not defended, for the functions an assignment keeps only:
 introspection of the seal's closures, frames or the garbage collector, ctypes, a child
 process (which imports an unsealed bplib), and a test cell's switch itself: the cell asks
 the student's kernel for `testing.switched_off` and the functions, so code that replaced
