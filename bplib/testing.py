@@ -5,18 +5,20 @@ Some tasks ask for a function that bplib also has, because the chapter needed it
 cell switches those off while it calls the student's function, so that the task is passed
 by the student's code and not by a call to the library.
 
-The grading kernel does not have most of them at all: it imports a build of bplib in
-which every SWITCHABLE function not in KEPT_WHILE_GRADING is a stub that raises
-(grading/stubs.py; the sandbox binds it over bplib's folder), so no child process, file
-read or introspection finds bplib's own version. What it keeps (a later task is given it)
-is sealed (`seal()`, run by the kernel at start-up, before any cell: nbgrader_config.py
+The grading kernel does not have most of them at all: it imports a build of bplib in which
+every SWITCHABLE function its assignment does not keep (KEPT_BY_ASSIGNMENT) is a stub that
+raises (grading/stubs.py; the sandbox binds it over bplib's folder), so no child process,
+file read or introspection finds bplib's own version. What it keeps (a later task is given
+it) is sealed (`seal()`, run by the kernel at start-up, before any cell: nbgrader_config.py
 asks for it): every function a test cell may switch off gets a dispatching body that checks
 the switch, so a copy of the function or of its code taken by the student's code is
 switched off as well; no Python code in the kernel may open the files of the modules that
 hold them again (a second copy of a module built from its file, or its .pyc) or change a
-bplib function's code. Not defended, for the KEPT_WHILE_GRADING functions only:
-introspection of the seal's closures, frames or the garbage collector, ctypes, and a child
-process (which imports an unsealed bplib).
+bplib function's code. Not defended, for the functions an assignment keeps only:
+introspection of the seal's closures, frames or the garbage collector, ctypes, a child
+process (which imports an unsealed bplib), and a test cell's switch itself: the cell asks
+the student's kernel for `testing.switched_off` and the functions, so code that replaced
+bplib.testing (or bplib.layers, bplib.graph) beforehand makes it switch nothing.
 """
 
 import contextlib
@@ -50,21 +52,41 @@ SWITCHABLE = {
                       # grading kernel must not have them either (see KEPT_WHILE_GRADING)
                       "_nudge_each", "_epoch"),
 }
-# Of SWITCHABLE, what the notebooks' own code still calls in the grading kernel, outside
+# Of SWITCHABLE, what each assignment's notebook still calls in its grading kernel, outside
 # the test of the task that asks for it: a later task is given bplib's version (so that a
-# mistake in an earlier task costs nothing there) or trains with it. The grading kernel
-# keeps these, sealed (seal() below); every other SWITCHABLE function is absent from it
-# (grading/stubs.py builds the bplib it imports). A test runs the solutions' probes to
-# check that this is exactly what they call.
-KEPT_WHILE_GRADING = {
-    "bplib.layers": ("Linear.forward", "Linear.backward", "_Elementwise.backward",
-                     "Sigmoid._slope", "Tanh._slope",
-                     # Assignment 3's slider (library_norms), which a student's answer to
-                     # its question may call: the probes do not (CALLED_BY_SLIDERS)
-                     "Sequential.backward"),
-    "bplib.graph": ("Value.backward", "gradients"),
-    "bplib.network": ("backprop", "_backprop", "train", "_epoch"),
+# mistake in an earlier task costs nothing there) or trains with it. An assignment's
+# grading kernel keeps these, sealed (seal() below); every other SWITCHABLE function is
+# absent from it (grading/stubs.py builds the bplib it imports, one build per kept list).
+# A test runs each solution's probes to check that this is exactly what it calls.
+KEPT_BY_ASSIGNMENT = {
+    "01-telephone": {},
+    "02-chain-rule-graphs": {"bplib.graph": ("Value.backward", "gradients")},
+    "03-composite": {"bplib.layers": ("Linear.forward", "Linear.backward",
+                                      "_Elementwise.backward", "Sigmoid._slope",
+                                      "Tanh._slope",
+                                      # the slider (library_norms), which a student's
+                                      # answer to its question may call: the probes do not
+                                      # (CALLED_BY_SLIDERS)
+                                      "Sequential.backward")},
+    "04-per-neuron": {},
+    "05-full-algorithm": {"bplib.network": ("backprop", "_backprop", "train", "_epoch")},
 }
+
+
+def kept_while_grading(assignment=None):
+    """{module: names} that the grading kernel of this assignment keeps; for a name that
+    is not an assignment's (None: a kernel started elsewhere), what any assignment keeps."""
+    if assignment in KEPT_BY_ASSIGNMENT:
+        return dict(KEPT_BY_ASSIGNMENT[assignment])
+    union = {}
+    for kept in KEPT_BY_ASSIGNMENT.values():
+        for module, names in kept.items():
+            union[module] = union.get(module, ()) + tuple(
+                name for name in names if name not in union.get(module, ()))
+    return union
+
+
+KEPT_WHILE_GRADING = kept_while_grading()  # of every assignment
 
 # Of KEPT_WHILE_GRADING, what only a notebook's slider code calls (a student may call the
 # slider's function to answer its question; the solutions' probes do not).

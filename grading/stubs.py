@@ -3,13 +3,14 @@ graded task asks a student to write is a stub that raises, so that no copy of it
 no child process and no file read can reach bplib's own version.
 
 What is stubbed comes from one list, `bplib.testing.SWITCHABLE` (the functions the test
-cells switch off), minus `bplib.testing.KEPT_WHILE_GRADING` (those the notebooks' own code
-still calls in the kernel, outside the task that asks for them: these stay, sealed by
-`bplib.testing.seal()`). The copy is built once per source (its folder is named by a
-checksum of bplib's files, the lists and this builder) and reused by every kernel after
-it. The sandbox binds it read-only over bplib's folder (grading/sandbox.py); without the
-sandbox the kernel finds it first on PYTHONPATH, and bplib's own files stay on disk where
-the student's code may read or import them.
+cells switch off), minus what the assignment being graded keeps
+(`bplib.testing.KEPT_BY_ASSIGNMENT`: what its notebook's own code still calls in the kernel,
+outside the task that asks for it; these stay, sealed by `bplib.testing.seal()`). The copy
+is built once per source and kept list (its folder is named by a checksum of bplib's files,
+the lists and this builder) and reused by every kernel after it. The sandbox binds it
+read-only over bplib's folder (grading/sandbox.py); without the sandbox the kernel finds it
+first on PYTHONPATH, and bplib's own files stay on disk where the student's code may read
+or import them.
 
 The build also holds a package for each automatic-differentiation package (BLOCKED) whose
 import fails: the kernel finds it first, and the sandbox binds it over the real one.
@@ -44,12 +45,13 @@ def bplib_folder():
     return Path(bplib.__file__).resolve().parent
 
 
-def stubbed():
-    """{module: qualified names} of what the grading kernel does not get."""
+def stubbed(assignment=None):
+    """{module: qualified names} of what the grading kernel of this assignment does not get
+    (None, or a name that is not an assignment's: of any assignment)."""
     from bplib import testing
 
-    return {module: tuple(name for name in names
-                          if name not in testing.KEPT_WHILE_GRADING.get(module, ()))
+    kept = testing.kept_while_grading(assignment)
+    return {module: tuple(name for name in names if name not in kept.get(module, ()))
             for module, names in testing.SWITCHABLE.items()}
 
 
@@ -63,11 +65,11 @@ def _files(folder):
     return found
 
 
-def checksum(folder=None):
+def checksum(folder=None, assignment=None):
     """A digest of bplib's files, what is stubbed and this builder: a build's name."""
     folder = Path(folder or bplib_folder())
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(repr(sorted(stubbed().items())).encode())
+    digest.update(repr(sorted(stubbed(assignment).items())).encode())
     for path in _files(folder):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -118,19 +120,21 @@ def _check_build(package, names_by_module):
                 raise RuntimeError(f"the grading build of bplib still has {module}.{name}")
 
 
-def build(cache=None):
-    """The folder holding the stub build's `bplib/` (put it first on sys.path), built if
-    this source has none yet. Safe when several graders build at once: each builds in its
-    own temporary folder and renames it into place."""
+def build(cache=None, assignment=None):
+    """The folder holding the stub build's `bplib/` for this assignment's kernel (put it
+    first on sys.path), built if this source and kept list have none yet. Safe when
+    several graders build at once: each builds in its own temporary folder and renames it
+    into place."""
     source = bplib_folder()
     cache = Path(cache or os.environ.get("BP_STUB_CACHE")
                  or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
                  / "bp-grading")
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = cache / f"bplib-{checksum(source)}"
+    target = cache / f"bplib-{checksum(source, assignment)}"
     if (target / "bplib" / "__init__.py").is_file() and _owned_by_me(target):
         return target
-    names_by_module = {module: names for module, names in stubbed().items() if names}
+    names_by_module = {module: names for module, names in stubbed(assignment).items()
+                       if names}
     scratch = Path(tempfile.mkdtemp(prefix="building-", dir=cache))
     try:
         package = scratch / "bplib"

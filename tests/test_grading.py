@@ -462,6 +462,73 @@ def test_verify_probes_finds_a_probe_out_of_step(tmp_path):
     assert problems and "fails" in problems[0], problems
 
 
+LOOP_RULE_ANSWERS = {
+    # honest loops: a for loop, a while loop (its condition tested again at its end), a
+    # comprehension, a helper of the notebook that loops
+    "for": (True, """def g_terms(y_hat, y):
+    terms = np.empty(len(y_hat))
+    for j in range(len(y_hat)):
+        terms[j] = (1 - y_hat[j] ** 2) * (y[j] - y_hat[j])
+    return terms
+"""),
+    "while": (True, """def g_terms(y_hat, y):
+    terms, j = np.empty(len(y_hat)), 0
+    while j < len(y_hat):
+        terms[j] = (1 - y_hat[j] ** 2) * (y[j] - y_hat[j])
+        j += 1
+    return terms
+"""),
+    "comprehension": (True, """def g_terms(y_hat, y):
+    return np.array([(1 - a * a) * (t - a) for a, t in zip(y_hat, y)])
+"""),
+    "helper": (True, """def each(y_hat, y):
+    return [(1 - a * a) * (t - a) for a, t in zip(y_hat, y)]
+
+
+def g_terms(y_hat, y):
+    return np.array(each(y_hat, y))
+"""),
+    # right numbers, vectorised, with a loop that never runs or runs once
+    "dead loop": (False, """def g_terms(y_hat, y):
+    for _ in ():
+        pass
+    return (1.0 - y_hat ** 2) * (y - y_hat)
+"""),
+    "loop once": (False, """def g_terms(y_hat, y):
+    for _ in range(1):
+        terms = (1.0 - y_hat ** 2) * (y - y_hat)
+    return terms
+"""),
+    "no loop": (False, """def g_terms(y_hat, y):
+    return (1.0 - y_hat ** 2) * (y - y_hat)
+"""),
+}
+
+
+@pytest.mark.parametrize("answer", sorted(LOOP_RULE_ANSWERS))
+def test_the_loop_rule_counts_the_turns_of_a_loop_that_runs(answer):
+    """Assignment 4's loop rule: the probe counts, as the call runs, how often a loop of
+    g_terms (or of a comprehension or helper it uses) goes round, and the grader judges the
+    counts. Run here as the kernel runs the probe, up to Task 1's test cell."""
+    name = "04-per-neuron"
+    source_path = REPO / "solutions" / name / f"{name}.ipynb"
+    checks, _ = judge.reference(source_path)
+    notebook = nbformat.read(source_path, as_version=4)
+    cut = next(index for index, cell in enumerate(notebook.cells)
+               if meta(cell).get("grade_id") == "neuron-g-terms-tests")
+    notebook.cells = notebook.cells[:cut + 1]
+    passes, code = LOOP_RULE_ANSWERS[answer]
+    next(cell for cell in notebook.cells
+         if meta(cell).get("grade_id") == "neuron-g-terms").source = code
+    collected = judge._run(notebook, source_path.parent, name, probes=True, keep_going=True)
+    records = [{"value": found["value"]} for found in collected["neuron-g-terms-tests"]]
+    verdict = judge.judged_records(records, checks["neuron-g-terms-tests"])
+    if passes:
+        assert verdict is None, verdict
+    else:
+        assert verdict.startswith("g_terms has no loop that goes round once per output"), verdict
+
+
 def test_constant_passable_cells_are_found(tmp_path):
     path = write_notebook(tmp_path / "b.ipynb", [
         ("def error():\n    return 1e-12\n", 0),
@@ -1340,6 +1407,47 @@ AUTOGRAD_G_TERMS = """def g_terms(y_hat, y):
                      for j in range(len(s))])
 """
 
+# Assignment 4's Tasks 1-2 by bplib's own tanh layer (1 - a^2 times an upstream) and by
+# chapter 2's graph of Values: both stay in the grading kernel (sealed, for later tasks of
+# other assignments), so the test cells switch them off.
+LIBRARY_TANH_TERMS = {
+    "neuron-g-terms": """\
+from bplib import layers as my_layers
+
+
+def g_terms(y_hat, y):
+    tanh = my_layers.Tanh()
+    terms = np.empty(len(y_hat))
+    for j in range(len(y_hat)):
+        tanh.forward(np.array([[np.arctanh(y_hat[j])]]))
+        terms[j] = tanh.backward(np.array([[y[j] - y_hat[j]]]))[0, 0]
+    return terms
+""",
+    "neuron-e-terms": """\
+from bplib import graph as my_graph
+
+
+def e_terms(w, b, g):
+    terms = np.empty(len(b))
+    for h in range(len(b)):
+        u = my_graph.Value(float(np.arctanh(b[h])))
+        terms[h] = my_graph.gradients(u.tanh() * float(w[h] @ g), [u])[0]
+    return terms
+""",
+}
+# The same after replacing bplib.testing, so that the test cells' switched_off switches
+# nothing: Assignment 4's kernel keeps none of these functions (they are stubs there).
+SPOOFED_SWITCH = """\
+import contextlib
+import types
+
+import bplib
+
+bplib.testing = types.SimpleNamespace(switched_off=lambda *functions: contextlib.nullcontext())
+"""
+# Right numbers with a loop that never runs: the loop rule counts the loop's turns.
+DEAD_LOOP_G_TERMS = LOOP_RULE_ANSWERS["dead loop"][1]
+
 
 def points_of(source):
     return {meta(cell)["grade_id"]: meta(cell)["points"] for cell in source.cells
@@ -1377,6 +1485,11 @@ def every_assignment(tmp_path_factory):
         if assignment == PER_NEURON:
             cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
             cases["autograd-g-terms"] = {"answer_changes": {"neuron-g-terms": AUTOGRAD_G_TERMS}}
+            cases["library-tanh-terms"] = {"answer_changes": LIBRARY_TANH_TERMS}
+            cases["spoofed-switch"] = {"answer_changes": {
+                grade_id: SPOOFED_SWITCH + code for grade_id, code in LIBRARY_TANH_TERMS.items()}}
+            cases["dead-loop-g-terms"] = {
+                "answer_changes": {"neuron-g-terms": DEAD_LOOP_G_TERMS}}
             cases.update({student: {"answer_changes": {STEP_TASK[0]: code}}
                           for student, code in STEP_CHEATS.items()})
         for student, how in cases.items():
@@ -1435,6 +1548,28 @@ def test_no_task_is_passed_by_bplibs_layers_or_autograd(every_assignment):
         points = points_of(every_assignment["sources"][assignment])
         full = sum(points.values())
         assert every_assignment["scores"][assignment][student] == (full - points[test], full)
+
+
+def test_assignment_4_is_not_passed_by_bplibs_tanh_layer_or_graph(every_assignment):
+    """g_j by layers.Tanh().backward and e_h by graph.gradients (Value.backward): switched
+    off by the tests of Tasks 1-2 and stubs in Assignment 4's kernel, so Tasks 1-2 score 0
+    even when bplib.testing was replaced so that the switch switches nothing; the later
+    tasks are graded with references, so they keep their points."""
+    points = points_of(every_assignment["sources"][PER_NEURON])
+    full = sum(points.values())
+    for student in ("library-tanh-terms", "spoofed-switch"):
+        assert every_assignment["scores"][PER_NEURON][student] == (
+            full - points["neuron-g-terms-tests"] - points["neuron-e-terms-tests"], full)
+
+
+def test_a_loop_that_never_runs_costs_its_task_only(every_assignment):
+    """Right numbers from a vectorised g_terms with a dead `for _ in ():` fail the loop rule
+    of Task 1, and only that task; the honest neighbours' loops pass it (full marks)."""
+    points = points_of(every_assignment["sources"][PER_NEURON])
+    full = sum(points.values())
+    scores = every_assignment["scores"][PER_NEURON]
+    assert scores["a-honest"] == scores["z-honest"] == (full, full)
+    assert scores["dead-loop-g-terms"] == (full - points["neuron-g-terms-tests"], full)
 
 
 def test_without_the_sandbox_the_kernel_still_imports_the_grading_build(every_assignment):
@@ -1560,30 +1695,40 @@ for module_name, names in testing.SWITCHABLE.items():
             called.add(_key)
             return _original(*args, **kwargs)
         setattr(owner, last, recorder)
+by_assignment = {}
 for path in sys.argv[1:]:
+    called.clear()
     notebook = nbformat.read(path, 4)
     judge._run(notebook, os.path.dirname(path), os.path.basename(path), probes=True)
-print(json.dumps(sorted(called)))
+    by_assignment[os.path.basename(os.path.dirname(path))] = sorted(called)
+print(json.dumps(by_assignment))
 """
 
 
 def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
-    """bplib.testing.KEPT_WHILE_GRADING is what the solutions' notebooks, run as the grading
-    kernel runs them (test cells as probes), call of SWITCHABLE outside the tests that switch
-    it off: one fewer and an honest student fails; one more and it is in the kernel for
-    nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
+    """bplib.testing.KEPT_BY_ASSIGNMENT is, for each assignment, what its solution notebook,
+    run as the grading kernel runs it (test cells as probes), calls of SWITCHABLE outside
+    the tests that switch it off: one fewer and an honest student fails; one more and it is
+    in that kernel for nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
     from bplib import testing
 
     notebooks = sorted(str(path) for path in (REPO / "solutions").glob("*/*.ipynb"))
     done = subprocess.run([str(BIN / "python"), "-c", KEPT_SCRIPT, *notebooks],
                           capture_output=True, text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
-    kept = {f"{module}.{name}" for module, names in testing.KEPT_WHILE_GRADING.items()
-            for name in names}
+    called = json.loads(done.stdout.splitlines()[-1])
+    assert set(called) == set(testing.KEPT_BY_ASSIGNMENT)
     sliders = {f"{module}.{name}" for module, names in testing.CALLED_BY_SLIDERS.items()
                for name in names}
-    assert set(json.loads(done.stdout.splitlines()[-1])) == kept - sliders
-    assert sliders <= kept
+    for assignment, calls in called.items():
+        kept = {f"{module}.{name}" for module, names
+                in testing.kept_while_grading(assignment).items() for name in names}
+        assert set(calls) == kept - sliders, assignment
+    # Assignment 4's kernel keeps nothing: its tasks' bplib versions are all stubs there
+    assert not testing.kept_while_grading("04-per-neuron")
+    assert sliders <= set().union(*(
+        {f"{module}.{name}" for module, names in kept.items() for name in names}
+        for kept in testing.KEPT_BY_ASSIGNMENT.values()))
     # each is called by a non-test cell of a solution (Assignment 3's library_norms)
     slider_code = [cell.source for path in notebooks
                    for cell in nbformat.read(path, 4).cells
@@ -1594,6 +1739,8 @@ def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
                    for source in slider_code), key
     assert all(set(names) <= set(testing.SWITCHABLE[module])
                for module, names in testing.KEPT_WHILE_GRADING.items())
+    # a kernel started outside an assignment's folder keeps what any assignment keeps
+    assert testing.kept_while_grading("elsewhere") == testing.KEPT_WHILE_GRADING
 
 
 def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
@@ -1655,6 +1802,22 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
         assert message.startswith(f"{name} is not available while grading"), message
     assert found["child"].startswith("RuntimeError: bplib's own neuron.step is not available")
     assert not (folder / "bplib" / "bplib.egg-info").exists()
+    # one build per kept list: Assignment 4's kernel keeps none of the backward steps
+    per_neuron = stubs.build(tmp_path / "cache", assignment="04-per-neuron")
+    assert per_neuron != folder
+    assert stubs.stubbed("04-per-neuron") == testing_switchable()
+    child = subprocess.run([str(BIN / "python"), "-c",
+                            "from bplib import graph; v = graph.Value(2.0); (v * v).backward()"],
+                           env=dict(os.environ, PYTHONPATH=str(per_neuron)),
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert child.stderr.strip().splitlines()[-1].startswith(
+        "RuntimeError: bplib's own graph.Value.backward is not available while grading")
+
+
+def testing_switchable():
+    from bplib import testing
+
+    return dict(testing.SWITCHABLE)
 
 
 def test_the_cheats_reach_bplibs_own_step_without_the_grading_build():

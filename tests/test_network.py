@@ -266,6 +266,27 @@ def test_grader_holdout_loads_scaled_like_digits():
     assert 0 <= x.min() and x.max() == 1 and set(labels) == set(range(10))
 
 
+def test_an_instructors_own_holdout_replaces_the_shipped_one(tmp_path):
+    """grading-records/digits_holdout.npz of the course, when there is one, is what the
+    grader measures Assignment 5's networks on; a malformed one is refused, saying why."""
+    from grading.holdout import HOLDOUT_FILE, holdout_digits, holdout_file
+
+    assert holdout_file(tmp_path) == HOLDOUT_FILE  # no file of the instructor's yet
+    records = tmp_path / "grading-records"
+    records.mkdir()
+    rng = np.random.default_rng(7)
+    images, labels = rng.integers(0, 17, size=(30, 64)), np.arange(30) % 10
+    np.savez(records / "digits_holdout.npz", images=images, labels=labels)
+    x, got = holdout_digits(tmp_path)
+    assert np.array_equal(x, images.T / 16.0) and np.array_equal(got, labels)
+    np.savez(records / "digits_holdout.npz", images=images * 2, labels=labels)
+    with pytest.raises(ValueError, match="pixels 0..16"):
+        holdout_digits(tmp_path)
+    np.savez(records / "digits_holdout.npz", pixels=images)
+    with pytest.raises(ValueError, match="'images' and 'labels'"):
+        holdout_digits(tmp_path)
+
+
 def test_digits_split_and_standardize():
     split = network.digits(rng=0)
     x_train, labels_train, x_val, labels_val, x_test, labels_test = split
