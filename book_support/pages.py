@@ -34,6 +34,8 @@ FRAME_DATA = re.compile(r'(src|srcset)=\\"data:image/png;base64,([A-Za-z0-9+/=]+
 FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
 SVG_IMG = re.compile(r'<img ([^>]*?)src="([^"]*?_images/)([^"/]+)\.svg"([^>]*)>')
 PHONE_MEDIA = "(max-width: 600px)"  # as bplib.plotting.PHONE_MEDIA
+SCROLL_BOX = ('class="bp-diagram-scroll" tabindex="0" role="region" '  # as bplib.widgets
+              'aria-label="diagram: scroll sideways with the arrow keys where it is cut off"')
 BOOTSTRAP_CELL = "# bplib is the course's library."
 GLUED = re.compile(r'(?P<before>[(\[“‘]+)?(?P<formula><span class="math notranslate nohighlight">'
                    r'.*?</span>)(?P<after>[,.;:!?)\]’”]+)?', re.S)
@@ -176,7 +178,8 @@ def _phone_figures(images):
 
 def _figure_html(notes):
     """An <img> of a noted SVG figure as the reader's screen needs it: a <picture> with the
-    phone version for narrow screens; a diagram in a frame that scrolls on a phone; the
+    phone version for narrow screens; a diagram in a frame that scrolls where the screen is
+    too narrow for it, reachable with Tab so a keyboard can scroll it; the
     smallest text in CSS px at the image's natural size as data-font-px."""
     def rewrite(match):
         before, folder, name, after = match.groups()
@@ -193,10 +196,10 @@ def _figure_html(notes):
         img = (f'<img {before}src="{folder}{name}.svg" loading="lazy" '
                f'data-font-px="{font_px:.1f}"{after}>')
         if note.get("phone"):
-            return (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg">'
-                    f'{img}</picture>')
+            img = (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg">'
+                   f'{img}</picture>')
         if note.get("diagram"):
-            return f'<span class="bp-diagram-scroll">{img}</span>'
+            return f'<span {SCROLL_BOX}>{img}</span>'
         return img
     return rewrite
 

@@ -50,6 +50,9 @@ matplotlib.rcParams.update({
 # size there, so its 9 pt text stays 12 px (a 6-inch figure would shrink it to 7 px).
 PHONE_WIDTH = 3.6
 PHONE_MEDIA = "(max-width: 600px)"
+# A desktop's column (1366 px screen) is about 730 CSS px: a diagram shown at its own size
+# (its text kept at 12 px) fits it if it is at most this wide, in inches at 96 px each.
+DESKTOP_WIDTH = 7.5
 # In an SVG figure, what the book needs to serve it to phones (book_support/pages.py).
 FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
 
@@ -82,14 +85,16 @@ def is_diagram(figure):
 
 
 def phone_figure(figure):
-    """A copy of figure laid out for a phone's column, or None where the figure is a diagram
-    (its text sits among boxes and arrows, so it is shown at its own size and scrolls
-    sideways on a phone) or already narrow enough.
+    """A copy of figure laid out for a phone's column, or None where the figure is already
+    narrow enough or a diagram (its text sits among boxes and arrows, so it is shown at its
+    own size): a diagram's function may draw a phone version itself, figure.bp_phone.
 
     Panels side by side are stacked, long titles and x-axis labels wrapped, named ticks
     that would touch broken into lines; text keeps its size in points.
     The figure itself is re-laid out if it cannot be copied, so draw it before this.
     """
+    if getattr(figure, "bp_phone", None) is not None:  # drawn by its plotting function
+        return figure.bp_phone
     width, height = figure.get_size_inches()
     if width <= PHONE_WIDTH + 0.2 or is_diagram(figure):
         return None

@@ -1,5 +1,7 @@
 """Chapter 3's figures (layers and the composite-function view): each draws what it is given."""
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
@@ -115,6 +117,20 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
     return fig
 
 
+def _wrap_title(title, width):
+    """title broken after a comma near the middle if longer than width characters (counted
+    without the TeX of its formulas)."""
+    shown = len(re.sub(r"\$[^$]*\$", "xx", title))
+    if shown <= width or ", " not in title:
+        return title
+    breaks = [k for k in range(len(title)) if title.startswith(", ", k)
+              and title[:k].count("$") % 2 == 0]
+    if not breaks:
+        return title
+    k = min(breaks, key=lambda k: abs(k - len(title) / 2))
+    return f"{title[:k + 1]}\n{title[k + 2:]}"
+
+
 def draw_backward_step(names, step, shapes, reads, with_params):
     """The chain x^1 -> f^1 -> ... -> x^(L+1) -> z during backward step `step`:
     step 0 is the forward pass done; step 1 is the loss, step s >= 2 runs f^(L+2-s).
@@ -170,6 +186,8 @@ def draw_backward_step(names, step, shapes, reads, with_params):
             ax.set_title(f"step {step}: $f^{{{running}}}$ reads $x^{{{read}}}$ and "
                          f"$\\partial z/\\partial x^{{{running + 1}}}$, writes {weights}"
                          f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
+    # a long title on two lines: the frame stays as wide as its chain (a desktop's column)
+    ax.title.set_text(_wrap_title(ax.get_title(), 70))
     ax.text(-0.5, -1.1, "green: stored value read now\ndark orange: gradient written now",
             fontsize=9)
     chain = ", ".join(f"f{i + 1} {name}" for i, name in enumerate(names))
