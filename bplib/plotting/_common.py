@@ -140,6 +140,7 @@ def phone_figure(figure):
         if max(len(name) for name in names) * 0.55 * size > room:
             ax.xaxis.set_major_formatter(FixedFormatter([name.replace(" ", "\n")
                                                          for name in names]))
+    _refit_legends(phone)  # a legend that fit the wide figure may hide data here
     return phone
 
 
@@ -245,3 +246,79 @@ def html_table(header, rows, caption=None):
                 f'<table class="table bp-table">'
                 f"{title}<thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody>"
                 "</table></div>")
+
+
+LEGEND_PLACES = ("upper left", "upper right", "lower left", "lower right", "upper center",
+                 "lower center", "center left", "center right")
+
+
+def _shown_data(ax, renderer):
+    """What the axes show, in display coordinates: points along every data line (between
+    its vertices too), and the boxes of bars, scattered markers and labels on the data."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    points, boxes = [], []
+    for line in ax.lines:
+        if not line.get_visible() or line.get_transform() is not ax.transData:
+            continue  # reference lines across the whole axes (axhline) are not data
+        xy = np.ma.masked_invalid(line.get_xydata().astype(float))
+        shown = ax.transData.transform(xy[~np.ma.getmaskarray(xy).any(axis=1)])
+        for a, b in zip(shown, shown[1:], strict=False):
+            points.extend(a + (b - a) * t for t in np.linspace(0, 1, 12))
+        points.extend(shown)
+    for patch in ax.patches:
+        if isinstance(patch, Rectangle) and patch.get_visible():
+            boxes.append(patch.get_window_extent(renderer))
+    for collection in ax.collections:
+        if collection.get_visible() and len(collection.get_offsets()):
+            points.extend(collection.get_offset_transform().transform(
+                collection.get_offsets()))
+    for text in ax.texts:
+        if text.get_visible() and text.get_text().strip():
+            boxes.append(text.get_window_extent(renderer))
+    return points, boxes
+
+
+def legend_hides_data(ax, renderer=None):
+    """True if the axes' legend covers a data point, a line between two, a bar or a label
+    on the data (points count with a margin of 3 display pixels, for their markers)."""
+    legend = ax.get_legend()
+    if legend is None:
+        return False
+    if renderer is None:
+        ax.figure.draw_without_rendering()
+        renderer = ax.figure._get_renderer()
+    box = legend.get_window_extent(renderer).padded(3)
+    points, boxes = _shown_data(ax, renderer)
+    return any(box.contains(x, y) for x, y in points) or any(
+        box.overlaps(other) for other in boxes)
+
+
+def free_legend(ax, **options):
+    """The axes' legend in the first place where it hides no data (checked in the figure as
+    drawn, so call it last): loc if given, then LEGEND_PLACES; else below the axes, under
+    its x-axis label."""
+    options.setdefault("fontsize", 9)
+    first = options.pop("loc", None)
+    figure = ax.figure
+    for place in ([first] if first else []) + [p for p in LEGEND_PLACES if p != first]:
+        ax.legend(loc=place, **options)
+        if not legend_hides_data(ax):
+            return ax.get_legend()
+    figure.draw_without_rendering()
+    renderer = figure._get_renderer()
+    # as far below the axes as its tick labels and x-axis label reach, in font sizes
+    under = (ax.get_window_extent(renderer).y0 - ax.get_tightbbox(renderer).y0) \
+        * 72 / figure.dpi / options["fontsize"]
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), borderaxespad=under + 0.3,
+                     ncols=1 if figure.get_figwidth() < 5 else 2, **options)
+
+
+def _refit_legends(figure):
+    """Each legend placed again where it hides no data, after the figure was re-laid out."""
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        if legend is not None and legend_hides_data(ax):
+            free_legend(ax, fontsize=legend.get_texts()[0].get_fontsize()
+                        if legend.get_texts() else 9)

@@ -11,7 +11,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.textpath import TextToPath
 
 from ..graph import Value, topological_order
-from ._common import (DESKTOP_WIDTH, PALETTE, PHONE_WIDTH, count_noun, new_figure,
+from ._common import (DESKTOP_WIDTH, PALETTE, PHONE_WIDTH, count_noun, free_legend, new_figure,
                       same_length)
 
 
@@ -31,7 +31,7 @@ def plot_sigmoid_layer(xs, outputs, slopes, x0, out0, slope0):
     ax.set_ylabel("output or slope")
     ax.set_title(f"x = {x0:+.1f}: forward gives {out0:.3f}, backward gives {slope0:.3f}",
                  fontsize=9)
-    ax.legend(loc="upper left", fontsize=9)
+    free_legend(ax, loc="upper left", fontsize=9)
     return fig
 
 
@@ -54,13 +54,14 @@ def plot_bill_gradients(gradients, friends, share, limit=None, reference=None):
     ax.axhline(0, color="black", linewidth=0.8)
     if reference is not None:
         ax.axhline(reference, color=PALETTE["neutral"], linestyle=":", label=f"{reference:g}")
-        ax.legend(loc="upper right", fontsize=9)
     ax.set_ylim(-top, top)
     ax.set_xlabel("input of the bill")
     ax.set_ylabel("∂ share/∂ input")
     ax.tick_params(axis="x", labelsize=9)
     ax.set_title(f"{count_noun(friends, 'friend')}: share {share:.2f}, "
                  f"∂ share/∂ friends = {gradients['friends']:.3f}", fontsize=9)
+    if reference is not None:
+        free_legend(ax, loc="upper right", fontsize=9)
     return fig
 
 
@@ -302,5 +303,5 @@ def plot_path_costs(table):
     ax.set_ylabel("count (log scale)")
     ax.set_title("Summing over paths doubles with each diamond; backward grows by a few edges",
                  fontsize=9)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     return fig

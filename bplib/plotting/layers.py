@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
-from ._common import PALETTE, new_figure, same_length
+from ._common import PALETTE, free_legend, new_figure, same_length
 
 
 def _two_panels(width=6.5, height=3.2):
@@ -32,15 +32,16 @@ def plot_jacobian_costs(widths, explicit_seconds, backward_seconds, explicit_byt
                   label="backward (VJP)")
         ax.set_xlabel("width n of every layer")
         ax.set_ylabel(label)
-    time_ax.set_title("time, best of several runs", fontsize=9)
-    memory_ax.set_title("peak memory, tracemalloc", fontsize=9)
-    time_ax.legend(fontsize=9)
+    # panels named a and b: side by side on a desktop, stacked on a phone
+    time_ax.set_title("(a) time, best of several runs", fontsize=9)
+    memory_ax.set_title("(b) peak memory, tracemalloc", fontsize=9)
+    free_legend(time_ax, fontsize=9)
     return fig
 
 
 def plot_sweep_costs(ns, forward_in, reverse_in, ms, forward_out, reverse_out, fixed):
-    """Seconds for the whole Jacobian by forward and reverse sweeps: left, n inputs varied
-    with `fixed` outputs; right, m outputs varied with `fixed` inputs."""
+    """Seconds for the whole Jacobian by forward and reverse sweeps: panel (a), n inputs
+    varied with `fixed` outputs; panel (b), m outputs varied with `fixed` inputs."""
     same_length(ns=ns, forward_in=forward_in, reverse_in=reverse_in)
     same_length(ms=ms, forward_out=forward_out, reverse_out=reverse_out)
     fig, axes = _two_panels()
@@ -53,9 +54,9 @@ def plot_sweep_costs(ns, forward_in, reverse_in, ms, forward_out, reverse_out, f
         ax.set_xlabel(xlabel)
         ax.set_ylabel("time for the Jacobian (ms)")
         ax.set_ylim(bottom=0)
-    axes[0].set_title(f"m = {fixed} outputs", fontsize=9)
-    axes[1].set_title(f"n = {fixed} inputs", fontsize=9)
-    axes[0].legend(fontsize=9)
+    axes[0].set_title(f"(a) m = {fixed} outputs", fontsize=9)
+    axes[1].set_title(f"(b) n = {fixed} inputs", fontsize=9)
+    free_legend(axes[0], fontsize=9)
     return fig
 
 
@@ -72,7 +73,7 @@ def plot_stored_bytes(depths, batches, stored_kb):
     ax.set_xlabel("depth L (hidden layers)")
     ax.set_ylabel("kept for backward (kB)")
     ax.set_title("stored bytes ∝ L × batch", fontsize=9)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     return fig
 
 
@@ -100,20 +101,22 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
         # the dotted line between the bars where sqrt(n) falls
         ax.axvline(np.interp(rule_k, spacings, positions), color=PALETTE["neutral"],
                    linestyle=":", label=rule_label)
+    memory_ax.set_title("(a) peak memory", fontsize=9)  # side by side, or stacked on a phone
+    compute_ax.set_title("(b) recomputation", fontsize=9)
     if top is not None:
         memory_ax.set_ylim(0, top[0])
         compute_ax.set_ylim(0, top[1])
-    memory_ax.legend(fontsize=9, loc="upper center")
     title = f"{n_layers} layers" if mark is None else (
         f"{n_layers} layers, k = {mark}: {peak_kb[list(spacings).index(mark)]:.0f} kB, "
         f"{recomputed[list(spacings).index(mark)]:.0f} recomputed")
     fig.suptitle(title, fontsize=9)
+    free_legend(memory_ax, fontsize=9, loc="upper center")
     if mark is not None:
         at = list(spacings).index(mark)
         fig.bp_alt = (f"Two bar charts against the checkpoint spacing k, with k = {mark} "
-                      f"highlighted: peak memory {peak_kb[at]:.0f} kB (left; "
+                      f"highlighted: peak memory {peak_kb[at]:.0f} kB (panel a; "
                       f"{max(peak_kb):.0f} kB at most), {recomputed[at]:.0f} recomputed layer "
-                      f"forwards (right; {max(recomputed):.0f} at most).")
+                      f"forwards (panel b; {max(recomputed):.0f} at most).")
     return fig
 
 

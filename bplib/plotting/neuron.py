@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle
 
-from ._common import PALETTE, new_figure, same_length
+from ._common import PALETTE, free_legend, new_figure, same_length
 
 
 def _column(count, height=4.0):
@@ -88,7 +88,7 @@ def plot_loop_costs(table):
     ax.set_xlabel("parameters of an n–n–n network")
     ax.set_ylabel("one gradient (ms, best run)")
     ax.set_title("Loops over neurons vs vectorized layers", fontsize=10)
-    ax.legend(loc="upper left", fontsize=9)
+    free_legend(ax, loc="upper left", fontsize=9)
     return fig
 
 
@@ -106,7 +106,7 @@ def plot_error_curves(curves):
     ax.set_ylabel("mean error E over the training set")
     ax.set_ylim(bottom=0)
     ax.set_title("Standard BP vs accumulated BP, same data, same η", fontsize=10)
-    ax.legend(loc="upper right", fontsize=9)
+    free_legend(ax, loc="upper right", fontsize=9)
     return fig
 
 
@@ -134,7 +134,7 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     ax.set_ylabel("$E$ (cross-entropy)")
     ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
                  rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
-    ax.legend(loc="upper right", fontsize=9)
+    free_legend(ax, loc="upper right", fontsize=9)
     fig.bp_alt = (f"The error E as a curve in the weight, from {errors[0]:.3f} at "
                   f"{weights[0]:+.2f} to {errors[-1]:.3f} at {weights[-1]:+.2f}; at the weight "
                   f"{weight:+.2f} the error is {error:.3f} and the tangent with the "
@@ -163,7 +163,7 @@ def plot_predictions(curves, eta, label_values=False):
     ax.set_ylabel(r"prediction $\hat y$")
     last = ", ".join(f"{np.ravel(values)[-1]:.3f}" for values, _ in curves.values())
     ax.set_title(rf"$\eta = {eta:g}$: $\hat y$ after the last update: {last}", fontsize=10)
-    ax.legend(loc="lower right", fontsize=9)
+    free_legend(ax, loc="lower right", fontsize=9)
     fig.bp_alt = (f"Predictions over {len(np.ravel(next(iter(curves.values()))[0])) - 1} "
                   f"updates with learning rate {eta:g}: " + "; ".join(
                       f"{label}: " + ", ".join(f"{v:.3f}" for v in np.ravel(values))
