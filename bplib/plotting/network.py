@@ -52,7 +52,8 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
 
 
 def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
-    """Images (one 64-pixel column each) titled 'label → predicted'."""
+    """Images (one 64-pixel column each) titled 'label → predicted'; more than 3 columns
+    come with a phone version of 3 (figure.bp_phone), every image the same size."""
     images = np.asarray(images)
     same_length(images=images.T, true=true_labels, predicted=predicted_labels)
     rows = -(-images.shape[1] // columns)
@@ -64,6 +65,8 @@ def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
                                           strict=False):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{true} → {predicted}", fontsize=9)
+    if columns > 3 and images.shape[1] > 3:
+        fig.bp_phone = plot_digit_grid(images, true_labels, predicted_labels, columns=3)
     return fig
 
 

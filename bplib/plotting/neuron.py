@@ -13,15 +13,19 @@ def _column(count, height=4.0):
     return [gap * ((count - 1) / 2 - k) for k in range(count)]
 
 
-def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2):
+def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2, narrow=False):
     """Zhou's d-q-l network with every symbol on it. The edge v_ih, hidden neuron h, the
-    edge w_hj and output neuron j are highlighted and carry their formulas."""
+    edge w_hj and output neuron j are highlighted and carry their formulas. The figure
+    carries a narrow version for phones (figure.bp_phone): its layers closer together,
+    its labels on more lines, its text as large."""
     if not (d >= 1 and q >= 1 and l >= 1 and 1 <= i <= d and 1 <= h <= q and 1 <= j <= l):
         raise ValueError(f"need 1 <= i <= d, 1 <= h <= q, 1 <= j <= l, got d={d}, q={q}, "
                          f"l={l}, i={i}, h={h}, j={j}")
-    fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(3.6, 5.6) if narrow else (6.4, 5.2), layout="constrained")
     plt.close(fig)  # as in new_figure: the caller displays it
-    xs = {"in": 0.0, "hidden": 3.0, "out": 6.0}
+    gap = 2.0 if narrow else 3.0
+    xs = {"in": 0.0, "hidden": gap, "out": 2 * gap}
+    breaks = "\n" if narrow else " "
     ys = {"in": _column(d), "hidden": _column(q), "out": _column(l)}
     radius = 0.3
     for a, b, name in (("in", "hidden", "v"), ("hidden", "out", "w")):
@@ -59,14 +63,16 @@ def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2):
                     va="top", fontsize=10, color=PALETTE["backward"], zorder=0,
                     arrowprops={"arrowstyle": "-", "color": PALETTE["backward"]})
     for layer, text in (("in", f"input layer\n$d = {d}$ inputs"),
-                        ("hidden", f"hidden layer, $q = {q}$\nthresholds $\\gamma_h$"),
-                        ("out", f"output layer, $l = {l}$\nthresholds $\\theta_j$")):
+                        ("hidden", f"hidden layer,{breaks}$q = {q}$\nthresholds $\\gamma_h$"),
+                        ("out", f"output layer,{breaks}$l = {l}$\nthresholds $\\theta_j$")):
         ax.text(xs[layer], 1.95, text, ha="center", va="bottom", fontsize=10)
-    ax.set_xlim(-0.9, 6.9)
+    ax.set_xlim(-0.9, 2 * gap + 0.9)
     ax.set_ylim(-3.5, 2.9)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(f"Zhou's {d}–{q}–{l} network", fontsize=11)
+    if not narrow:
+        fig.bp_phone = draw_zhou_network(d, q, l, i, h, j, narrow=True)
     return fig
 
 
