@@ -259,3 +259,37 @@ def test_legend_hides_data_sees_a_legend_on_a_line_and_free_legend_moves_it():
     fig.draw_without_rendering()
     below = legend.get_window_extent(fig._get_renderer()).y1
     assert below <= ax.get_window_extent(fig._get_renderer()).y0  # it went under the axes
+
+
+PHONE_COLUMN_PX = 358  # a 390 px phone's column, as the browser tests measure it
+
+
+def _shown_width_px(figure):
+    figure.draw_without_rendering()
+    return figure.get_tightbbox().width * 96  # shown at 96 CSS px per inch
+
+
+def test_wide_diagrams_carry_a_phone_version_that_fits_a_phone():
+    """Diagrams are shown at their own size (their text would shrink): Fig 2.6, Fig 4.1 and
+    Fig 5.3 are wider than a phone, and their phone versions fit one, text as large."""
+    import numpy as np
+
+    from bplib import graph
+    from bplib.plotting import draw_graph, draw_zhou_network, plot_digit_grid
+    from bplib.plotting._common import phone_figure, smallest_text
+
+    basket = graph.shopping(apple_price=10, apple_count=2, tax=1.1, orange_price=15,
+                            orange_count=3)
+    basket["total"].backward()
+    digits = np.random.default_rng(0).random((64, 12))
+    for name, figure in (
+            ("Fig 2.6", draw_graph(basket["total"], edge_labels=True, title="a basket")),
+            ("Fig 4.1", draw_zhou_network(d=3, q=4, l=2)),
+            ("Fig 5.3", plot_digit_grid(digits, list(range(12)), [(k + 1) % 10
+                                                                   for k in range(12)]))):
+        phone = phone_figure(figure)
+        if _shown_width_px(figure) > PHONE_COLUMN_PX:
+            assert phone is not None, name
+        if phone is not None:
+            assert _shown_width_px(phone) <= PHONE_COLUMN_PX, name
+            assert smallest_text(phone) >= smallest_text(figure), name

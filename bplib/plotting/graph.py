@@ -229,8 +229,8 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
     content_w, content_h = x_lim[1] - x_lim[0], y_lim[1] - y_lim[0]
     width = max(content_w, 3.5 if down else 5.0)
     caption = ("\n" if width < 8 else "      ").join(caption)
-    title = textwrap.fill(title, int(width * 72 / (0.55 * 9)))
-    top = 0.15 + 0.17 * (title.count("\n") + 1)
+    shown_title = textwrap.fill(title, int(width * 72 / (0.55 * 9)))
+    top = 0.15 + 0.17 * (shown_title.count("\n") + 1)
     bottom = 0.15 + 0.17 * (caption.count("\n") + 1)
     fig = Figure(figsize=(width, content_h + top + bottom))
     ax = fig.add_axes([(width - content_w) / 2 / width, bottom / (content_h + top + bottom),
@@ -276,9 +276,9 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
     ax.set_xlim(*x_lim)
     ax.set_ylim(*y_lim)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
+    ax.set_title(shown_title, fontsize=9)
     ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=9)
-    fig.bp_alt = (f"{title}, {'top to bottom' if down else 'left to right'}: " + "; ".join(
+    fig.bp_alt = (f"{title}, from the inputs to the output: " + "; ".join(
         f"{node.label or node.op}: value {node.data:.4g}"
         + (f", grad {node.grad:.4g}" if show_grad else "")
         for node in topological_order(output)) + ".")
