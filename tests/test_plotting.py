@@ -270,12 +270,14 @@ def _shown_width_px(figure):
 
 
 def test_wide_diagrams_carry_a_phone_version_that_fits_a_phone():
-    """Diagrams are shown at their own size (their text would shrink): Fig 2.6, Fig 4.1 and
-    Fig 5.3 are wider than a phone, and their phone versions fit one, text as large."""
+    """Diagrams are shown at their own size (their text would shrink): Fig 2.6, Fig 4.1,
+    Fig 5.3 and chapter 3's backward-step frames are wider than a phone, and their phone
+    versions fit one, text as large."""
     import numpy as np
 
     from bplib import graph
-    from bplib.plotting import draw_graph, draw_zhou_network, plot_digit_grid
+    from bplib.plotting import (draw_backward_step, draw_graph, draw_zhou_network,
+                                plot_digit_grid)
     from bplib.plotting._common import phone_figure, smallest_text
 
     basket = graph.shopping(apple_price=10, apple_count=2, tax=1.1, orange_price=15,
@@ -286,7 +288,11 @@ def test_wide_diagrams_carry_a_phone_version_that_fits_a_phone():
             ("Fig 2.6", draw_graph(basket["total"], edge_labels=True, title="a basket")),
             ("Fig 4.1", draw_zhou_network(d=3, q=4, l=2)),
             ("Fig 5.3", plot_digit_grid(digits, list(range(12)), [(k + 1) % 10
-                                                                   for k in range(12)]))):
+                                                                   for k in range(12)])),
+            *((f"backward step {step}", draw_backward_step(
+                ["Linear", "Tanh", "Linear", "Sigmoid"], step,
+                [(3, 1), (4, 1), (4, 1), (2, 1), (2, 1)], [1, 3, 3, 5], {1, 3}))
+              for step in range(6))):
         phone = phone_figure(figure)
         if _shown_width_px(figure) > PHONE_COLUMN_PX:
             assert phone is not None, name

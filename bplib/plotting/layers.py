@@ -134,26 +134,40 @@ def _wrap_title(title, width):
     return f"{title[:k + 1]}\n{title[k + 2:]}"
 
 
-def draw_backward_step(names, step, shapes, reads, with_params):
+def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
     """The chain x^1 -> f^1 -> ... -> x^(L+1) -> z during backward step `step`:
     step 0 is the forward pass done; step 1 is the loss, step s >= 2 runs f^(L+2-s).
     The stored x^j that the step reads, and the gradient it writes, are highlighted;
     gradients written by earlier steps are drawn, later ones are not. names[i] names
     f^(i+1), shapes[i] is the shape of x^(i+1), reads[i] the j of the x^j that f^(i+1)
-    keeps, and with_params holds the numbers i of the layers f^i with parameters w^i."""
+    keeps, and with_params holds the numbers i of the layers f^i with parameters w^i.
+    The chain runs left to right; narrow (the phone version the figure carries as
+    figure.bp_phone) draws it top to bottom, the gradients in a column beside it."""
     n_layers = len(names)
     if not 0 <= step <= n_layers + 1:
         raise ValueError(f"step must be between 0 and {n_layers + 1}, got {step}")
-    fig, ax = plt.subplots(figsize=(5.2, 2.6), layout="constrained")
+    row = 0.85  # narrow: from one x^i to the next, downwards
+    bottom = -(n_layers + 1) * row - 1.0
+    fig, ax = plt.subplots(figsize=(3.6, 0.95 * (0.5 - bottom) + 0.9) if narrow else (5.2, 2.6),
+                           layout="constrained")
     plt.close(fig)
-    ax.set_xlim(-0.5, n_layers + 1.5)
-    ax.set_ylim(-1.2, 1.55)
+    if narrow:
+        ax.set_xlim(-1.6, 2.0)
+        ax.set_ylim(bottom, 0.5)
+        ax.set_aspect("equal")
+    else:
+        ax.set_xlim(-0.5, n_layers + 1.5)
+        ax.set_ylim(-1.2, 1.55)
     ax.axis("off")
+
+    def at(place, height):  # place along the chain, height above it, as drawn
+        return ((0.8 - height) * 1.1, -place * row) if narrow else (place, height)
     running = n_layers + 2 - step if step else None  # f^running works; the loss is L + 1
     read = None if running is None else (
         n_layers + 1 if running == n_layers + 1 else reads[running - 1])
 
-    def box(x, y, text, face, edge="black", width=0.8):
+    def box(place, height, text, face, edge="black", width=0.8):
+        x, y = at(place, height)
         ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.28), width, 0.56,
                                     boxstyle="round,pad=0.04", facecolor=face,
                                     edgecolor=edge, linewidth=2 if edge != "black" else 1))
@@ -169,16 +183,21 @@ def draw_backward_step(names, step, shapes, reads, with_params):
                 edge=PALETTE["backward"] if writing else "black")
     box(n_layers + 1, 0.8, "$z$", "white")
     for i in range(n_layers + 1):
-        ax.annotate("", xy=(i + 0.6, 0.8), xytext=(i + 0.4, 0.8),
+        ax.annotate("", xy=at(i + 0.6, 0.8), xytext=at(i + 0.4, 0.8),
                     arrowprops={"arrowstyle": "->", "color": PALETTE["forward"]})
         label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$\n{names[i]}"
-        ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=9,
-                color=PALETTE["forward"])
+        if narrow:  # beside the arrow, left of the chain
+            ax.text(-0.55, -(i + 0.5) * row, label.replace("\n", " "), ha="right",
+                    va="center", fontsize=9, color=PALETTE["forward"])
+        else:
+            ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=9,
+                    color=PALETTE["forward"])
     if running is None:
         ax.set_title("forward done: every $x^i$ is stored, no gradient yet", fontsize=10)
     else:
-        ax.add_patch(FancyBboxPatch((running - 1.45, -0.8), 1.9, 1.9,
-                                    boxstyle="round,pad=0.02", fill=False,
+        corner, size = (((-0.45, -(running + 0.42) * row), (2.35, 1.84 * row)) if narrow
+                        else ((running - 1.45, -0.8), (1.9, 1.9)))
+        ax.add_patch(FancyBboxPatch(corner, *size, boxstyle="round,pad=0.02", fill=False,
                                     edgecolor=PALETTE["highlight"], linestyle="--"))
         if running == n_layers + 1:
             ax.set_title(f"step {step}: the loss reads $x^{{{read}}}$, writes "
@@ -190,9 +209,9 @@ def draw_backward_step(names, step, shapes, reads, with_params):
                          f"$\\partial z/\\partial x^{{{running + 1}}}$, writes {weights}"
                          f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
     # a long title on two lines: the frame stays as wide as its chain (a desktop's column)
-    ax.title.set_text(_wrap_title(ax.get_title(), 70))
-    ax.text(-0.5, -1.1, "green: stored value read now\ndark orange: gradient written now",
-            fontsize=9)
+    ax.title.set_text(_wrap_title(ax.get_title(), 36 if narrow else 70))
+    ax.text(*((-1.5, bottom + 0.1) if narrow else (-0.5, -1.1)),
+            "green: stored value read now\ndark orange: gradient written now", fontsize=9)
     chain = ", ".join(f"f{i + 1} {name}" for i, name in enumerate(names))
     if running is None:
         now = "the forward pass is done: every x is stored and no gradient is computed yet"
@@ -206,6 +225,8 @@ def draw_backward_step(names, step, shapes, reads, with_params):
                f"with respect to x{running + 1}, and writes {params}the gradient with respect "
                f"to x{running}")
     fig.bp_alt = f"Backward step {step} of {n_layers + 1} along the chain {chain}: {now}."
+    if not narrow:
+        fig.bp_phone = draw_backward_step(names, step, shapes, reads, with_params, narrow=True)
     return fig
 
 
