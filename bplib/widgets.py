@@ -98,8 +98,11 @@ def _png(figure, close=True):
     """The figure as a small palette PNG; the figure is closed unless close is False."""
     from PIL import Image
 
+    from .plotting._common import pad_inches
+
     rendered = io.BytesIO()
-    figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight")
+    figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight",
+                   pad_inches=pad_inches(figure))
     if close:
         _close(figure)
     image = Image.open(rendered).convert("RGB").quantize(colors=FRAME_COLOURS)

@@ -261,12 +261,14 @@ def test_legend_hides_data_sees_a_legend_on_a_line_and_free_legend_moves_it():
     assert below <= ax.get_window_extent(fig._get_renderer()).y0  # it went under the axes
 
 
-PHONE_COLUMN_PX = 358  # a 390 px phone's column, as the browser tests measure it
+PHONE_COLUMN_PX = 356  # a 390 px phone's column, less a scroll box's border
 
 
 def _shown_width_px(figure):
-    figure.draw_without_rendering()
-    return figure.get_tightbbox().width * 96  # shown at 96 CSS px per inch
+    from bplib.plotting._common import pad_inches
+
+    figure.draw_without_rendering()  # saved with a margin each side; 96 CSS px per inch
+    return (figure.get_tightbbox().width + 2 * pad_inches(figure)) * 96
 
 
 def test_wide_diagrams_carry_a_phone_version_that_fits_a_phone():

@@ -79,6 +79,12 @@ def _wrap(text, width):
     return "\n".join([*lines, line])
 
 
+def pad_inches(figure):
+    """The white margin a saved figure gets: a diagram keeps its own, a thin one, so that
+    it fits a phone's column at its own size."""
+    return 0.02 if is_diagram(figure) else 0.1
+
+
 def is_diagram(figure):
     """True for a drawing with no axis (graphs, networks): it is not re-laid out for phones."""
     return not any(ax.axison for ax in figure.axes)
@@ -151,7 +157,7 @@ def figure_svg(figure):
 
     def svg(fig):
         out = io.StringIO()
-        fig.savefig(out, format="svg", bbox_inches="tight")
+        fig.savefig(out, format="svg", bbox_inches="tight", pad_inches=pad_inches(fig))
         return out.getvalue()
 
     text = svg(figure)

@@ -186,7 +186,7 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
     widths = {item: _BOX_WIDTH for item in lines}
     if down:  # each box as wide as its longest line; in each row left to right by place
         measure = TextToPath()
-        widths = {node: 0.1 + max(measure.get_text_width_height_descent(
+        widths = {node: 0.08 + max(measure.get_text_width_height_descent(
             text, FontProperties(size=size, weight=weight), ismath=False)[0] / 72
             for text, _, weight, size in box) for node, box in lines.items()}
         step = height + (0.7 if edge_labels else 0.45)
@@ -196,10 +196,10 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
         placed = {}
         for column, items in rows.items():
             slots = [widths.get(item, 0.1) for _, item in sorted(items, key=lambda p: p[0])]
-            left = -(sum(slots) + 0.08 * (len(slots) - 1)) / 2
+            left = -(sum(slots) + 0.06 * (len(slots) - 1)) / 2
             for (_, item), slot in zip(sorted(items, key=lambda p: p[0]), slots, strict=True):
                 placed[item] = (left + slot / 2, -column * step)
-                left += slot + 0.08
+                left += slot + 0.06
         position = placed
     else:  # from (column, place) to inches
         step = _COLUMN * (1.6 if edge_labels else 1.0)

@@ -21,7 +21,7 @@ def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2, narrow=False):
     if not (d >= 1 and q >= 1 and l >= 1 and 1 <= i <= d and 1 <= h <= q and 1 <= j <= l):
         raise ValueError(f"need 1 <= i <= d, 1 <= h <= q, 1 <= j <= l, got d={d}, q={q}, "
                          f"l={l}, i={i}, h={h}, j={j}")
-    fig, ax = plt.subplots(figsize=(3.6, 5.6) if narrow else (6.4, 5.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(3.5, 5.5) if narrow else (6.4, 5.2), layout="constrained")
     plt.close(fig)  # as in new_figure: the caller displays it
     gap = 2.0 if narrow else 3.0
     xs = {"in": 0.0, "hidden": gap, "out": 2 * gap}
