@@ -46,6 +46,8 @@ THEME_SCRIPT = 'document.documentElement.dataset.theme = localStorage.getItem("t
 THEME_CHOSEN = ('document.documentElement.dataset.theme = localStorage.getItem("theme") || '
                 '(matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");')
 PHONE_MEDIA = "(max-width: 600px)"  # as bplib.plotting.PHONE_MEDIA
+SCROLL_BOX = ('class="bp-diagram-scroll" tabindex="0" role="region" '  # as bplib.widgets
+              'aria-label="diagram: scroll sideways with the arrow keys where it is cut off"')
 BOOTSTRAP_CELL = "# bplib is the course's library."
 GLUED = re.compile(r'(?P<before>[(\[“‘]+)?(?P<formula><span class="math notranslate nohighlight">'
                    r'.*?</span>)(?P<after>[,.;:!?)\]’”]+)?', re.S)
@@ -218,8 +220,9 @@ def _svg_sizes(images):
 def _figure_html(notes, sizes):
     """An <img> of an SVG figure as the reader's screen needs it: its width and height (no
     jump when it loads); for a noted figure, a <picture> with the phone version for narrow
-    screens, a diagram in a frame that scrolls on a phone, and the smallest text in CSS px
-    at the image's natural size as data-font-px."""
+    screens, a diagram in a frame that scrolls where the screen is too narrow for it,
+    reachable with Tab so a keyboard can scroll it, and the smallest text in CSS px at the
+    image's natural size as data-font-px."""
     def rewrite(match):
         before, folder, name, after = match.groups()
         if " width=" not in f" {before} {after}":
@@ -237,10 +240,10 @@ def _figure_html(notes, sizes):
         img = (f'<img {before}src="{folder}{name}.svg" loading="lazy" '
                f'data-font-px="{font_px:.1f}"{after}>')
         if note.get("phone"):
-            return (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg" '
-                    f'{sizes[name + ".phone"]}>{img}</picture>')
+            img = (f'<picture><source media="{PHONE_MEDIA}" srcset="{folder}{name}.phone.svg" '
+                   f'{sizes[name + ".phone"]}>{img}</picture>')
         if note.get("diagram"):
-            return f'<span class="bp-diagram-scroll">{img}</span>'
+            return f'<span {SCROLL_BOX}>{img}</span>'
         return img
     return rewrite
 

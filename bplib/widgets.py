@@ -26,6 +26,9 @@ FRAME_DPI = 160      # sharp on 2x screens; shown at 96 px per inch like static 
 CSS_DPI = 96
 FRAME_COLOURS = 64   # a palette this size keeps plots intact at a third of the bytes
 SLIDER_MAX_WIDTH = "40em"
+# A diagram's frame, as book_support/pages.py writes it: keyboard users reach it with Tab.
+SCROLL_BOX = ('class="bp-diagram-scroll" tabindex="0" role="region" '
+              'aria-label="diagram: scroll sideways with the arrow keys where it is cut off"')
 
 
 def autograding():
@@ -95,8 +98,11 @@ def _png(figure, close=True):
     """The figure as a small palette PNG; the figure is closed unless close is False."""
     from PIL import Image
 
+    from .plotting._common import pad_inches
+
     rendered = io.BytesIO()
-    figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight")
+    figure.savefig(rendered, format="png", dpi=FRAME_DPI, bbox_inches="tight",
+                   pad_inches=pad_inches(figure))
     if close:
         _close(figure)
     image = Image.open(rendered).convert("RGB").quantize(colors=FRAME_COLOURS)
@@ -113,7 +119,8 @@ def _size(pixels):
 def _img(figure, alt):
     """The frame as an <img>, inside a <picture> that serves phones a version of their own
     (plotting.phone_figure). data-font-px is the smallest text's height in the image's
-    pixels: shown at a width w, it is data-font-px * w / naturalWidth CSS px."""
+    pixels: shown at a width w, it is data-font-px * w / naturalWidth CSS px. A diagram
+    (shown at its own size) sits in a box that scrolls where the column is narrower."""
     from .plotting._common import PHONE_MEDIA, is_diagram, phone_figure, smallest_text
 
     font_pt = smallest_text(figure) or 0
@@ -126,13 +133,15 @@ def _img(figure, alt):
            f'src="data:image/png;base64,{data}" {_size(pixels)} '
            f'data-font-px="{font_pt * FRAME_DPI / 72:.1f}" '
            f'alt="{html.escape(alt, quote=True)}">')
-    if phone is None:
-        return img
-    phone_png, phone_pixels = _png(phone)
-    phone_data = base64.b64encode(phone_png).decode("ascii")
-    return (f'<picture><source media="{PHONE_MEDIA}" '
-            f'srcset="data:image/png;base64,{phone_data}" {_size(phone_pixels)}>'
-            f'{img}</picture>')
+    if phone is not None:
+        phone_png, phone_pixels = _png(phone)
+        phone_data = base64.b64encode(phone_png).decode("ascii")
+        img = (f'<picture><source media="{PHONE_MEDIA}" '
+               f'srcset="data:image/png;base64,{phone_data}" {_size(phone_pixels)}>'
+               f'{img}</picture>')
+    if diagram:  # shown at its own size: where the screen is too narrow, its box scrolls
+        return f"<span {SCROLL_BOX}>{img}</span>"
+    return img
 
 
 def _draw(draw, args, alt, described):

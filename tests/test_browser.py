@@ -803,3 +803,71 @@ def test_chapter_1s_sliders_say_what_they_set(browser, site, width):
              for description in descriptions if "player" in description}
     assert saved == {"player 1's error rate", "player 2's error rate"}, saved
     visit.check_clean()
+
+
+# Figures and slider frames fit their column (issue 21, figures): every image shown, and
+# the last frame of every slider, is at most as wide as the article's column, except on a
+# phone where a diagram may scroll sideways inside its own box; that box must then be
+# reachable with Tab (tabindex 0, role=region and a name), and no image is cut by a box
+# that scrolls without being reachable. Each box that scrolls is marked for the test.
+FIGURE_FIT = """async () => {
+  const column = document.querySelector('.bd-article');
+  const images = Array.from(document.querySelectorAll(
+      '.bd-article figure img, .bd-article .cell_output img'))
+    .filter(img => img.offsetParent !== null);
+  images.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(images.map(img => Promise.race([
+      img.decode().catch(() => null), new Promise(done => setTimeout(done, 5000))])));
+  const found = [];
+  for (const img of images) {
+    const name = (img.currentSrc || img.src).split('/').pop().slice(0, 40);
+    const width = img.getBoundingClientRect().width;
+    let box = img.parentElement, scroller = null;
+    while (box && box !== column) {
+      if (getComputedStyle(box).overflowX !== 'visible' && box.scrollWidth > box.clientWidth + 1) {
+        scroller = box;
+        break;
+      }
+      box = box.parentElement;
+    }
+    const reachable = scroller !== null && scroller.tabIndex === 0 &&
+        scroller.getAttribute('role') === 'region' && !!scroller.getAttribute('aria-label');
+    if (scroller) scroller.dataset.bpScrolls = found.length;
+    found.push({name, width: Math.round(width), column: column.clientWidth,
+                scrolls: scroller !== null, reachable});
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width, mode", READERS)
+def test_figures_and_frames_fit_their_column(browser, site, book_html, width, mode):
+    for path in book_pages(book_html):
+        visit = Visit(browser, site, path, width, mode)
+        page = visit.page
+        shown = page.evaluate(FIGURE_FIT)
+        for handle in page.locator(".widget-slider [role=slider]").all():
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            page.keyboard.press("End")
+        page.wait_for_timeout(300)
+        shown += page.evaluate(FIGURE_FIT)
+        too_wide = [image for image in shown if image["width"] > image["column"] + 1]
+        if width == DESKTOP:
+            assert too_wide == [], f"{path} at {width} px: wider than the column: {too_wide}"
+        unreachable = [image for image in shown + too_wide
+                       if (image["scrolls"] or image in too_wide) and not image["reachable"]]
+        assert unreachable == [], f"{path} at {width} px: cut, and no key reaches: {unreachable}"
+        # a box that scrolls does scroll from the keyboard: Tab reaches it, arrows move it
+        for box in page.locator("[data-bp-scrolls]").all():
+            if not box.is_visible():
+                continue
+            box.scroll_into_view_if_needed()
+            box.focus()
+            assert box.evaluate("b => document.activeElement === b")
+            before = box.evaluate("b => b.scrollLeft")
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(100)
+            assert box.evaluate("b => b.scrollLeft") > before, f"{path}: an arrow key does " \
+                "not scroll a figure's box"
+        visit.check_clean()

@@ -24,6 +24,7 @@ from bplib.graph import (AddLayer, MulLayer, Value, diamond_chain,  # noqa: E402
                          forward_sweep, gradients, path_cost_table, path_product,
                          path_sum_gradient, paths, shopping, topological_order)
 from bplib.plotting import PALETTE, draw_graph, plot_path_costs  # noqa: E402
+from bplib.plotting._common import DESKTOP_WIDTH, PHONE_WIDTH  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
 # Random expressions, built once as a program and run three ways: with floats (to keep
@@ -662,14 +663,15 @@ def boxes_of(ax):
     return [patch for patch in ax.patches if isinstance(patch, FancyBboxPatch)]
 
 
+@pytest.mark.parametrize("layout", ["across", "down"])
 @pytest.mark.parametrize("show_grad", [True, False])
 @pytest.mark.parametrize("name", GRAPHS)
-def test_draw_graph(name, show_grad):
+def test_draw_graph(name, show_grad, layout):
     out = GRAPHS[name]()
     out.backward()
     nodes = topological_order(out)
     open_before = plt.get_fignums()
-    fig = draw_graph(out, show_grad=show_grad)
+    fig = draw_graph(out, show_grad=show_grad, layout=layout)
     assert isinstance(fig, Figure) and plt.get_fignums() == open_before
     fig.savefig(io.BytesIO(), format="png")
     ax = fig.axes[0]
@@ -687,8 +689,11 @@ def test_draw_graph(name, show_grad):
             sorted(float(f"{node.grad:.4g}") for node in nodes))
     arrows = [text for text in ax.texts if isinstance(text, Annotation)]
     assert len(arrows) == sum(len(node.inputs) for node in nodes)  # one arrow per edge
-    for arrow in arrows:
-        assert arrow.xy[0] > arrow.xyann[0]  # edges run left to right, towards the output
+    for arrow in arrows:  # edges run towards the output: left to right, or down
+        if layout == "across":
+            assert arrow.xy[0] > arrow.xyann[0]
+        else:
+            assert arrow.xy[1] < arrow.xyann[1]
     # Readable: no two boxes overlap, and every line of a node's text sits inside a box.
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
@@ -732,6 +737,27 @@ def test_draw_graph_edge_labels_show_every_local_derivative(name):
     for label in labels:  # a label sits on its arrow, outside every box
         extent = label.get_bbox_patch().get_window_extent(renderer)
         assert not any(extent.overlaps(box) for box in boxes), label.get_text()
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_draw_graph_fits_a_desktop_and_serves_phones_a_narrower_version(name):
+    """auto: a graph too wide for a desktop's column is drawn down; one wider than a phone's
+    column carries a version drawn down for phones where that is narrower."""
+    out = GRAPHS[name]()
+    out.backward()
+    across = draw_graph(out, edge_labels=True, layout="across").get_size_inches()[0]
+    down = draw_graph(out, edge_labels=True, layout="down").get_size_inches()[0]
+    fig = draw_graph(out, edge_labels=True)
+    width = fig.get_size_inches()[0]
+    assert width == (across if across <= DESKTOP_WIDTH else min(across, down))
+    phone = getattr(fig, "bp_phone", None)
+    if width > PHONE_WIDTH and down < width:
+        assert phone is not None and phone.get_size_inches()[0] == down
+        assert phone.bp_alt == fig.bp_alt  # what it says holds for both
+    else:
+        assert phone is None
+    with pytest.raises(ValueError, match="layout must be"):
+        draw_graph(out, layout="sideways")
 
 
 def test_draw_graph_names_powers_in_words():

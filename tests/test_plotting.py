@@ -196,3 +196,108 @@ def test_learning_curves_read_a_train_history_and_say_its_numbers():
     assert f"accuracy from {first:.1%} to {last:.1%}" in fig.bp_alt
     assert f"cost from {history['loss'][0]:.3g}" in fig.bp_alt
     assert np.isclose(last, network.accuracy(trained, x_val, labels_val))
+
+
+def _chapter_figures():
+    """The figures whose legends once hid data, drawn from the numbers their chapters use:
+    Fig 1.3 and chapter 1's groups slider, Fig 2.8, Fig 5.5 (a short run of each cost)."""
+    from bplib import graph, network
+    from bplib.plotting import plot_learning_curves, plot_path_costs
+
+    groups = list(range(1, 13))
+    lines = [threaded_line(n, 5) for n in groups]
+    counts = ([forward_messages(line, "members") for line in lines],
+              [backward_messages(line) for line in lines])
+    label = "every member walks the line (forward)"
+    yield "Fig 1.3", plot_message_counts(groups, 5, *counts, forward_label=label)
+    for highlight in (1, 6, 12):
+        yield f"groups = {highlight}", plot_message_counts(
+            groups, 5, *counts, highlight=highlight, forward_label=label)
+    yield "Fig 2.8", plot_path_costs(graph.path_cost_table(range(1, 16), repeats=1))
+    x, labels, x_val, labels_val, _, _ = network.digits(rng=0)
+    x, x_val = network.standardize(x, x_val)
+    params = network.init_params([64, 32, 10], rng=0)
+    histories = {cost: network.train(params, x, network.one_hot(labels), epochs=6,
+                                     batch_size=32, learning_rate=0.5, rng=2, cost=cost,
+                                     x_val=x_val, labels_val=labels_val)[1]
+                 for cost in ("cross-entropy", "quadratic")}
+    yield "Fig 5.5", plot_learning_curves(histories, accuracy_range=(0.0, 1.0))
+
+
+def test_legends_hide_no_data_in_the_figure_or_its_phone_version():
+    from bplib.plotting._common import legend_hides_data, phone_figure
+
+    checked = 0
+    for name, fig in _chapter_figures():
+        phone = phone_figure(fig)
+        for version, figure in (("desktop", fig), ("phone", phone)):
+            if figure is None:
+                continue
+            figure.draw_without_rendering()
+            renderer = figure._get_renderer()
+            for ax in figure.axes:
+                if ax.get_legend() is not None:
+                    checked += 1
+                    assert not legend_hides_data(ax, renderer), f"{name} ({version})"
+    assert checked >= 12  # every figure above has a legend, in both versions
+
+
+def test_legend_hides_data_sees_a_legend_on_a_line_and_free_legend_moves_it():
+    import numpy as np
+
+    from bplib.plotting._common import free_legend, legend_hides_data, new_figure
+
+    fig, ax = new_figure()
+    xs = np.linspace(0, 1, 50)
+    for k in range(6):  # lines through every corner and the middle of the axes
+        ax.plot(xs, (xs + k / 5) % 1.0 if k else xs, label=f"line {k}")
+    ax.plot(xs, 1 - xs, label="falling")
+    ax.legend(loc="center")
+    assert legend_hides_data(ax)
+    legend = free_legend(ax)
+    assert not legend_hides_data(ax)
+    fig.draw_without_rendering()
+    below = legend.get_window_extent(fig._get_renderer()).y1
+    assert below <= ax.get_window_extent(fig._get_renderer()).y0  # it went under the axes
+
+
+PHONE_COLUMN_PX = 356  # a 390 px phone's column, less a scroll box's border
+
+
+def _shown_width_px(figure):
+    from bplib.plotting._common import pad_inches
+
+    figure.draw_without_rendering()  # saved with a margin each side; 96 CSS px per inch
+    return (figure.get_tightbbox().width + 2 * pad_inches(figure)) * 96
+
+
+def test_wide_diagrams_carry_a_phone_version_that_fits_a_phone():
+    """Diagrams are shown at their own size (their text would shrink): Fig 2.6, Fig 4.1,
+    Fig 5.3 and chapter 3's backward-step frames are wider than a phone, and their phone
+    versions fit one, text as large."""
+    import numpy as np
+
+    from bplib import graph
+    from bplib.plotting import (draw_backward_step, draw_graph, draw_zhou_network,
+                                plot_digit_grid)
+    from bplib.plotting._common import phone_figure, smallest_text
+
+    basket = graph.shopping(apple_price=10, apple_count=2, tax=1.1, orange_price=15,
+                            orange_count=3)
+    basket["total"].backward()
+    digits = np.random.default_rng(0).random((64, 12))
+    for name, figure in (
+            ("Fig 2.6", draw_graph(basket["total"], edge_labels=True, title="a basket")),
+            ("Fig 4.1", draw_zhou_network(d=3, q=4, l=2)),
+            ("Fig 5.3", plot_digit_grid(digits, list(range(12)), [(k + 1) % 10
+                                                                   for k in range(12)])),
+            *((f"backward step {step}", draw_backward_step(
+                ["Linear", "Tanh", "Linear", "Sigmoid"], step,
+                [(3, 1), (4, 1), (4, 1), (2, 1), (2, 1)], [1, 3, 3, 5], {1, 3}))
+              for step in range(6))):
+        phone = phone_figure(figure)
+        if _shown_width_px(figure) > PHONE_COLUMN_PX:
+            assert phone is not None, name
+        if phone is not None:
+            assert _shown_width_px(phone) <= PHONE_COLUMN_PX, name
+            assert smallest_text(phone) >= smallest_text(figure), name

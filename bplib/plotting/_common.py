@@ -50,6 +50,9 @@ matplotlib.rcParams.update({
 # size there, so its 9 pt text stays 12 px (a 6-inch figure would shrink it to 7 px).
 PHONE_WIDTH = 3.6
 PHONE_MEDIA = "(max-width: 600px)"
+# A desktop's column (1366 px screen) is about 730 CSS px: a diagram shown at its own size
+# (its text kept at 12 px) fits it if it is at most this wide, in inches at 96 px each.
+DESKTOP_WIDTH = 7.5
 # In an SVG figure, what the book needs to serve it to phones (book_support/pages.py).
 FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
 
@@ -76,20 +79,28 @@ def _wrap(text, width):
     return "\n".join([*lines, line])
 
 
+def pad_inches(figure):
+    """The white margin a saved figure gets: a diagram keeps its own, a thin one, so that
+    it fits a phone's column at its own size."""
+    return 0.02 if is_diagram(figure) else 0.1
+
+
 def is_diagram(figure):
     """True for a drawing with no axis (graphs, networks): it is not re-laid out for phones."""
     return not any(ax.axison for ax in figure.axes)
 
 
 def phone_figure(figure):
-    """A copy of figure laid out for a phone's column, or None where the figure is a diagram
-    (its text sits among boxes and arrows, so it is shown at its own size and scrolls
-    sideways on a phone) or already narrow enough.
+    """A copy of figure laid out for a phone's column, or None where the figure is already
+    narrow enough or a diagram (its text sits among boxes and arrows, so it is shown at its
+    own size): a diagram's function may draw a phone version itself, figure.bp_phone.
 
     Panels side by side are stacked, long titles and x-axis labels wrapped, named ticks
     that would touch broken into lines; text keeps its size in points.
     The figure itself is re-laid out if it cannot be copied, so draw it before this.
     """
+    if getattr(figure, "bp_phone", None) is not None:  # drawn by its plotting function
+        return figure.bp_phone
     width, height = figure.get_size_inches()
     if width <= PHONE_WIDTH + 0.2 or is_diagram(figure):
         return None
@@ -135,6 +146,7 @@ def phone_figure(figure):
         if max(len(name) for name in names) * 0.55 * size > room:
             ax.xaxis.set_major_formatter(FixedFormatter([name.replace(" ", "\n")
                                                          for name in names]))
+    _refit_legends(phone)  # a legend that fit the wide figure may hide data here
     return phone
 
 
@@ -145,7 +157,7 @@ def figure_svg(figure):
 
     def svg(fig):
         out = io.StringIO()
-        fig.savefig(out, format="svg", bbox_inches="tight")
+        fig.savefig(out, format="svg", bbox_inches="tight", pad_inches=pad_inches(fig))
         return out.getvalue()
 
     text = svg(figure)
@@ -240,3 +252,79 @@ def html_table(header, rows, caption=None):
                 f'<table class="table bp-table">'
                 f"{title}<thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody>"
                 "</table></div>")
+
+
+LEGEND_PLACES = ("upper left", "upper right", "lower left", "lower right", "upper center",
+                 "lower center", "center left", "center right")
+
+
+def _shown_data(ax, renderer):
+    """What the axes show, in display coordinates: points along every data line (between
+    its vertices too), and the boxes of bars, scattered markers and labels on the data."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    points, boxes = [], []
+    for line in ax.lines:
+        if not line.get_visible() or line.get_transform() is not ax.transData:
+            continue  # reference lines across the whole axes (axhline) are not data
+        xy = np.ma.masked_invalid(line.get_xydata().astype(float))
+        shown = ax.transData.transform(xy[~np.ma.getmaskarray(xy).any(axis=1)])
+        for a, b in zip(shown, shown[1:], strict=False):
+            points.extend(a + (b - a) * t for t in np.linspace(0, 1, 12))
+        points.extend(shown)
+    for patch in ax.patches:
+        if isinstance(patch, Rectangle) and patch.get_visible():
+            boxes.append(patch.get_window_extent(renderer))
+    for collection in ax.collections:
+        if collection.get_visible() and len(collection.get_offsets()):
+            points.extend(collection.get_offset_transform().transform(
+                collection.get_offsets()))
+    for text in ax.texts:
+        if text.get_visible() and text.get_text().strip():
+            boxes.append(text.get_window_extent(renderer))
+    return points, boxes
+
+
+def legend_hides_data(ax, renderer=None):
+    """True if the axes' legend covers a data point, a line between two, a bar or a label
+    on the data (points count with a margin of 3 display pixels, for their markers)."""
+    legend = ax.get_legend()
+    if legend is None:
+        return False
+    if renderer is None:
+        ax.figure.draw_without_rendering()
+        renderer = ax.figure._get_renderer()
+    box = legend.get_window_extent(renderer).padded(3)
+    points, boxes = _shown_data(ax, renderer)
+    return any(box.contains(x, y) for x, y in points) or any(
+        box.overlaps(other) for other in boxes)
+
+
+def free_legend(ax, **options):
+    """The axes' legend in the first place where it hides no data (checked in the figure as
+    drawn, so call it last): loc if given, then LEGEND_PLACES; else below the axes, under
+    its x-axis label."""
+    options.setdefault("fontsize", 9)
+    first = options.pop("loc", None)
+    figure = ax.figure
+    for place in ([first] if first else []) + [p for p in LEGEND_PLACES if p != first]:
+        ax.legend(loc=place, **options)
+        if not legend_hides_data(ax):
+            return ax.get_legend()
+    figure.draw_without_rendering()
+    renderer = figure._get_renderer()
+    # as far below the axes as its tick labels and x-axis label reach, in font sizes
+    under = (ax.get_window_extent(renderer).y0 - ax.get_tightbbox(renderer).y0) \
+        * 72 / figure.dpi / options["fontsize"]
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), borderaxespad=under + 0.3,
+                     ncols=1 if figure.get_figwidth() < 5 else 2, **options)
+
+
+def _refit_legends(figure):
+    """Each legend placed again where it hides no data, after the figure was re-laid out."""
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        if legend is not None and legend_hides_data(ax):
+            free_legend(ax, fontsize=legend.get_texts()[0].get_fontsize()
+                        if legend.get_texts() else 9)

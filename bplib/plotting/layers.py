@@ -1,10 +1,12 @@
 """Chapter 3's figures (layers and the composite-function view): each draws what it is given."""
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
-from ._common import PALETTE, new_figure, same_length
+from ._common import PALETTE, free_legend, new_figure, same_length
 
 
 def _two_panels(width=6.5, height=3.2):
@@ -30,15 +32,16 @@ def plot_jacobian_costs(widths, explicit_seconds, backward_seconds, explicit_byt
                   label="backward (VJP)")
         ax.set_xlabel("width n of every layer")
         ax.set_ylabel(label)
-    time_ax.set_title("time, best of several runs", fontsize=9)
-    memory_ax.set_title("peak memory, tracemalloc", fontsize=9)
-    time_ax.legend(fontsize=9)
+    # panels named a and b: side by side on a desktop, stacked on a phone
+    time_ax.set_title("(a) time, best of several runs", fontsize=9)
+    memory_ax.set_title("(b) peak memory, tracemalloc", fontsize=9)
+    free_legend(time_ax, fontsize=9)
     return fig
 
 
 def plot_sweep_costs(ns, forward_in, reverse_in, ms, forward_out, reverse_out, fixed):
-    """Seconds for the whole Jacobian by forward and reverse sweeps: left, n inputs varied
-    with `fixed` outputs; right, m outputs varied with `fixed` inputs."""
+    """Seconds for the whole Jacobian by forward and reverse sweeps: panel (a), n inputs
+    varied with `fixed` outputs; panel (b), m outputs varied with `fixed` inputs."""
     same_length(ns=ns, forward_in=forward_in, reverse_in=reverse_in)
     same_length(ms=ms, forward_out=forward_out, reverse_out=reverse_out)
     fig, axes = _two_panels()
@@ -51,9 +54,9 @@ def plot_sweep_costs(ns, forward_in, reverse_in, ms, forward_out, reverse_out, f
         ax.set_xlabel(xlabel)
         ax.set_ylabel("time for the Jacobian (ms)")
         ax.set_ylim(bottom=0)
-    axes[0].set_title(f"m = {fixed} outputs", fontsize=9)
-    axes[1].set_title(f"n = {fixed} inputs", fontsize=9)
-    axes[0].legend(fontsize=9)
+    axes[0].set_title(f"(a) m = {fixed} outputs", fontsize=9)
+    axes[1].set_title(f"(b) n = {fixed} inputs", fontsize=9)
+    free_legend(axes[0], fontsize=9)
     return fig
 
 
@@ -70,7 +73,7 @@ def plot_stored_bytes(depths, batches, stored_kb):
     ax.set_xlabel("depth L (hidden layers)")
     ax.set_ylabel("kept for backward (kB)")
     ax.set_title("stored bytes ∝ L × batch", fontsize=9)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     return fig
 
 
@@ -98,43 +101,73 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
         # the dotted line between the bars where sqrt(n) falls
         ax.axvline(np.interp(rule_k, spacings, positions), color=PALETTE["neutral"],
                    linestyle=":", label=rule_label)
+    memory_ax.set_title("(a) peak memory", fontsize=9)  # side by side, or stacked on a phone
+    compute_ax.set_title("(b) recomputation", fontsize=9)
     if top is not None:
         memory_ax.set_ylim(0, top[0])
         compute_ax.set_ylim(0, top[1])
-    memory_ax.legend(fontsize=9, loc="upper center")
     title = f"{n_layers} layers" if mark is None else (
         f"{n_layers} layers, k = {mark}: {peak_kb[list(spacings).index(mark)]:.0f} kB, "
         f"{recomputed[list(spacings).index(mark)]:.0f} recomputed")
     fig.suptitle(title, fontsize=9)
+    free_legend(memory_ax, fontsize=9, loc="upper center")
     if mark is not None:
         at = list(spacings).index(mark)
         fig.bp_alt = (f"Two bar charts against the checkpoint spacing k, with k = {mark} "
-                      f"highlighted: peak memory {peak_kb[at]:.0f} kB (left; "
+                      f"highlighted: peak memory {peak_kb[at]:.0f} kB (panel a; "
                       f"{max(peak_kb):.0f} kB at most), {recomputed[at]:.0f} recomputed layer "
-                      f"forwards (right; {max(recomputed):.0f} at most).")
+                      f"forwards (panel b; {max(recomputed):.0f} at most).")
     return fig
 
 
-def draw_backward_step(names, step, shapes, reads, with_params):
+def _wrap_title(title, width):
+    """title broken after a comma near the middle if longer than width characters (counted
+    without the TeX of its formulas)."""
+    shown = len(re.sub(r"\$[^$]*\$", "xx", title))
+    if shown <= width or ", " not in title:
+        return title
+    breaks = [k for k in range(len(title)) if title.startswith(", ", k)
+              and title[:k].count("$") % 2 == 0]
+    if not breaks:
+        return title
+    k = min(breaks, key=lambda k: abs(k - len(title) / 2))
+    return f"{title[:k + 1]}\n{title[k + 2:]}"
+
+
+def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
     """The chain x^1 -> f^1 -> ... -> x^(L+1) -> z during backward step `step`:
     step 0 is the forward pass done; step 1 is the loss, step s >= 2 runs f^(L+2-s).
     The stored x^j that the step reads, and the gradient it writes, are highlighted;
     gradients written by earlier steps are drawn, later ones are not. names[i] names
     f^(i+1), shapes[i] is the shape of x^(i+1), reads[i] the j of the x^j that f^(i+1)
-    keeps, and with_params holds the numbers i of the layers f^i with parameters w^i."""
+    keeps, and with_params holds the numbers i of the layers f^i with parameters w^i.
+    The chain runs left to right; narrow (the phone version the figure carries as
+    figure.bp_phone) draws it top to bottom, the gradients in a column beside it."""
     n_layers = len(names)
     if not 0 <= step <= n_layers + 1:
         raise ValueError(f"step must be between 0 and {n_layers + 1}, got {step}")
-    fig, ax = plt.subplots(figsize=(5.2, 2.6), layout="constrained")
+    row = 0.85  # narrow: from one x^i to the next, downwards
+    bottom = -(n_layers + 1) * row - 1.0
+    fig, ax = plt.subplots(figsize=(3.6, 0.95 * (0.5 - bottom) + 0.9) if narrow else (5.2, 2.6),
+                           layout="constrained")
     plt.close(fig)
-    ax.set_xlim(-0.5, n_layers + 1.5)
-    ax.set_ylim(-1.2, 1.55)
+    if narrow:
+        ax.set_xlim(-1.6, 2.0)
+        ax.set_ylim(bottom, 0.5)
+        ax.set_aspect("equal")
+    else:
+        ax.set_xlim(-0.5, n_layers + 1.5)
+        ax.set_ylim(-1.2, 1.55)
     ax.axis("off")
+
+    def at(place, height):  # place along the chain, height above it, as drawn
+        return ((0.8 - height) * 1.1, -place * row) if narrow else (place, height)
     running = n_layers + 2 - step if step else None  # f^running works; the loss is L + 1
     read = None if running is None else (
         n_layers + 1 if running == n_layers + 1 else reads[running - 1])
 
-    def box(x, y, text, face, edge="black", width=0.8):
+    def box(place, height, text, face, edge="black", width=0.8):
+        x, y = at(place, height)
         ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.28), width, 0.56,
                                     boxstyle="round,pad=0.04", facecolor=face,
                                     edgecolor=edge, linewidth=2 if edge != "black" else 1))
@@ -150,16 +183,21 @@ def draw_backward_step(names, step, shapes, reads, with_params):
                 edge=PALETTE["backward"] if writing else "black")
     box(n_layers + 1, 0.8, "$z$", "white")
     for i in range(n_layers + 1):
-        ax.annotate("", xy=(i + 0.6, 0.8), xytext=(i + 0.4, 0.8),
+        ax.annotate("", xy=at(i + 0.6, 0.8), xytext=at(i + 0.4, 0.8),
                     arrowprops={"arrowstyle": "->", "color": PALETTE["forward"]})
         label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$\n{names[i]}"
-        ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=9,
-                color=PALETTE["forward"])
+        if narrow:  # beside the arrow, left of the chain
+            ax.text(-0.55, -(i + 0.5) * row, label.replace("\n", " "), ha="right",
+                    va="center", fontsize=9, color=PALETTE["forward"])
+        else:
+            ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=9,
+                    color=PALETTE["forward"])
     if running is None:
         ax.set_title("forward done: every $x^i$ is stored, no gradient yet", fontsize=10)
     else:
-        ax.add_patch(FancyBboxPatch((running - 1.45, -0.8), 1.9, 1.9,
-                                    boxstyle="round,pad=0.02", fill=False,
+        corner, size = (((-0.45, -(running + 0.42) * row), (2.35, 1.84 * row)) if narrow
+                        else ((running - 1.45, -0.8), (1.9, 1.9)))
+        ax.add_patch(FancyBboxPatch(corner, *size, boxstyle="round,pad=0.02", fill=False,
                                     edgecolor=PALETTE["highlight"], linestyle="--"))
         if running == n_layers + 1:
             ax.set_title(f"step {step}: the loss reads $x^{{{read}}}$, writes "
@@ -170,8 +208,10 @@ def draw_backward_step(names, step, shapes, reads, with_params):
             ax.set_title(f"step {step}: $f^{{{running}}}$ reads $x^{{{read}}}$ and "
                          f"$\\partial z/\\partial x^{{{running + 1}}}$, writes {weights}"
                          f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
-    ax.text(-0.5, -1.1, "green: stored value read now\ndark orange: gradient written now",
-            fontsize=9)
+    # a long title on two lines: the frame stays as wide as its chain (a desktop's column)
+    ax.title.set_text(_wrap_title(ax.get_title(), 36 if narrow else 70))
+    ax.text(*((-1.5, bottom + 0.1) if narrow else (-0.5, -1.1)),
+            "green: stored value read now\ndark orange: gradient written now", fontsize=9)
     chain = ", ".join(f"f{i + 1} {name}" for i, name in enumerate(names))
     if running is None:
         now = "the forward pass is done: every x is stored and no gradient is computed yet"
@@ -185,6 +225,8 @@ def draw_backward_step(names, step, shapes, reads, with_params):
                f"with respect to x{running + 1}, and writes {params}the gradient with respect "
                f"to x{running}")
     fig.bp_alt = f"Backward step {step} of {n_layers + 1} along the chain {chain}: {now}."
+    if not narrow:
+        fig.bp_phone = draw_backward_step(names, step, shapes, reads, with_params, narrow=True)
     return fig
 
 

@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._common import PALETTE, new_figure, same_length
+from ._common import PALETTE, free_legend, new_figure, same_length
 
 _LINES = [(PALETTE["forward"], "-", "o"), (PALETTE["backward"], "--", "s"),
           (PALETTE["highlight"], ":", "^"), (PALETTE["error"], "-.", "D")]
@@ -36,14 +36,14 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
     loss_ax.set(xlabel="epoch", ylabel="training cost C")
     accuracy_ax.set(xlabel="epoch", ylabel="validation accuracy", ylim=accuracy_range)
     accuracy_ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
-    if len(histories) > 1:
-        accuracy_ax.legend(fontsize=9, loc="lower right")
     for ax in (loss_ax, accuracy_ax):
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.bp_alt = ((f"{title}. " if title else "") + "Training cost (left, log scale) and "
-                  "validation accuracy (right) against the epoch: " + "; ".join(
+    if len(histories) > 1:
+        free_legend(accuracy_ax, fontsize=9, loc="lower right")
+    fig.bp_alt = ((f"{title}. " if title else "") + "Training cost (first panel, log scale) and "
+                  "validation accuracy (second) against the epoch: " + "; ".join(
                       f"{label}: cost from {history['loss'][0]:.3g} to "
                       f"{history['loss'][-1]:.3g}, accuracy from "
                       f"{history['val_accuracy'][0]:.1%} to {history['val_accuracy'][-1]:.1%}"
@@ -52,7 +52,8 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
 
 
 def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
-    """Images (one 64-pixel column each) titled 'label → predicted'."""
+    """Images (one 64-pixel column each) titled 'label → predicted'; more than 3 columns
+    come with a phone version of 3 (figure.bp_phone), every image the same size."""
     images = np.asarray(images)
     same_length(images=images.T, true=true_labels, predicted=predicted_labels)
     rows = -(-images.shape[1] // columns)
@@ -64,6 +65,8 @@ def plot_digit_grid(images, true_labels, predicted_labels, columns=6):
                                           strict=False):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{true} → {predicted}", fontsize=9)
+    if columns > 3 and images.shape[1] > 3:
+        fig.bp_phone = plot_digit_grid(images, true_labels, predicted_labels, columns=3)
     return fig
 
 
@@ -81,9 +84,9 @@ def plot_layer_gradients(norms_by_setup, title=None):
     ax.set(xlabel="hidden layer l (1 = first)",
            ylabel=r"summed error, $\Vert\partial C/\partial b^l\Vert$")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
+    free_legend(ax, fontsize=9)
     fig.bp_alt = ((f"{title}. " if title else "") + "The size of the error against the hidden "
                   "layer, log scale, from the first layer to the last: " + "; ".join(
                       f"{label}: {norms[0]:.2g} to {norms[-1]:.2g}, a ratio of "
@@ -106,7 +109,7 @@ def plot_batch_costs(batch_sizes, batched_seconds, one_at_a_time_seconds):
     ax.set_yscale("log")
     ax.set(xlabel="batch size m", ylabel="μs per example (gradient)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     return fig
 
 
@@ -118,7 +121,7 @@ def plot_slowdown(outputs, target, title=None):
         ax.plot(np.arange(len(values)), values, color=colour, linestyle=style, label=label)
     ax.set(xlabel="gradient-descent step", ylabel="output a")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
+    free_legend(ax, fontsize=9)
     return fig

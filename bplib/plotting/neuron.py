@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle
 
-from ._common import PALETTE, new_figure, same_length
+from ._common import PALETTE, free_legend, new_figure, same_length
 
 
 def _column(count, height=4.0):
@@ -13,15 +13,19 @@ def _column(count, height=4.0):
     return [gap * ((count - 1) / 2 - k) for k in range(count)]
 
 
-def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2):
+def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2, narrow=False):
     """Zhou's d-q-l network with every symbol on it. The edge v_ih, hidden neuron h, the
-    edge w_hj and output neuron j are highlighted and carry their formulas."""
+    edge w_hj and output neuron j are highlighted and carry their formulas. The figure
+    carries a narrow version for phones (figure.bp_phone): its layers closer together,
+    its labels on more lines, its text as large."""
     if not (d >= 1 and q >= 1 and l >= 1 and 1 <= i <= d and 1 <= h <= q and 1 <= j <= l):
         raise ValueError(f"need 1 <= i <= d, 1 <= h <= q, 1 <= j <= l, got d={d}, q={q}, "
                          f"l={l}, i={i}, h={h}, j={j}")
-    fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(3.5, 5.5) if narrow else (6.4, 5.2), layout="constrained")
     plt.close(fig)  # as in new_figure: the caller displays it
-    xs = {"in": 0.0, "hidden": 3.0, "out": 6.0}
+    gap = 2.0 if narrow else 3.0
+    xs = {"in": 0.0, "hidden": gap, "out": 2 * gap}
+    breaks = "\n" if narrow else " "
     ys = {"in": _column(d), "hidden": _column(q), "out": _column(l)}
     radius = 0.3
     for a, b, name in (("in", "hidden", "v"), ("hidden", "out", "w")):
@@ -59,14 +63,16 @@ def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2):
                     va="top", fontsize=10, color=PALETTE["backward"], zorder=0,
                     arrowprops={"arrowstyle": "-", "color": PALETTE["backward"]})
     for layer, text in (("in", f"input layer\n$d = {d}$ inputs"),
-                        ("hidden", f"hidden layer, $q = {q}$\nthresholds $\\gamma_h$"),
-                        ("out", f"output layer, $l = {l}$\nthresholds $\\theta_j$")):
+                        ("hidden", f"hidden layer,{breaks}$q = {q}$\nthresholds $\\gamma_h$"),
+                        ("out", f"output layer,{breaks}$l = {l}$\nthresholds $\\theta_j$")):
         ax.text(xs[layer], 1.95, text, ha="center", va="bottom", fontsize=10)
-    ax.set_xlim(-0.9, 6.9)
+    ax.set_xlim(-0.9, 2 * gap + 0.9)
     ax.set_ylim(-3.5, 2.9)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(f"Zhou's {d}–{q}–{l} network", fontsize=11)
+    if not narrow:
+        fig.bp_phone = draw_zhou_network(d, q, l, i, h, j, narrow=True)
     return fig
 
 
@@ -88,7 +94,7 @@ def plot_loop_costs(table):
     ax.set_xlabel("parameters of an n–n–n network")
     ax.set_ylabel("one gradient (ms, best run)")
     ax.set_title("Loops over neurons vs vectorized layers", fontsize=10)
-    ax.legend(loc="upper left", fontsize=9)
+    free_legend(ax, loc="upper left", fontsize=9)
     return fig
 
 
@@ -106,7 +112,7 @@ def plot_error_curves(curves):
     ax.set_ylabel("mean error E over the training set")
     ax.set_ylim(bottom=0)
     ax.set_title("Standard BP vs accumulated BP, same data, same η", fontsize=10)
-    ax.legend(loc="upper right", fontsize=9)
+    free_legend(ax, loc="upper right", fontsize=9)
     return fig
 
 
@@ -134,7 +140,7 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     ax.set_ylabel("$E$ (cross-entropy)")
     ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
                  rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
-    ax.legend(loc="upper right", fontsize=9)
+    free_legend(ax, loc="upper right", fontsize=9)
     fig.bp_alt = (f"The error E as a curve in the weight, from {errors[0]:.3f} at "
                   f"{weights[0]:+.2f} to {errors[-1]:.3f} at {weights[-1]:+.2f}; at the weight "
                   f"{weight:+.2f} the error is {error:.3f} and the tangent with the "
@@ -163,7 +169,7 @@ def plot_predictions(curves, eta, label_values=False):
     ax.set_ylabel(r"prediction $\hat y$")
     last = ", ".join(f"{np.ravel(values)[-1]:.3f}" for values, _ in curves.values())
     ax.set_title(rf"$\eta = {eta:g}$: $\hat y$ after the last update: {last}", fontsize=10)
-    ax.legend(loc="lower right", fontsize=9)
+    free_legend(ax, loc="lower right", fontsize=9)
     fig.bp_alt = (f"Predictions over {len(np.ravel(next(iter(curves.values()))[0])) - 1} "
                   f"updates with learning rate {eta:g}: " + "; ".join(
                       f"{label}: " + ", ".join(f"{v:.3f}" for v in np.ravel(values))

@@ -5,7 +5,7 @@ import html
 import numpy as np
 
 from ..telephone import letter_error, threaded_line
-from ._common import PALETTE, count_noun, new_figure, same_length
+from ._common import PALETTE, count_noun, free_legend, new_figure, same_length
 
 
 def line_html(original, heard):
@@ -103,7 +103,7 @@ def plot_message_counts(groups_values, players, forward_counts, backward_counts,
     ax.set_ylabel("messages per training sentence")
     ax.set_title(f"Messages needed to train a threaded line of {count_noun(players, 'player')} "
                  "per group", fontsize=9)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     if highlight is not None:
         fig.bp_alt = (f"Messages per training sentence against the number of groups, log "
                       f"scale: with {highlight} groups, {forward_counts[at]:,} when {forward_label}"
@@ -126,7 +126,7 @@ def plot_gradient_speedup(table):
     ax.set_xlabel("number of parameters N")
     ax.set_ylabel("speed-up (times faster)")
     ax.set_title("Backpropagation against finite differences: the gap grows with N", fontsize=9)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     return fig
 
 
@@ -155,6 +155,6 @@ def plot_line_error(rates, predicted, simulated, mark=None, mark_in_title=False)
     ax.set_xlabel("player 2's error rate")
     ax.set_ylabel("letter error at the end of the line")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=9)
+    free_legend(ax, fontsize=9)
     return fig
 
