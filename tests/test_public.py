@@ -445,6 +445,9 @@ def student_venv(clone, tmp_path_factory):
          "--disable-pip-version-check", "-r", "requirements.txt"],
         cwd=clone, env=env, capture_output=True, text=True, timeout=1800)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    left = [line for line in git_out("status", "--porcelain", cwd=clone).splitlines()
+            if line.startswith("??") and "bplib" in line]
+    assert left == [], f"installing leaves files the edition's git does not ignore: {left}"
     return fresh, env
 
 

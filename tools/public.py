@@ -45,7 +45,10 @@ FROM_PUBLISH = {"Makefile": "Makefile", "README.md": "README.md",
                 "workflows/publish.yml": ".github/workflows/publish.yml"}
 INSTRUCTORS_ONLY = {"instructors"}  # pages of the course's book left out of the edition
 SKIP = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", ".ipynb_checkpoints")
-GITIGNORE = ".venv/\nnode_modules/\n_build/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n"
+# (pip install -r requirements.txt builds ./bplib in place, leaving bplib/build/ behind)
+GITIGNORE = ("".join(f"{line}\n" for line in (
+    ".venv/", "node_modules/", "_build/", "__pycache__/", "*.egg-info/", "bplib/build/",
+    ".ipynb_checkpoints/")))
 # What a new run of make public keeps of _public/: its history, and what is not committed
 # but slow to make again (the environment, the JavaScript, the build and its caches).
 KEPT = {".git", ".venv", "node_modules", "_build"}
