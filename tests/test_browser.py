@@ -62,6 +62,17 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def pages_closed_after_each_test(request):
+    """Each page a test opened is closed when it ends (a Visit opens a page of its own): a
+    page left open keeps a renderer process, and a run of every test on every page left
+    about 500 of them, which slowed the machine to a crawl."""
+    browser = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    yield
+    for context in list(browser.contexts if browser else []):
+        context.close()
+
+
 PHONE, DESKTOP = 390, 1366
 READERS = [(PHONE, "light"), (PHONE, "dark"), (DESKTOP, "light"), (DESKTOP, "dark")]
 
