@@ -213,7 +213,10 @@ def _svg_sizes(images):
             raise ValueError(f"{svg.name}: its <svg> gives no width and height")
         width, height = (float(match.group(k)) * (4 / 3 if match.group(k + 1) == "pt" else 1)
                          for k in (1, 3))
-        sizes[svg.name[:-len(".svg")]] = f'width="{round(width)}" height="{round(height)}"'
+        # The height follows the rounded width, so the box drawn before the image loads has
+        # the ratio the browser uses after (the natural one) to within half a pixel.
+        shown = max(1, round(width))
+        sizes[svg.name[:-len(".svg")]] = f'width="{shown}" height="{round(shown * height / width)}"'
     return sizes
 
 

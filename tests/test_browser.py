@@ -458,20 +458,25 @@ FIGURE_TEXT = """async () => {
 }"""
 
 
+def at_first_and_last_frames(page, script):
+    """What `script` finds on the page as it opens, and again once every slider has been
+    moved from the keyboard to its last frame."""
+    found = page.evaluate(script)
+    for handle in page.locator(".widget-slider [role=slider]").all():
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        page.keyboard.press("End")
+    page.wait_for_timeout(300)
+    return found + page.evaluate(script)
+
+
 @pytest.mark.parametrize("width, mode", READERS)
 def test_text_in_figures_is_legible(browser, site, book_html, width, mode):
     smallest = 11 if width == PHONE else 12
     for path in book_pages(book_html):
         visit = Visit(browser, site, path, width, mode)
         page = visit.page
-        shown = page.evaluate(FIGURE_TEXT)
-        # and the last frame of every slider, after the one it starts with
-        for handle in page.locator(".widget-slider [role=slider]").all():
-            handle.scroll_into_view_if_needed()
-            handle.focus()
-            page.keyboard.press("End")
-        page.wait_for_timeout(300)
-        shown += page.evaluate(FIGURE_TEXT)
+        shown = at_first_and_last_frames(page, FIGURE_TEXT)
         unmeasured = [image["src"] for image in shown if image["font"] is None]
         assert unmeasured == [], f"{path}: figures that do not say their text size"
         small = [(image["src"], round(image["font"], 1)) for image in shown
@@ -856,13 +861,7 @@ def test_figures_and_frames_fit_their_column(browser, site, book_html, width, mo
     for path in book_pages(book_html):
         visit = Visit(browser, site, path, width, mode)
         page = visit.page
-        shown = page.evaluate(FIGURE_FIT)
-        for handle in page.locator(".widget-slider [role=slider]").all():
-            handle.scroll_into_view_if_needed()
-            handle.focus()
-            page.keyboard.press("End")
-        page.wait_for_timeout(300)
-        shown += page.evaluate(FIGURE_FIT)
+        shown = at_first_and_last_frames(page, FIGURE_FIT)
         too_wide = [image for image in shown if image["width"] > image["column"] + 1]
         if width == DESKTOP:
             assert too_wide == [], f"{path} at {width} px: wider than the column: {too_wide}"

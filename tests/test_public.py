@@ -208,6 +208,40 @@ def test_no_myst_is_left_in_any_notebook_of_the_edition(clone):
         assert plain_chapters.leftovers(markup), markup
 
 
+def test_a_caption_number_is_found_at_any_distance_from_its_figure(tmp_path):
+    """A figure's picture, phone version and long alt text can put its caption far from
+    the opening tag; its number is still found, and a caption is never given to a label
+    it is not inside."""
+    page = tmp_path / "page.html"
+    alt = "a long description " * 200
+    page.write_text(
+        '<section id="a-section"><figure id="fig-far"><picture><source srcset="p.svg">'
+        f'<img alt="{alt}" src="f.svg"></picture><figcaption><p>'
+        '<span class="caption-number">Fig. 2.2 </span>x</p></figcaption></figure>'
+        '<figure><img src="g.svg"><figcaption><span class="caption-number">Fig. 2.3 </span>'
+        '</figcaption></figure>'
+        '<table class="table" id="tab-near"><caption><span class="caption-number">Table 2.1 '
+        '</span></caption></table>'
+        '<div class="exercise admonition" id="ex-one"><p class="admonition-title">'
+        '<span class="caption-number">Exercise 2.1 </span></p></div></section>',
+        encoding="utf-8")
+    assert plain_chapters.numbers_in([page]) == {
+        "fig-far": "Fig. 2.2", "tab-near": "Table 2.1", "ex-one": "Exercise 2.1"}
+
+
+def test_a_table_without_a_label_gets_its_number_by_its_caption(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text('<table class="table" id="id7"><caption><span class="caption-number">'
+                    'Table 4.1 </span><span class="caption-text">Zhou’s symbols as '
+                    'layers</span></caption></table>', encoding="utf-8")
+    chapter = plain_chapters.Chapter({}, plain_chapters.numbers_in([page]), None, {}, "")
+    table = "| a | b |\n| --- | --- |\n| 1 | 2 |"
+    plain = chapter.markdown(f":::{{table}} Zhou's symbols as  layers\n{table}\n:::")
+    assert plain == f"*Table 4.1: Zhou's symbols as  layers*\n\n{table}"
+    with pytest.raises(plain_chapters.Unconvertible, match="no number"):
+        chapter.markdown(f":::{{table}} Another caption\n{table}\n:::")
+
+
 def test_the_chapters_text_holds_the_book_s_computed_values(clone):
     source = (REPO / "chapters" / "01-telephone.md").read_text()
     assert "A threaded line with {glue:text}`drawn_groups:d` groups" in source

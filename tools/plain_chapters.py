@@ -22,6 +22,7 @@ Anything of MyST this module does not know fails the command: nothing is left ha
 
 import ast
 import base64
+import html
 import json
 import re
 import textwrap
@@ -32,6 +33,7 @@ import nbformat
 from pybtex.database import parse_file
 
 # A role (`{name}`content``) and the start of a directive fence, wherever they are left.
+CAPTION = "caption: "  # numbers_in's key of a table found by its caption
 ROLE = re.compile(r"\{([a-z][\w:.-]*)\}`([^`]*)`")
 FENCE = re.compile(r"^(\s*)(`{3,}|:{3,})\{([\w:.-]+)\}\s*(.*)$")
 TARGET = re.compile(r"^\s*\(([\w-]+)\)=\s*$")
@@ -68,15 +70,42 @@ def glued_outputs(executed):
 
 
 def numbers_in(html_pages):
-    """{label: "Fig. 1.3"} for every numbered figure, table and exercise of the built book."""
+    """{label: "Fig. 1.3"} for every numbered figure, table and exercise of the built book.
+
+    A caption's number belongs to the nearest figure, table or exercise before it that it
+    lies inside: a figure's picture, its phone version and its alt text can put the caption
+    any distance after the opening tag, so no distance is assumed."""
     numbers = {}
+    opening = re.compile(r'<(figure|table|div)\b[^<>]*\bid="([\w-]+)"')
+    caption = re.compile(r'<span class="caption-number">([^<]+)</span>')
     for page in html_pages:
         text = Path(page).read_text(encoding="utf-8")
-        for match in re.finditer(r'id="([\w-]+)"[^>]*>(?:(?!id=").){0,800}?'
-                                 r'<span class="caption-number">([^<]+)</span>',
-                                 text, flags=re.DOTALL):
-            numbers.setdefault(match.group(1), match.group(2).strip())
+        for found in caption.finditer(text):
+            before = text[:found.start()]
+            openings = list(opening.finditer(before))
+            if not openings:
+                continue
+            tag, label = openings[-1].group(1), openings[-1].group(2)
+            between = before[openings[-1].end():]
+            inside = (f"</{tag}>" not in between if tag != "div"
+                      else "<div" not in between and "</div>" not in between)
+            if inside:
+                numbers.setdefault(label, found.group(1).strip())
+        # a table with a caption and no label is found by its caption's text
+        for found in re.finditer(r'<caption>\s*<span class="caption-number">([^<]+)</span>'
+                                 r'\s*<span class="caption-text">([^<]+)</span>', text):
+            numbers.setdefault(caption_key(html.unescape(found.group(2))),
+                               found.group(1).strip())
     return numbers
+
+
+def caption_key(caption):
+    """numbers_in's key of a table found by its caption: its text as the built page shows
+    it (Sphinx turns straight quotes into curly ones)."""
+    text = " ".join(caption.split())
+    for straight, curly in (("'", "\u2019"), ('"', "\u201c"), ('"', "\u201d")):
+        text = text.replace(curly, straight)
+    return CAPTION + text
 
 
 def authors_year(entry):
@@ -165,6 +194,13 @@ class Chapter:
             alt = options.get("alt", "").replace("]", ")").replace("[", "(")
             caption = f"*{number}: {body}*" if number else f"*{body}*"
             return f"![{alt}](figures/{file_name})\n\n{caption}"
+        if name == "table":
+            label = options.get("name", "")
+            number = self.numbers.get(label) if label else \
+                self.numbers.get(caption_key(argument))
+            if number is None:
+                raise Unconvertible(f"table {label or argument!r} has no number in the book")
+            return f"*{number}: {self.inline(argument)}*\n\n{body}"
         if name == "admonition":
             quoted = "\n".join(f"> {line}".rstrip() for line in body.splitlines())
             return f"> **{argument}**\n>\n{quoted}"
