@@ -111,9 +111,14 @@ def test_student_requirements_are_a_student_s(clone):
               .splitlines() if line.strip() and not line.startswith(("#", "-c"))]
     assert wanted == ["numpy", "matplotlib", "ipywidgets", "threadpoolctl", "jupyterlab",
                       "./bplib"]
-    assert " ".join(wanted[:-1]) in public.students_page(
-        {"repository": "", "site": "", "jupyterhub": ""}, "w.whl"), \
-        "the students' page installs what the requirements list"
+    # the students' page installs each of them, at the version the edition's constraints pin
+    pins = dict(line.split("==") for line in (clone / "constraints.txt").read_text()
+                .splitlines() if "==" in line and not line.startswith("#"))
+    pip_line = next(line for line in public.students_page(
+        {"repository": "", "site": "", "jupyterhub": ""}, "w.whl").splitlines()
+        if line.strip().startswith("pip install"))
+    assert pip_line.split()[2:] == [f"{name}=={pins[name]}" for name in wanted[:-1]] + \
+        ["w.whl"], "the students' page installs what the requirements list"
 
 
 def test_buttons_lead_only_to_configured_places(clone):
