@@ -548,3 +548,43 @@ def test_a_fill_is_removed_with_a_word_when_the_grades_change(tmp_path, monkeypa
     assert not older.exists() and filled.exists()
     assert f"removed grades-blackboard-{ASSIGNMENT}.xls" in out.getvalue()
     assert "BLACKBOARD=<the gradebook downloaded from Blackboard>" in out.getvalue()
+
+
+def test_a_notebook_stopped_by_its_wall_budget_says_so_and_a_crash_does_not(tmp_path):
+    """The reason a student is not graded: a kernel the wall budget stopped reads as such
+    (the summary, grades.csv and the LMS files take it from batch.why), a kernel the
+    student's own code ended reads as a dead kernel."""
+    import traceback
+
+    import nbformat
+    from nbclient.exceptions import DeadKernelError
+    from traitlets.config import Config
+
+    from grading import batch
+
+    config = Config()
+    config.SandboxedKernelManager.enabled = False  # the timer is the same in both modes
+    config.SandboxedKernelManager.wall_seconds = 8
+    reasons = {}
+    for name, code in [("endless", "import time\ntime.sleep(1000)"),
+                       ("crash", "import os\nos._exit(1)")]:
+        work = tmp_path / name
+        work.mkdir()
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                                   nbformat.v4.new_code_cell(code)])
+        notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}
+        execute = sandbox.SandboxedExecute(config=config, kernel_name="python3")
+        with pytest.raises(DeadKernelError) as died:
+            execute.preprocess(notebook, {"metadata": {"path": str(work)}})
+        # as nbgrader logs a failed notebook, then its own lines after it
+        log = ("[AutogradeApp | ERROR] There was an error processing assignment: x\n"
+               "[AutogradeApp | ERROR] " + "".join(traceback.format_exception(died.value))
+               + "[AutogradeApp | ERROR] Please see the error log for details\n")
+        reasons[name] = batch.why({"success": False, "log": log})
+    assert reasons["endless"].startswith("WallBudgetError: the notebook ran longer than "
+                                         "the wall budget of 8 s and was stopped"), reasons
+    assert reasons["crash"] == "DeadKernelError: Kernel died", reasons
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert f"`{reasons['crash']}`" in guide
+    assert f"`{reasons['endless'].replace(' 8 s ', ' 30 s ')}`" in guide, reasons["endless"]
