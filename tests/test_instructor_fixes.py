@@ -588,3 +588,90 @@ def test_a_notebook_stopped_by_its_wall_budget_says_so_and_a_crash_does_not(tmp_
     guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
     assert f"`{reasons['crash']}`" in guide
     assert f"`{reasons['endless'].replace(' 8 s ', ' 30 s ')}`" in guide, reasons["endless"]
+
+
+def course_with_release(tmp_path):
+    (tmp_path / "exercises" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    (tmp_path / "solutions" / ASSIGNMENT).mkdir(parents=True)
+    return tmp_path
+
+
+def test_collecting_an_older_zip_again_keeps_the_newer_submission(tmp_path, monkeypatch):
+    course = course_with_release(tmp_path)
+    monkeypatch.setattr(cli, "COURSE", course)
+    older, newer = '{"jane": "30 Nov"}', '{"jane": "2 Dec"}'
+    with zipfile.ZipFile(course / "first.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"jane_23456_900_{NOTEBOOK}",
+                                         (2026, 11, 30, 9, 0, 0)), older)
+        archive.writestr(zipfile.ZipInfo(f"bob_7_901_{NOTEBOOK}", (2026, 11, 29, 9, 0, 0)),
+                         "{}")
+    with zipfile.ZipFile(course / "resub.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"jane_23456_902_{NOTEBOOK}",
+                                         (2026, 12, 2, 10, 0, 0)), newer)
+    jane = course / "submitted" / "23456" / ASSIGNMENT
+    assert cli.main(["collect", ASSIGNMENT, str(course / "first.zip")]) == 0
+    assert cli.main(["collect", ASSIGNMENT, str(course / "resub.zip")]) == 0
+    assert (jane / NOTEBOOK).read_text() == newer
+    out = io.StringIO()
+    chosen, _, refused = collect(course, ASSIGNMENT, course / "first.zip", out=out)
+    said = out.getvalue()
+    # the newer one stays, with its time; the line says so; bob is collected again as usual
+    assert (jane / NOTEBOOK).read_text() == newer, said
+    assert (jane / "timestamp.txt").read_text() == "2026-12-02 10:00:00"
+    line = next(line for line in said.splitlines() if "23456" in line)
+    assert line.split()[:2] == ["not", "replaced"], said
+    assert f"jane_23456_900_{NOTEBOOK}: handed in 2026-11-30 09:00:00" in line, line
+    assert "kept the newer one, handed in 2026-12-02 10:00:00, collected on " in line, line
+    assert line.endswith(" from resub.zip"), line
+    assert "collected 1 notebook of 1 student from first.zip; 1 older than the one already " \
+           "collected, not replaced" in said, said
+    assert refused == [] and "NOT COLLECTED" not in said
+    # no error: the command's exit status is that of a normal collection, also when every
+    # file of the zip is older than what was collected
+    assert cli.main(["collect", ASSIGNMENT, str(course / "first.zip")]) == 0
+    with zipfile.ZipFile(course / "jane-only.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"jane_23456_900_{NOTEBOOK}",
+                                         (2026, 11, 30, 9, 0, 0)), older)
+    assert cli.main(["collect", ASSIGNMENT, str(course / "jane-only.zip")]) == 0
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert "(`not replaced ... kept the newer one, handed in 2026-12-02 10:00:00, " in guide
+    assert (jane / NOTEBOOK).read_text() == newer
+    # the same zip again replaces (the same time), and a newer one still replaces
+    assert cli.main(["collect", ASSIGNMENT, str(course / "resub.zip")]) == 0
+    assert (jane / NOTEBOOK).read_text() == newer
+
+
+def zip_without_utf8_flag(path, names):
+    """A zip whose names are stored as the given bytes with the UTF-8 flag cleared, as a
+    Mac's Archive Utility writes them: each is written under an ASCII stand-in of the same
+    length (no flag), then its bytes are put in place in both headers."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for number, raw in enumerate(names):
+            stand_in = f"{number:03d}".ljust(len(raw), "Q")
+            archive.writestr(zipfile.ZipInfo(stand_in, (2026, 11, 30, 9, 0, 0)), "{}")
+    data = path.read_bytes()
+    for number, raw in enumerate(names):
+        stand_in = f"{number:03d}".ljust(len(raw), "Q").encode()
+        assert data.count(stand_in) == 2  # the local header and the central directory
+        data = data.replace(stand_in, raw)
+    path.write_bytes(data)
+
+
+def test_a_zip_without_the_utf8_flag_is_read_as_its_maker_wrote_it(tmp_path):
+    course = course_with_release(tmp_path)
+    moodle = f"Zoë Ålund_4242_assignsubmission_file_{NOTEBOOK}"
+    zip_without_utf8_flag(course / "mac.zip", [
+        moodle.encode("utf-8"), f"josé_{NOTEBOOK}".encode("utf-8"),
+        f"Zoë_{NOTEBOOK}".encode("cp437")])  # an old DOS zip's name: cp437 indeed
+    with zipfile.ZipFile(course / "mac.zip") as archive:  # what Python makes of it alone
+        stored = archive.infolist()
+        assert not any(member.flag_bits & 0x800 for member in stored)
+        assert stored[0].filename.startswith("Zo├½ ├àlund_")
+    out = io.StringIO()
+    chosen, _, refused = collect(course, ASSIGNMENT, course / "mac.zip", out=out)
+    assert refused == [], out.getvalue()
+    assert sorted(student for student, _ in chosen) == ["4242", "josé", "zoë"]
+    record = course / "grading-records" / "collected" / ASSIGNMENT / "4242.json"
+    assert '"name": "Zoë Ålund"' in record.read_text(encoding="utf-8")
+    assert f"<- {moodle}" in out.getvalue() and "├" not in out.getvalue()
