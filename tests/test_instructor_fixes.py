@@ -231,7 +231,8 @@ def lms_rows(rows):
     """Stand-in for export._rows: the class of the fill tests (scores as nbgrader gives)."""
     def _rows(url):
         return [dict(assignment=ASSIGNMENT, student_id=student, lms=lms, lms_id=lms_id,
-                     status=status, score=score, name="", reason="", email="", max_score=9)
+                     status=status, score=score, name="", email="", max_score=9,
+                     reason="DeadKernelError: Kernel died" if status == "not graded" else "")
                 for student, lms, lms_id, status, score in rows]
     return _rows
 
@@ -271,7 +272,15 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
     text = written.read_text(encoding="utf-8-sig")
     for foreign in ("4242", "jdoe", "j.doe", "1009"):  # only Canvas's ids in Canvas's file
         assert foreign not in text
-    assert "filled for 1 of the 2 graded students from Canvas" in out.getvalue()
+    assert "filled for 1 of the 2 graded students from Canvas; 1 not graded, their cells " \
+           "left as downloaded:" in said, said
+    # each student not graded is named, with Canvas's id and name, and why: one in 400
+    assert "\n  left as downloaded  1002 (Doe, Bob): not graded: DeadKernelError: Kernel died\n" \
+        in said, said
+    assert said.count("left as downloaded  ") == 1, said
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert "(`left as downloaded 1002 (Doe, Bob): not graded: DeadKernelError: Kernel died`)" \
+        in guide  # spaces collapsed, as in the guide's source
     assert written.read_bytes().count(b"\r\n") == len(CANVAS_ROWS) + 1  # as downloaded
     # a download with LF line ends keeps them
     lf = tmp_path / "canvas-lf.csv"
