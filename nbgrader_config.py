@@ -6,8 +6,8 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, GetGrades
 
-from grading.judge import (ClearInstructorsHiddenTests, FeedbackSummary, JudgeChecks,
-                           RestoreMetadata, ScanFeedback, StripReferences,
+from grading.judge import (ClearInstructorsHiddenTests, FeedbackExporter, FeedbackSummary,
+                           JudgeChecks, RestoreMetadata, ScanFeedback, StripReferences,
                            refuse_irregular_submissions)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
@@ -58,6 +58,9 @@ c.OverwriteCells.add_missing_cells = True
 # where to reread (grading/judge.py); ScanFeedback scans it too.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
                                     ClearInstructorsHiddenTests, FeedbackSummary, ScanFeedback]
+# A feedback page loads nothing from another site (nbconvert's template would load MathJax
+# from a CDN: a student opening their feedback would contact it); math shows as TeX source.
+c.GenerateFeedback.exporter_class = FeedbackExporter
 
 # Every page made of a notebook is sanitised: the feedback pages and formgrader's (which
 # builds its HTMLExporter from this config when the notebook server runs in this folder).

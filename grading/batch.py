@@ -110,6 +110,8 @@ def why(result):
               and not any(noise.lower() in line.lower() for noise in NOISE)]
     picked = errors[-1] if errors else (lines[-1] if lines else "nbgrader gave no reason")
     picked = re.sub(r"^\[(ERROR|WARNING|INFO)\]\s*", "", picked)
+    # an exception's name without its module: DeadKernelError, not nbclient.exceptions....
+    picked = re.sub(r"^(?:[a-z_]\w*\.)+(?=\w*(?:Error|Exception)\w*: )", "", picked)
     return picked[:300]
 
 

@@ -121,8 +121,9 @@ def _release(args, log):
     if budget_problem and "less than" in budget_problem:
         raise SystemExit(budget_problem + ": nothing released")
     if budget_problem:  # too generous: a slow submission costs more than it should
-        print(f"warning: {budget_problem} (the least CPU time of an honest run: "
-              f"the budget should be {BUDGET_FACTORS[0]}-{BUDGET_FACTORS[1]} honest runs)")
+        print(f"warning: {budget_problem} (a budget is {BUDGET_FACTORS[0]} to "
+              f"{BUDGET_FACTORS[1]} honest runs, measured as the least CPU time of one); "
+              "the release goes on")
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     with open(log, "a") as output:
         done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"),

@@ -1,9 +1,10 @@
 """Collect an LMS's zip of submissions into submitted/<student>/<assignment>/.
 
-Every file in the zip ends up in one of four lists: collected, replaced by a newer
-submission of the same student and notebook, ignored as no submission at all (macOS's
-``__MACOSX/`` and ``._*`` files, ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, Blackboard's
-``<assignment>_<user>_attempt_<time>.txt`` receipts), or not collected (with the reason). The
+Every file in the zip ends up in one of five lists: collected, replaced by a newer
+submission of the same student and notebook, not replacing a newer one already collected,
+ignored as no submission at all (macOS's ``__MACOSX/`` and ``._*`` files, ``.DS_Store``,
+``Thumbs.db``, ``desktop.ini``, Blackboard's ``<assignment>_<user>_attempt_<time>.txt``
+receipts), or not collected (with the reason). The
 command exits non-zero, after collecting everything it could, when a file was not collected;
 ignored files are listed but do not make it fail.
 
@@ -31,7 +32,14 @@ How a file is read (the student-id rule, also in the instructor guide):
    digits and ``. _ - @ +``; anything else is not collected, with the reason.
 
 Of several files of one student for one notebook, the newest is kept (Blackboard's
-attempt time, then the re-submission number, then the time stored in the zip).
+attempt time, then the re-submission number, then the time stored in the zip). So it is
+across collections: a file handed in before the submission already collected for that
+student (its ``timestamp.txt``) does not replace it; its line says the newer one was kept,
+and that is no error (collecting an older zip again changes nothing).
+
+A zip made without the UTF-8 flag (bit 0x800; a Mac's Archive Utility, some LMSs) stores
+names as UTF-8 bytes that Python reads as cp437 (``Zoë`` becomes ``Zo├½``): such a name is
+read as UTF-8 when its bytes are valid UTF-8 (member_name).
 
 Each collected submission gets the two files nbgrader's own ``collect`` leaves next to a
 notebook handed in through the exchange, so that every later step (autograde's lateness,
@@ -55,6 +63,8 @@ import sys
 import unicodedata
 import zipfile
 from pathlib import Path
+
+from grading import state
 
 RESUBMISSION = r"(?:-(?P<dash>\d+)| ?\((?P<paren>\d+)\))?"
 CANVAS = re.compile(r"(?P<name>.+?)_(?:(?P<late>late)_)?(?P<id>\d+)_(?P<sub>\d+)", re.I)
@@ -87,6 +97,31 @@ def not_a_submission(member):
     if BLACKBOARD_RECEIPT.fullmatch(parts[-1]):
         return "Blackboard's receipt of the attempt"
     return None
+
+
+def member_name(member):
+    """A zip member's name as its maker wrote it: without the UTF-8 flag zipfile decodes
+    the stored bytes as cp437, which turns the UTF-8 a Mac writes without the flag into
+    mojibake; those bytes, when they are valid UTF-8, are UTF-8."""
+    if member.flag_bits & 0x800:
+        return member.filename
+    try:
+        return member.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return member.filename
+
+
+def newer_already(folder, handed_in):
+    """The time the submission already in `folder` was handed in (its timestamp.txt, as
+    nbgrader's collect and this one write it), when it is later than `handed_in`; else
+    None."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        stamp = (folder / "timestamp.txt").read_text().strip()
+        return stamp if parse_utc(stamp) > parse_utc(handed_in) else None
+    except (OSError, ValueError, OverflowError):
+        return None
 
 
 class NotCollected(Exception):
@@ -162,6 +197,18 @@ def receipt_name(text):
     return (found["id"].casefold(), found["name"]) if found and found["name"] else None
 
 
+def kept_newer(record, stamp):
+    """What a line says of the newer submission already collected, handed in at `stamp`:
+    when and from which zip it was collected (its record), as far as it is known."""
+    try:
+        said = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        said = {}
+    source = (f", collected on {said['collected']} from {said['zip']}"
+              if said.get("collected") and said.get("zip") else "")
+    return f"kept the newer one, handed in {stamp}{source}"
+
+
 def handed_in(attempt, date_time):
     """nbgrader's timestamp.txt: Blackboard's attempt time (yyyy-mm-dd-hh-mm-ss) if the
     name carried one, else the zip's time of the file (no time zone: nbgrader reads UTC)."""
@@ -173,8 +220,10 @@ def handed_in(attempt, date_time):
 
 
 def collect(course, assignment, zip_path, out=sys.stdout):
-    """Collect the zip into course/submitted/; return (collected, replaced, refused) where
-    refused is [(member, reason)]. Records what the LMS called each student in
+    """Collect the zip into course/submitted/; return (chosen, replaced, refused): chosen
+    maps (student, notebook) to the file read for it (with "kept" when the newer one
+    already collected stayed), refused is [(member, reason)]. Records what the LMS called
+    each student, and when and from which zip it was collected, in
     grading-records/collected/<assignment>/<student>.json (for the LMS grade exports)."""
     course = Path(course)
     notebooks = notebooks_of(course, assignment)
@@ -182,23 +231,25 @@ def collect(course, assignment, zip_path, out=sys.stdout):
     receipts = {}  # a Blackboard attempt's stem -> (username, name) its receipt gives
     with zipfile.ZipFile(zip_path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
+        names = {id(member): member_name(member) for member in members}
         for member in members:
-            base = member.filename.rsplit("/", 1)[-1]
+            base = names[id(member)].rsplit("/", 1)[-1]
             if BLACKBOARD_RECEIPT.fullmatch(base) and not not_a_submission(
-                    member.filename).startswith("macOS"):
+                    names[id(member)]).startswith("macOS"):
                 text = archive.read(member)[:4096].decode("utf-8", "replace")
                 if said := receipt_name(text):
                     receipts[unicodedata.normalize("NFC", base[:-4]).casefold()] = said
         for member in members:
-            if why := not_a_submission(member.filename):
-                ignored.append((member.filename, why))
+            name = names[id(member)]
+            if why := not_a_submission(name):
+                ignored.append((name, why))
                 continue
             try:
-                info = read_name(member.filename, notebooks, receipts)
+                info = read_name(name, notebooks, receipts)
             except NotCollected as why:
-                refused.append((member.filename, str(why)))
+                refused.append((name, str(why)))
                 continue
-            info["file"] = member.filename
+            info["file"], info["member"] = name, member
             key = (info["student"], info["notebook"])
             version = (info["attempt"], info["resubmission"], member.date_time)
             info["version"] = version
@@ -211,34 +262,47 @@ def collect(course, assignment, zip_path, out=sys.stdout):
                 chosen[key] = info
         for (student, notebook), info in sorted(chosen.items()):
             target = course / "submitted" / student / assignment / notebook
+            record = course / "grading-records" / "collected" / assignment / f"{student}.json"
+            if target.is_file() and (stamp := newer_already(target.parent,
+                                                            info["handed_in"])):
+                info["kept"] = kept_newer(record, stamp)
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info["file"]) as source, open(target, "wb") as copy:
+            with archive.open(info["member"]) as source, open(target, "wb") as copy:
                 shutil.copyfileobj(source, copy)
             (target.parent / "timestamp.txt").write_text(info["handed_in"])
             secret = target.parent / "submission_secret.txt"
             if not secret.is_file():
                 secret.write_text(secrets.token_hex(64))
-            record = course / "grading-records" / "collected" / assignment / f"{student}.json"
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(json.dumps(
-                {key: info[key] for key in ("lms", "lms_id", "name", "late", "file")},
+                {**{key: info[key] for key in ("lms", "lms_id", "name", "late", "file")},
+                 "zip": Path(zip_path).name, "collected": state.now()},
                 ensure_ascii=False, indent=1), encoding="utf-8")
-    students = sorted({student for student, _ in chosen})
+    written = {key: info for key, info in chosen.items() if "kept" not in info}
+    kept = {key: info for key, info in chosen.items() if "kept" in info}
+    older = f"; {len(kept)} older than the one already collected, not replaced"
+    students = sorted({student for student, _ in written})
     print(f"collecting {assignment} from {Path(zip_path).name}: {len(members)} files",
           file=out)
-    for (student, notebook), info in sorted(chosen.items()):
+    for (student, notebook), info in sorted(written.items()):
         late = ", late" if info["late"] else ""
         lms = f" ({info['lms']}{late})" if info["lms"] or late else ""
         print(f"  collected      {student:<20} {notebook}  <- {info['file']}{lms}", file=out)
+    for (student, notebook), info in sorted(kept.items()):
+        print(f"  not replaced   {student:<20} {notebook}  <- {info['file']}: handed in "
+              f"{info['handed_in']}, before the one already collected: {info['kept']}",
+              file=out)
     for member, why in replaced:
         print(f"  replaced       {member}: {why}", file=out)
     for member, why in ignored:
         print(f"  ignored (not a submission): {member}: {why}", file=out)
     for member, why in refused:
         print(f"  NOT COLLECTED  {member}: {why}", file=out)
-    print(f"collected {len(chosen)} notebook{'s' * (len(chosen) != 1)} of {len(students)} "
+    print(f"collected {len(written)} notebook{'s' * (len(written) != 1)} of {len(students)} "
           f"student{'s' * (len(students) != 1)} from {Path(zip_path).name}"
           f"{f'; {len(replaced)} older re-submissions replaced' if replaced else ''}"
+          f"{older if kept else ''}"
           f"{f'; {len(refused)} files NOT collected (listed above)' if refused else ''}"
           f"{f'; {len(ignored)} ignored (not a submission)' if ignored else ''}",
           file=out)

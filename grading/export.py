@@ -25,7 +25,8 @@ assignment column headed `<name> (<assignment id>)`, Blackboard's Grade Center o
 `Username` and a column headed `<name> [...] |<column id>`. Neither id is known here, so
 `fill` takes the gradebook the instructor downloaded from the LMS and writes a copy with
 the assignment's column filled for each graded student collected from that LMS (matched by
-the id the LMS gave at collection); every other cell is left as downloaded. Nothing but the
+the id the LMS gave at collection); every other cell is left as downloaded, and each student
+from that LMS not graded, whose cell keeps what the LMS had, is named. Nothing but the
 LMS's own ids is written into its file. A fill is never left stale: each records the
 grades it was made from (grading-records/fills/), and `export` removes a fill whose
 assignment's grades have changed since, saying which command remakes it.
@@ -256,6 +257,14 @@ def pick_column(lms, header, assignment, column=None, path=""):
     return header.index(found[0])
 
 
+def _name_in(lms, header, line):
+    """The student's name as the LMS's download gives it (Canvas's "Student", Blackboard's
+    first and last name), or ""."""
+    fields = {"canvas": ["Student"], "blackboard": ["First Name", "Last Name"]}[lms]
+    return " ".join(line[header.index(field)].strip() for field in fields
+                    if field in header and header.index(field) < len(line)).strip()
+
+
 def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.stdout):
     """Write grades-<lms>-<assignment><suffix>: the gradebook downloaded from the LMS with
     the assignment's column filled for every graded student collected from that LMS whose
@@ -276,7 +285,14 @@ def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.std
             lines.setdefault(line[where].strip().casefold(), number)
     every = [row for row in _rows(url) if row["assignment"] == assignment]
     graded = [row for row in every if row["status"] in ("graded", "late")]
-    filled, unmatched, elsewhere = [], {}, {}
+    filled, unmatched, elsewhere, left = [], {}, {}, {}
+    for row in every:  # not graded: their cells stay as the LMS had them, each one named
+        number = lines.get((row["lms_id"] or "").casefold())
+        if row["lms"] == lms and row["status"] not in ("graded", "late") and number:
+            name = _name_in(lms, header, rows[number]) or row["name"]
+            left[row["student_id"]] = (f"{row['lms_id']} ({name})" if name
+                                       else row["lms_id"],
+                                       f"{row['status']}: {row['reason']}".rstrip(": "))
     for row in graded:
         if row["lms"] != lms:
             other = row["lms"]
@@ -305,8 +321,11 @@ def fill(lms, download, assignment, url, column=None, course=COURSE, out=sys.std
                                   "column": header[at]}))
     came = sum(row["lms"] == lms for row in graded)
     print(f"{name}: {download} with column {header[at]!r} filled for {len(filled)} of "
-          f"the {came} graded students from {LMS_NAMES[lms]} (not graded ones are left as "
-          f"downloaded)", file=out)
+          f"the {came} graded students from {LMS_NAMES[lms]}"
+          f"{f'; {len(left)} not graded, their cells left as downloaded:' if left else ''}",
+          file=out)
+    for _, (who, why) in sorted(left.items()):
+        print(f"  left as downloaded  {who}: {why}", file=out)
     for student, why in sorted(elsewhere.items()):
         print(f"  not {LMS_NAMES[lms]}'s  {student}: {why}", file=out)
     for student, why in sorted(unmatched.items()):

@@ -42,6 +42,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
+from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
@@ -585,6 +586,41 @@ class ScanFeedback(NbGraderPreprocessor):
                 self.log.warning("feedback for %s: source of cell %d redacted", student,
                                  index)
         return nb, resources
+
+
+# What a feedback page would load from another site: a script (nbconvert's templates load
+# MathJax from a CDN), a stylesheet, a font, an image (a student's Markdown image), a frame.
+_OUTSIDE = r"""\s*["']?\s*(?:https?:)?//"""
+_OUTSIDE_SCRIPT = re.compile(rf"<script\b[^>]*\bsrc\s*={_OUTSIDE}[^>]*>.*?</script\s*>",
+                             re.I | re.S)
+_MATHJAX_CONFIG = re.compile(r"<script\b[^>]*text/x-mathjax-config[^>]*>.*?</script\s*>",
+                             re.I | re.S)
+_OUTSIDE_TAG = re.compile(rf"<(?:script|link|img|image|iframe|frame|source|track|video|audio|"
+                          rf"embed|object|input|use)\b[^>]*?\b(?:src|href|xlink:href|srcset|"
+                          rf"data|poster|background)\s*={_OUTSIDE}[^>]*>", re.I)
+_OUTSIDE_IMPORT = re.compile(rf"@import\s+(?:url\(){_OUTSIDE}[^;]*;", re.I)
+_OUTSIDE_URL = re.compile(rf"url\({_OUTSIDE}[^)]*\)", re.I)
+
+
+def offline(page):
+    """An HTML page that requests nothing from another site: the scripts, stylesheets,
+    images, frames and CSS fonts or images it would load from an http(s) or
+    protocol-relative address are removed (MathJax's configuration with MathJax)."""
+    page = _OUTSIDE_SCRIPT.sub("", page)
+    page = _MATHJAX_CONFIG.sub("", page)
+    page = _OUTSIDE_TAG.sub("", page)
+    page = _OUTSIDE_IMPORT.sub("", page)
+    return _OUTSIDE_URL.sub("none", page)
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader generate_feedback's exporter (nbgrader_config.py): HTMLExporter, whose page
+    is made offline() so that a student opening their feedback contacts no one. Math then
+    shows as its TeX source: MathJax was the CDN's."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        page, resources = super().from_notebook_node(nb, resources, **kw)
+        return offline(page), resources
 
 
 # --- Probes: what of a test cell the student's kernel runs --------------------------------

@@ -34,8 +34,10 @@ notebook it:
   (WALL_BUDGET, about ten times an honest notebook's cost; `wall_seconds` for an assignment
   the table does not name): nbgrader's
   `Execute.timeout` only bounds each cell, so many slow cells could otherwise cost that
-  timeout many times over. The submission then fails like a crashed kernel: no score, and
-  `nbgrader autograde` reports it and grades the others;
+  timeout many times over. The submission then gets no score, and `nbgrader autograde`
+  reports it and grades the others; its reason is a WallBudgetError, "the notebook ran
+  longer than the wall budget of N s and was stopped", not the DeadKernelError ("Kernel
+  died") of a kernel the student's own code ended (`os._exit`, a crash);
 - reads the kernel's messages carefully: a message whose content the grader cannot decode
   (an int of thousands of digits, a list nested thousands deep, sent by the student's code
   as a raw output) becomes a plain-text output saying so (UNREADABLE), not a crash of the
@@ -60,6 +62,7 @@ import glob
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import random
 import shutil
@@ -73,6 +76,7 @@ import time
 import urllib.parse
 
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, default
 
@@ -144,12 +148,20 @@ def check_wall_budget(assignment, honest_seconds):
     if budget is None:
         return f"{assignment} has no wall budget in grading/sandbox.py's WALL_BUDGET"
     low, high = BUDGET_FACTORS
+    where = ("WALL_BUDGET in grading/sandbox.py is the course authors' setting, not "
+             "nbgrader_config.py's")
     if budget < low * honest_seconds:
         return (f"{assignment}: the wall budget {budget} s is less than {low} times an honest "
-                f"run ({honest_seconds:.1f} s of CPU time): raise it in WALL_BUDGET")
+                f"run on this machine ({honest_seconds:.1f} s of CPU time), so a busy "
+                f"grading machine could stop honest submissions. {where}: ask them to raise "
+                f"it to at least {math.ceil(low * honest_seconds)} s, or raise it in your "
+                "copy and tell them")
     if budget > high * honest_seconds:
         return (f"{assignment}: the wall budget {budget} s is more than {high} times an honest "
-                f"run ({honest_seconds:.1f} s of CPU time): lower it in WALL_BUDGET")
+                f"run on this machine ({honest_seconds:.1f} s of CPU time), so an endless "
+                f"loop costs {budget} s of grading where {math.floor(high * honest_seconds)} "
+                f"s would do. {where}: ask them to lower it, or lower it in your copy and "
+                "tell them")
     return None
 
 
@@ -338,6 +350,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     _scratch = _uid = _timer = _stub = None
     _wall = 0
+    stopped_after = None  # the wall budget, in seconds, once it stopped the kernel
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -356,6 +369,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         reason = (unavailable_reason() if self.enabled
                   else "SandboxedKernelManager.enabled=False")
+        self.stopped_after = None
         workdir = kw.get("cwd")
         if reason:
             self.log.warning("Grading sandbox OFF (%s): %s.", reason,
@@ -478,6 +492,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _time_out(self, workdir):
         self.log.error("Grading sandbox: %s ran longer than %d s; its kernel is killed.",
                        workdir, self._wall)
+        self.stopped_after = self._wall
         self._kill_everything()
 
     def _kill_everything(self):
@@ -517,6 +532,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
+class WallBudgetError(DeadKernelError):
+    """A notebook stopped by its wall budget: its kernel did not die, the grader killed it.
+    The message is the reason the summary, grades.csv and the LMS files give."""
+
+    def __init__(self, seconds):
+        super().__init__(f"the notebook ran longer than the wall budget of {seconds} s and "
+                         "was stopped (an endless loop, or code far slower than needed)")
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute step, with each notebook's kernel in a sandbox.
 
@@ -529,8 +553,25 @@ class SandboxedExecute(Execute):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
 
+    _manager = None
+
     def _update_display_id(self, display_id, msg):
         return None  # no output is ever changed after it was shown
+
+    def create_kernel_manager(self):
+        # nbclient forgets its manager when the kernel is cleaned up; the reason needs it
+        self._manager = super().create_kernel_manager()
+        return self._manager
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._manager = km
+        try:
+            return super().preprocess(nb, resources, km)
+        except DeadKernelError as died:
+            seconds = getattr(self._manager, "stopped_after", None)
+            if seconds is None or isinstance(died, WallBudgetError):
+                raise
+            raise WallBudgetError(seconds) from None
 
 
 def check_kernel(code="print(6 * 7)", timeout=120):

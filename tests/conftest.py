@@ -171,3 +171,38 @@ def chapter_pages():
     """The chapter sources, by the page name they are built to."""
     return {f"chapters/{path.stem}.html": path
             for path in sorted((REPO / "chapters").glob("*.md"))}
+
+
+def outside_requests(page):
+    """What an HTML page would load from another site as it opens: the http(s) or
+    protocol-relative addresses of its scripts, stylesheets, images, frames and media, and
+    of the url()s and @imports of its CSS (fonts, backgrounds). Links to follow are not
+    loads."""
+    from html.parser import HTMLParser
+
+    outside = re.compile(r"\s*(?:https?:)?//", re.I)
+    found = []
+
+    class Loads(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            loads = {"script": ["src"], "link": ["href"], "img": ["src", "srcset"],
+                     "iframe": ["src"], "frame": ["src"], "source": ["src", "srcset"],
+                     "video": ["src", "poster"], "audio": ["src"], "embed": ["src"],
+                     "object": ["data"], "input": ["src"], "track": ["src"],
+                     "image": ["href", "xlink:href"], "use": ["href", "xlink:href"]}
+            found.extend(f"<{tag} {name}={attrs[name]}>" for name in loads.get(tag, [])
+                         if attrs.get(name) and outside.match(attrs[name]))
+            if attrs.get("style"):
+                self.css(attrs["style"])
+
+        def handle_data(self, data):
+            if self.lasttag == "style":
+                self.css(data)
+
+        def css(self, text):
+            found.extend(re.findall(r"url\(\s*[\"']?\s*(?:https?:)?//[^)]*\)", text, re.I))
+            found.extend(re.findall(r"@import\s+[\"']\s*(?:https?:)?//[^;]*", text, re.I))
+
+    Loads().feed(page)
+    return found

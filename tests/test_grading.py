@@ -24,7 +24,7 @@ import pytest
 
 from bplib import network
 from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
-                      secret_lines, without_markers)
+                      outside_requests, secret_lines, without_markers)
 from grading import judge, record
 from grading.leaks import leaks_in_decoded
 
@@ -1104,6 +1104,7 @@ def test_feedback_pages_hold_no_secret(batch):
         leaked = sorted(line for line in secrets["HIDDEN TESTS"] if line in text)
         assert not leaked, f"hidden tests in {page}: {leaked[:3]}"
         raw = page.read_text()
+        assert outside_requests(raw) == [], page  # a student opening it contacts no one
         # decoded too: base64, hex, a tag between characters
         assert leaks_in_decoded(raw, secrets["HIDDEN TESTS"], markers=False) == set(), page
         assert leaks_in_decoded(text, secrets["HIDDEN TESTS"], markers=False) == set(), page
@@ -1847,3 +1848,41 @@ def test_the_cheats_reach_bplibs_own_step_without_the_grading_build():
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == dict.fromkeys(STEP_CHEATS, True)
+
+
+def test_a_feedback_page_requests_nothing_from_another_site(tmp_path):
+    """nbgrader's feedback template loads MathJax from a CDN, and a student's Markdown may
+    show an image from anywhere: the course's feedback exporter (nbgrader_config.py) leaves
+    neither, and the math stays as its TeX source."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import GenerateFeedback
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    notebook = nbformat.read(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(
+        "Mine: $e^{i\\pi} + 1 = 0$ ![pixel](https://tracker.example/p.png) "
+        '<img src="//tracker.example/q.gif"> <span style="background: url(https://'
+        'tracker.example/r.png)">x</span>'))
+    for cell in notebook.cells:  # as GetGrades leaves them
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.metadata.nbgrader["score"] = 0
+    resources = {"nbgrader": {"notebook": ASSIGNMENT, "score": 1, "max_score": 2,
+                              "late_penalty": 0}}
+    # nbgrader's own feedback converter, set up by the course's config, makes the exporter
+    converter = GenerateFeedback(config=config)
+    converter.init_notebooks = lambda: None
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    exporter.register_preprocessor(CSSHTMLHeaderPreprocessor, enabled=True)
+    page, _ = exporter.from_notebook_node(notebook, dict(resources))
+    assert outside_requests(page) == [], outside_requests(page)
+    assert "e^{i\\pi} + 1 = 0" in page and "Score: 1.0 / 2.0" in page
+    # the same page from nbconvert's own exporter does load them: the check can fail
+    from nbconvert.exporters import HTMLExporter
+    plain = HTMLExporter(parent=converter, config=converter.config)
+    plain.register_preprocessor(CSSHTMLHeaderPreprocessor, enabled=True)
+    loads = " ".join(outside_requests(plain.from_notebook_node(notebook, dict(resources))[0]))
+    assert "mathjax" in loads.lower() and "tracker.example/p.png" in loads, loads
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert "A feedback page loads nothing from outside" in guide
+    assert "math shows there as its TeX source" in guide

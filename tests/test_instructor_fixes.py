@@ -231,7 +231,8 @@ def lms_rows(rows):
     """Stand-in for export._rows: the class of the fill tests (scores as nbgrader gives)."""
     def _rows(url):
         return [dict(assignment=ASSIGNMENT, student_id=student, lms=lms, lms_id=lms_id,
-                     status=status, score=score, name="", reason="", email="", max_score=9)
+                     status=status, score=score, name="", email="", max_score=9,
+                     reason="DeadKernelError: Kernel died" if status == "not graded" else "")
                 for student, lms, lms_id, status, score in rows]
     return _rows
 
@@ -271,7 +272,15 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
     text = written.read_text(encoding="utf-8-sig")
     for foreign in ("4242", "jdoe", "j.doe", "1009"):  # only Canvas's ids in Canvas's file
         assert foreign not in text
-    assert "filled for 1 of the 2 graded students from Canvas" in out.getvalue()
+    assert "filled for 1 of the 2 graded students from Canvas; 1 not graded, their cells " \
+           "left as downloaded:" in said, said
+    # each student not graded is named, with Canvas's id and name, and why: one in 400
+    assert "\n  left as downloaded  1002 (Doe, Bob): not graded: DeadKernelError: Kernel died\n" \
+        in said, said
+    assert said.count("left as downloaded  ") == 1, said
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert "(`left as downloaded 1002 (Doe, Bob): not graded: DeadKernelError: Kernel died`)" \
+        in guide  # spaces collapsed, as in the guide's source
     assert written.read_bytes().count(b"\r\n") == len(CANVAS_ROWS) + 1  # as downloaded
     # a download with LF line ends keeps them
     lf = tmp_path / "canvas-lf.csv"
@@ -548,3 +557,130 @@ def test_a_fill_is_removed_with_a_word_when_the_grades_change(tmp_path, monkeypa
     assert not older.exists() and filled.exists()
     assert f"removed grades-blackboard-{ASSIGNMENT}.xls" in out.getvalue()
     assert "BLACKBOARD=<the gradebook downloaded from Blackboard>" in out.getvalue()
+
+
+def test_a_notebook_stopped_by_its_wall_budget_says_so_and_a_crash_does_not(tmp_path):
+    """The reason a student is not graded: a kernel the wall budget stopped reads as such
+    (the summary, grades.csv and the LMS files take it from batch.why), a kernel the
+    student's own code ended reads as a dead kernel."""
+    import traceback
+
+    import nbformat
+    from nbclient.exceptions import DeadKernelError
+    from traitlets.config import Config
+
+    from grading import batch
+
+    config = Config()
+    config.SandboxedKernelManager.enabled = False  # the timer is the same in both modes
+    config.SandboxedKernelManager.wall_seconds = 8
+    reasons = {}
+    for name, code in [("endless", "import time\ntime.sleep(1000)"),
+                       ("crash", "import os\nos._exit(1)")]:
+        work = tmp_path / name
+        work.mkdir()
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                                   nbformat.v4.new_code_cell(code)])
+        notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}
+        execute = sandbox.SandboxedExecute(config=config, kernel_name="python3")
+        with pytest.raises(DeadKernelError) as died:
+            execute.preprocess(notebook, {"metadata": {"path": str(work)}})
+        # as nbgrader logs a failed notebook, then its own lines after it
+        log = ("[AutogradeApp | ERROR] There was an error processing assignment: x\n"
+               "[AutogradeApp | ERROR] " + "".join(traceback.format_exception(died.value))
+               + "[AutogradeApp | ERROR] Please see the error log for details\n")
+        reasons[name] = batch.why({"success": False, "log": log})
+    assert reasons["endless"].startswith("WallBudgetError: the notebook ran longer than "
+                                         "the wall budget of 8 s and was stopped"), reasons
+    assert reasons["crash"] == "DeadKernelError: Kernel died", reasons
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert f"`{reasons['crash']}`" in guide
+    assert f"`{reasons['endless'].replace(' 8 s ', ' 30 s ')}`" in guide, reasons["endless"]
+
+
+def course_with_release(tmp_path):
+    (tmp_path / "exercises" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "exercises" / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    (tmp_path / "solutions" / ASSIGNMENT).mkdir(parents=True)
+    return tmp_path
+
+
+def test_collecting_an_older_zip_again_keeps_the_newer_submission(tmp_path, monkeypatch):
+    course = course_with_release(tmp_path)
+    monkeypatch.setattr(cli, "COURSE", course)
+    older, newer = '{"jane": "30 Nov"}', '{"jane": "2 Dec"}'
+    with zipfile.ZipFile(course / "first.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"jane_23456_900_{NOTEBOOK}",
+                                         (2026, 11, 30, 9, 0, 0)), older)
+        archive.writestr(zipfile.ZipInfo(f"bob_7_901_{NOTEBOOK}", (2026, 11, 29, 9, 0, 0)),
+                         "{}")
+    with zipfile.ZipFile(course / "resub.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"jane_23456_902_{NOTEBOOK}",
+                                         (2026, 12, 2, 10, 0, 0)), newer)
+    jane = course / "submitted" / "23456" / ASSIGNMENT
+    assert cli.main(["collect", ASSIGNMENT, str(course / "first.zip")]) == 0
+    assert cli.main(["collect", ASSIGNMENT, str(course / "resub.zip")]) == 0
+    assert (jane / NOTEBOOK).read_text() == newer
+    out = io.StringIO()
+    chosen, _, refused = collect(course, ASSIGNMENT, course / "first.zip", out=out)
+    said = out.getvalue()
+    # the newer one stays, with its time; the line says so; bob is collected again as usual
+    assert (jane / NOTEBOOK).read_text() == newer, said
+    assert (jane / "timestamp.txt").read_text() == "2026-12-02 10:00:00"
+    line = next(line for line in said.splitlines() if "23456" in line)
+    assert line.split()[:2] == ["not", "replaced"], said
+    assert f"jane_23456_900_{NOTEBOOK}: handed in 2026-11-30 09:00:00" in line, line
+    assert "kept the newer one, handed in 2026-12-02 10:00:00, collected on " in line, line
+    assert line.endswith(" from resub.zip"), line
+    assert "collected 1 notebook of 1 student from first.zip; 1 older than the one already " \
+           "collected, not replaced" in said, said
+    assert refused == [] and "NOT COLLECTED" not in said
+    # no error: the command's exit status is that of a normal collection, also when every
+    # file of the zip is older than what was collected
+    assert cli.main(["collect", ASSIGNMENT, str(course / "first.zip")]) == 0
+    with zipfile.ZipFile(course / "jane-only.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"jane_23456_900_{NOTEBOOK}",
+                                         (2026, 11, 30, 9, 0, 0)), older)
+    assert cli.main(["collect", ASSIGNMENT, str(course / "jane-only.zip")]) == 0
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert "(`not replaced ... kept the newer one, handed in 2026-12-02 10:00:00, " in guide
+    assert (jane / NOTEBOOK).read_text() == newer
+    # the same zip again replaces (the same time), and a newer one still replaces
+    assert cli.main(["collect", ASSIGNMENT, str(course / "resub.zip")]) == 0
+    assert (jane / NOTEBOOK).read_text() == newer
+
+
+def zip_without_utf8_flag(path, names):
+    """A zip whose names are stored as the given bytes with the UTF-8 flag cleared, as a
+    Mac's Archive Utility writes them: each is written under an ASCII stand-in of the same
+    length (no flag), then its bytes are put in place in both headers."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for number, raw in enumerate(names):
+            stand_in = f"{number:03d}".ljust(len(raw), "Q")
+            archive.writestr(zipfile.ZipInfo(stand_in, (2026, 11, 30, 9, 0, 0)), "{}")
+    data = path.read_bytes()
+    for number, raw in enumerate(names):
+        stand_in = f"{number:03d}".ljust(len(raw), "Q").encode()
+        assert data.count(stand_in) == 2  # the local header and the central directory
+        data = data.replace(stand_in, raw)
+    path.write_bytes(data)
+
+
+def test_a_zip_without_the_utf8_flag_is_read_as_its_maker_wrote_it(tmp_path):
+    course = course_with_release(tmp_path)
+    moodle = f"Zoë Ålund_4242_assignsubmission_file_{NOTEBOOK}"
+    zip_without_utf8_flag(course / "mac.zip", [
+        moodle.encode("utf-8"), f"josé_{NOTEBOOK}".encode("utf-8"),
+        f"Zoë_{NOTEBOOK}".encode("cp437")])  # an old DOS zip's name: cp437 indeed
+    with zipfile.ZipFile(course / "mac.zip") as archive:  # what Python makes of it alone
+        stored = archive.infolist()
+        assert not any(member.flag_bits & 0x800 for member in stored)
+        assert stored[0].filename.startswith("Zo├½ ├àlund_")
+    out = io.StringIO()
+    chosen, _, refused = collect(course, ASSIGNMENT, course / "mac.zip", out=out)
+    assert refused == [], out.getvalue()
+    assert sorted(student for student, _ in chosen) == ["4242", "josé", "zoë"]
+    record = course / "grading-records" / "collected" / ASSIGNMENT / "4242.json"
+    assert '"name": "Zoë Ålund"' in record.read_text(encoding="utf-8")
+    assert f"<- {moodle}" in out.getvalue() and "├" not in out.getvalue()

@@ -43,6 +43,16 @@ def test_check_wall_budget_bounds(monkeypatch):
     assert sandbox.check_wall_budget("x", 10 / low * 0.9) is None
     assert "less than" in sandbox.check_wall_budget("x", 10 / low * 1.1)
     assert "more than" in sandbox.check_wall_budget("x", 10 / high * 0.9)
+    # each says where the budget is set, and by whom, and the value to aim for
+    for honest, aim in [(3.0, f"raise it to at least {low * 3} s"),
+                        (0.25, f"where {int(high * 0.25)} s would do")]:
+        said = sandbox.check_wall_budget("x", honest)
+        assert "WALL_BUDGET in grading/sandbox.py is the course authors' setting" in said
+        assert aim in said, said
+    guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
+    assert "`WALL_BUDGET` in `grading/sandbox.py`, a setting of the course's authors" in guide
+    assert (f"a budget under {low} honest runs on this machine refuses the release, one "
+            f"over {high} gives a warning") in guide
     assert "no wall budget" in sandbox.check_wall_budget("unknown", 1.0)
 
 
