@@ -61,7 +61,8 @@ def stderr_to(path):
 
 
 def release(args):
-    """Check that the source passes its own tests and can be judged, regenerate
+    """Check that the source's text states the points its grade cells carry, that it passes
+    its own tests and can be judged, regenerate
     exercises/<assignment>, record the release; name the grades it made stale."""
     log = state.log_path(f"release-{args.assignment}", COURSE)
     log.write_text(f"release {args.assignment}, {state.now()}\n")
@@ -102,6 +103,14 @@ def _release(args, log):
 
     assignment = args.assignment
     notebooks = sorted(glob.glob(str(COURSE / "solutions" / assignment / "*.ipynb")))
+    from grading.points import problems as points_problems
+    for notebook in notebooks:
+        differ = points_problems(notebook)
+        if differ:
+            raise SystemExit(f"{assignment}: the text of {os.path.relpath(notebook, COURSE)} "
+                             "states other points than its grade cells' metadata (what "
+                             "grading counts): " + "; ".join(differ) + ". Make them agree: "
+                             "nothing released")
     bad, budget_problem = timed_validation(assignment, notebooks, Validator)
     if bad:
         raise SystemExit("the source fails its own tests, nothing released: " + ", ".join(bad))

@@ -13,6 +13,8 @@ grades.csv has nbgrader's export columns plus `name`, `lms`, `lms_id`, `status` 
 - late: graded, and handed in late (the LMS said so at collection, or nbgrader's due date);
 - not graded: the last attempt to grade it failed, `reason` says why; `score` is EMPTY,
   never 0 (fix the cause and grade again);
+- not graded yet: collected (in submitted/) but never graded, e.g. after `make grade
+  STUDENT=<another id>`; `score` is EMPTY and `reason` names the command that grades it;
 - not submitted: a student the gradebook knows with no submission of that assignment.
 
 grades-moodle-<assignment>.csv: the columns of Moodle's assignment "offline grading
@@ -64,7 +66,12 @@ def _rows(url):
                        if record.get("gradebook") == safe_url(url)
                        and (record.get("status") != "not graded" or (
                            COURSE / "submitted" / student / assignment.name).is_dir())}
-            for student_id in sorted(set(students) | set(records)):
+            # a submission collected (submitted/<id>/<assignment>/) but not graded yet is
+            # that student's row too, even before the gradebook knows the student
+            collected_ids = {path.parent.name for path in
+                             (COURSE / "submitted").glob(f"*/{assignment.name}")
+                             if path.is_dir()}
+            for student_id in sorted(set(students) | set(records) | collected_ids):
                 student = students.get(student_id)
                 row = {"assignment": assignment.name, "duedate": assignment.duedate or "",
                        "student_id": student_id,
@@ -84,6 +91,10 @@ def _rows(url):
                     submission = None
                 if record.get("status") == "not graded":
                     row.update(status="not graded", reason=record.get("reason") or "")
+                elif submission is None and student_id in collected_ids:
+                    row.update(status="not graded yet", reason=(
+                        f"collected, not graded yet: make grade A={assignment.name} "
+                        f"STUDENT={student_id}"))
                 elif submission is None:
                     row.update(status="not submitted", reason="")
                 else:
@@ -112,9 +123,11 @@ def export(url, course=COURSE, out=sys.stdout):
     for assignment in sorted({row["assignment"] for row in rows}):
         mine = [row for row in rows if row["assignment"] == assignment]
         counts = {status: sum(row["status"] == status for row in mine)
-                  for status in ("graded", "late", "not graded", "not submitted")}
-        # the whole class (every student the gradebook and the records know), where the
-        # grade summary above it counts the submissions graded or listed by that run
+                  for status in ("graded", "late", "not graded", "not graded yet",
+                                 "not submitted")}
+        # the whole class (every student the gradebook, the records and submitted/ know),
+        # where the grade summary above it counts the submissions graded or listed by that
+        # run
         print(f"  grades.csv, {assignment} (whole class): "
               + ", ".join(f"{n} {status}" for status, n in counts.items()), file=out)
         for name in _stale_fills(course, assignment, mine):

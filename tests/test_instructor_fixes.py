@@ -5,6 +5,7 @@ assert stopped a test cell, ..."""
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -217,6 +218,50 @@ def test_a_not_graded_record_of_a_removed_submission_is_not_exported(tmp_path, m
     monkeypatch.setattr(export, "COURSE", tmp_path)
     assert [(row["student_id"], row["status"]) for row in export._rows(url)] == [
         ("kept", "not graded")]
+
+
+
+def test_a_collected_student_not_graded_yet_has_a_row_and_is_counted(tmp_path, monkeypatch):
+    """`make grade STUDENT=1001` with 5151 collected too: grades.csv still has 5151's row,
+    no score, and the command that grades it; the class's summary counts it."""
+    from nbgrader.api import Gradebook
+
+    from grading import export, state
+
+    url = f"sqlite:///{tmp_path}/gradebook.db"
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        gradebook.add_student("1001")
+        gradebook.add_student("absent")
+        gradebook.add_submission(ASSIGNMENT, "1001")
+    state.write(state.graded_path(ASSIGNMENT, "1001", tmp_path),
+                {"status": "graded", "reason": None, "gradebook": url})
+    for student in ("1001", "5151"):
+        (tmp_path / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
+        (tmp_path / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text("{}")
+    state.write(state.records(tmp_path) / "collected" / ASSIGNMENT / "5151.json",
+                {"lms": "canvas", "lms_id": "5151", "name": "Ana Ruiz", "late": False})
+    monkeypatch.setattr(export, "COURSE", tmp_path)
+    out = io.StringIO()
+    export.export(url, course=tmp_path, out=out)
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as table:
+        rows = {row["student_id"]: row for row in csv.DictReader(table)}
+    assert {s: r["status"] for s, r in rows.items()} == {
+        "1001": "graded", "5151": "not graded yet", "absent": "not submitted"}
+    assert rows["5151"]["score"] == "" and rows["5151"]["name"] == "Ana Ruiz"
+    assert f"make grade A={ASSIGNMENT} STUDENT=5151" in rows["5151"]["reason"]
+    assert rows["1001"]["score"] != "" and rows["absent"]["reason"] == ""
+    said = out.getvalue()
+    assert re.search(rf"grades\.csv, {ASSIGNMENT} \(whole class\): 1 graded, 0 late, "
+                     r"0 not graded, 1 not graded yet, 1 not submitted", said), said
+    # graded now: its row says so, and nobody is left "not graded yet"
+    with Gradebook(url) as gradebook:
+        gradebook.add_student("5151")
+        gradebook.add_submission(ASSIGNMENT, "5151")
+    state.write(state.graded_path(ASSIGNMENT, "5151", tmp_path),
+                {"status": "graded", "reason": None, "gradebook": url})
+    assert {row["student_id"]: row["status"] for row in export._rows(url)}["5151"] == "graded"
 
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
