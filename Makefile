@@ -27,7 +27,7 @@ help:
 	@echo "Instructors (see the instructor guide; the gradebook is BPCOURSE_DB_URL or gradebook.db):"
 	@echo "make release A=01-telephone          check the source and regenerate exercises/A"
 	@echo "make collect A=01-telephone ZIP=f.zip  an LMS's zip into submitted/ (Canvas, Moodle, Blackboard)"
-	@echo "make grade A=01-telephone [JOBS=n] [FORCE=1] [SANDBOX=off]  autograde what changed, feedback, grades"
+	@echo "make grade A=01-telephone [JOBS=n] [FORCE=1] [STUDENT=id] [SANDBOX=off]  autograde what changed, feedback, grades"
 	@echo "make feedback A=01-telephone         feedback/ for every graded student"
 	@echo "make grades                          grades.csv (with a status column), Moodle's worksheets"
 	@echo "make grades A=01-telephone CANVAS=export.csv [COLUMN=\"01 Telephone (12345)\"]  fill Canvas's"
@@ -104,15 +104,13 @@ collect: | $(BIN)/.installed
 	$(GRADING) collect "$(A)" "$(ZIP)"
 
 grade: | $(BIN)/.installed
-	$(GRADING) grade "$(A)" --jobs "$(JOBS)" --sandbox "$(SANDBOX)" $(if $(FORCE),--force) \
-	  $(if $(STUDENT),--student "$(STUDENT)")
+	$(GRADING) grade "$(A)" --jobs "$(JOBS)" --sandbox "$(SANDBOX)" $(if $(FORCE),--force) $(if $(STUDENT),--student "$(STUDENT)")
 
 feedback: | $(BIN)/.installed
 	$(GRADING) feedback "$(A)" --jobs "$(JOBS)"
 
 grades: | $(BIN)/.installed
-	$(GRADING) grades $(if $(A),--assignment "$(A)") $(if $(CANVAS),--canvas "$(CANVAS)") \
-	  $(if $(BLACKBOARD),--blackboard "$(BLACKBOARD)") $(if $(COLUMN),--column "$(COLUMN)")
+	$(GRADING) grades $(if $(A),--assignment "$(A)") $(if $(CANVAS),--canvas "$(CANVAS)") $(if $(BLACKBOARD),--blackboard "$(BLACKBOARD)") $(if $(COLUMN),--column "$(COLUMN)")
 
 report: | $(BIN)/.installed
 	$(GRADING) report "$(A)"

@@ -205,7 +205,7 @@ def grades(args):
     if args.of:
         _assignment(args.of)
     url = batch.db_url()
-    written = export.export(url, course=COURSE)
+    written = export.export(url, course=COURSE, filling=set(given))
     print(f"grades of every assignment: {', '.join(written)}")
     unmatched = {}
     for lms, path in given.items():

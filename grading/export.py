@@ -109,7 +109,7 @@ def _rows(url):
     return rows
 
 
-def export(url, course=COURSE, out=sys.stdout):
+def export(url, course=COURSE, out=sys.stdout, filling=()):
     """Write grades.csv and each assignment's Moodle worksheet (when a student came from
     Moodle); say how Canvas's and Blackboard's students get their grades; return the
     names written."""
@@ -143,8 +143,15 @@ def export(url, course=COURSE, out=sys.stdout):
             if lms == "moodle":
                 said = (f"{moodle} ({came} from Moodle)" if came else
                         f"no Moodle file: nobody's {assignment} came from a Moodle zip")
+            elif came and lms in filling:
+                said = f"{came} from {LMS_NAMES[lms]}: its download is filled below"
             elif came:
-                said = (f"{came} from {LMS_NAMES[lms]}: `make grades A={assignment} "
+                # a fill of these very grades (a stale one was removed above) is done
+                filled = sorted(path.name for path in
+                                Path(course).glob(f"grades-{lms}-{assignment}.*"))
+                said = (f"{came} from {LMS_NAMES[lms]}: filled in {', '.join(filled)}, "
+                        "with these grades" if filled else
+                        f"{came} from {LMS_NAMES[lms]}: `make grades A={assignment} "
                         f"{lms.upper()}=<the gradebook downloaded from {LMS_NAMES[lms]}>` "
                         f"fills its {assignment} column")
             else:

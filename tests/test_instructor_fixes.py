@@ -350,7 +350,7 @@ def test_canvas_s_own_gradebook_is_filled_by_canvas_ids_only(tmp_path, monkeypat
     (tmp_path / "solutions" / ASSIGNMENT).mkdir(parents=True)
     monkeypatch.setattr(cli, "COURSE", tmp_path)
     monkeypatch.setattr(batch, "db_url", lambda: "url")
-    monkeypatch.setattr(export, "export", lambda url, course, out=None: ["grades.csv"])
+    monkeypatch.setattr(export, "export", lambda url, course, out=None, filling=(): ["grades.csv"])
     line = ["grades", "--assignment", ASSIGNMENT, "--canvas", str(download)]
     assert cli.main(line) == 1  # 1009, from Canvas, is not in Canvas's file
     monkeypatch.setattr(export, "_rows", lms_rows([r for r in CLASS if r[0] != "1009"]))
@@ -581,6 +581,12 @@ def test_a_fill_is_removed_with_a_word_when_the_grades_change(tmp_path, monkeypa
     out = io.StringIO()
     export.export("url", course=tmp_path, out=out)  # same grades: the fill stays
     assert filled.read_bytes() == made and "removed" not in out.getvalue(), out.getvalue()
+    # and the summary says it is done, not what would do it
+    assert f"from Canvas: filled in grades-canvas-{ASSIGNMENT}.csv" in out.getvalue()
+    assert "CANVAS=<" not in out.getvalue(), out.getvalue()
+    out = io.StringIO()
+    export.export("url", course=tmp_path, out=out, filling={"canvas"})  # make grades CANVAS=
+    assert "from Canvas: its download is filled below" in out.getvalue(), out.getvalue()
     # a regrade changes a score: the fill goes, and the summary says how to remake it
     regraded = [("1001", "canvas", "1001", "late", 7.0), *CLASS[1:]]
     monkeypatch.setattr(export, "_rows", lms_rows(regraded))
