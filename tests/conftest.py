@@ -29,6 +29,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: runs nbgrader or builds the book (tens of seconds)")
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Measurements a test records with record_property (the mutation score of each
+    assignment's catalogue, tests/test_mutations.py), printed after the run whatever its
+    outcome: they come back from the xdist workers with the reports."""
+    said = sorted({f"{name}: {value}" for outcome in ("passed", "failed")
+                   for report in terminalreporter.stats.get(outcome, [])
+                   for name, value in getattr(report, "user_properties", [])})
+    if said:
+        terminalreporter.write_sep("=", "measured")
+        for line in said:
+            terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs `pytest -n 2`: each file goes to one worker whole, so that its

@@ -35,9 +35,10 @@ def test_every_assignment_has_a_catalogue():
     assignments = sorted(path.name for path in (REPO / "solutions").iterdir() if path.is_dir())
     missing = sorted(set(assignments) - set(CATALOGUED))
     print(f"\ncatalogued: {', '.join(CATALOGUED)}; not yet: {', '.join(missing) or 'none'}")
-    assert {"01-telephone", "02-chain-rule-graphs", "03-composite"} <= set(CATALOGUED)
-    for assignment in CATALOGUED:
-        assert len(mistakes.catalogue(assignment)) >= 8, f"{assignment}: fewer than 8"
+    assert missing == [], f"assignments with no catalogue of mistakes: {missing}"
+    sizes = {assignment: len(mistakes.catalogue(assignment)) for assignment in CATALOGUED}
+    assert all(size >= 8 for size in sizes.values()), f"fewer than 8 mistakes: {sizes}"
+    assert sum(sizes.values()) >= 40, f"{sum(sizes.values())} mistakes in all: {sizes}"
 
 
 def cell_meta(cell):
@@ -98,7 +99,7 @@ def lost_cells(mutations, student):
 
 
 @slow
-def test_each_mistake_costs_its_own_task_only(mutations):
+def test_each_mistake_costs_its_own_task_only(mutations, record_property):
     """Every mistake loses points in each test cell of its own task and in no other; the
     mutation score (caught in its own task only / catalogued) must be 100%."""
     problems = []
@@ -118,8 +119,11 @@ def test_each_mistake_costs_its_own_task_only(mutations):
                             "test cell(s): one mistake must cost only its own task")
     total = len(mutations["catalogue"])
     caught = total - len({problem.split(":")[0] for problem in problems})
-    print(f"\n{mutations['assignment']}: mutation score {caught}/{total} "
-          f"({100 * caught / total:.0f}%)" + "".join(f"\n  {p}" for p in problems))
+    score = f"{caught}/{total} ({100 * caught / total:.0f}%)"
+    # make test's summary prints it (conftest.py's pytest_terminal_summary)
+    record_property("mutation score", f"{mutations['assignment']}: {score}")
+    print(f"\n{mutations['assignment']}: mutation score {score}"
+          + "".join(f"\n  {p}" for p in problems))
     assert not problems, "\n".join(problems)
 
 
@@ -210,6 +214,36 @@ def test_feedback_is_not_redacted_and_shows_no_variant(mutations):
                         if cell_meta(cell).get("solution"))
         shown = sorted(line for line in variants if line in text and line not in own)
         assert not shown, f"catalogue lines in {student}'s feedback: {shown}"
+
+
+@slow
+def test_a_student_s_page_names_the_catalogued_mistake(mutations):
+    """The feedback page of a submission with one catalogued mistake (the first that
+    matching() names alone at its first failed check) names it and says what to reread."""
+    checks, _ = judge.reference(mutations["source_path"])
+    for mistake in mutations["catalogue"]:
+        sent = mistakes.mistake_values(mutations["source_path"], mistake)
+        grade_id = mistake.tests[0]
+        values = sent.get(grade_id, [])
+        first = next(index for index, check in enumerate(checks[grade_id])
+                     if index >= len(values) or judge.judged_records(
+                         [{"value": values[index]}], [check]) is not None)
+        if first < len(values) and mistakes.matching(
+                mutations["source_path"], grade_id, first, values[first],
+                checks[grade_id][first].get("rtol", 1e-9),
+                checks[grade_id][first].get("atol", 1e-12)) == [mistake]:
+            break
+    else:
+        pytest.fail("matching() names no mistake of the catalogue alone")
+    course, assignment = mutations["course"], mutations["assignment"]
+    made = nbgrader(course, "generate_feedback", assignment, "--student", mistake.id,
+                    "--force")
+    assert made.returncode == 0, made.stderr[-3000:]
+    text = " ".join(html_text(course / "feedback" / mistake.id / assignment
+                              / f"{assignment}.html").split())
+    for said in (mistake.title, mistake.explanation):
+        assert " ".join(said.split()) in text, (mistake.id, said)
+    assert "Reread:" in text
 
 
 # --- catalogue() and matching() on a small course of their own ---------------------------
