@@ -128,6 +128,9 @@ def _introduce_assignment(app, doctree):
             section.insert(2, node)
 
 
+PLAIN_TABLE = re.compile(r"Table ((?:\d+\.)*)(\d+): .+", flags=re.DOTALL)
+
+
 def _number_tables(app, doctree, docname):
     """Number the captions of html_table's tables and of the text's titled tables
     (``:::{table} title``), in page order: "Table 2.1", "Table 2.2", ..."""
@@ -136,7 +139,17 @@ def _number_tables(app, doctree, docname):
     # Sphinx numbers the text's titled tables alone; their numbers follow the page order
     numbered = getattr(app.env, "toc_fignumbers", {}).get(docname, {}).get("table", {})
     count = 0
-    for node in doctree.findall(lambda n: isinstance(n, (nodes.raw, nodes.table))):
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.raw, nodes.table,
+                                                         nodes.paragraph))):
+        if isinstance(node, nodes.paragraph):
+            # the public edition's chapters are plain notebooks: a titled table there is
+            # the table after a paragraph "*Table 3.1: title*" (tools/plain_chapters.py),
+            # which keeps the course book's number; html_table's tables count on from it
+            said = PLAIN_TABLE.fullmatch(node.astext())
+            if (said and len(node.children) == 1 and isinstance(node[0], nodes.emphasis)
+                    and said.group(1) == prefix):
+                count = int(said.group(2))
+            continue
         if isinstance(node, nodes.table):
             title = next(iter(node.findall(nodes.title)), None)
             if title is None:

@@ -396,13 +396,15 @@ def diagnose_judged(got, solution=None):
 
 # --- What a failing check's feedback adds --------------------------------------------------
 
-def _catalogued(source_path, grade_id, index, value, rtol, atol):
-    """The catalogued mistakes matching the value: [] when none does, or when the
-    catalogue's bodies are not there (NotImplementedError) — nothing broader is caught."""
+def _catalogued(source_path, grade_id, index, value, rtol, atol, records=None):
+    """The catalogued mistakes matching the value (and the verdicts of the cell's other
+    checks, given its records): [] when none does, or when the catalogue's bodies are not
+    there (NotImplementedError) — nothing broader is caught."""
     from grading import mistakes
 
     try:
-        return list(mistakes.matching(source_path, grade_id, index, value, rtol, atol))
+        return list(mistakes.matching(source_path, grade_id, index, value, rtol, atol,
+                                      records))
     except NotImplementedError:
         return []
 
@@ -415,7 +417,7 @@ def _mistake_text(mistake, course):
     return f"{mistake.title}. {mistake.explanation}\nReread: {where}."
 
 
-def explain(source_path, grade_id, failed, check, course=None):
+def explain(source_path, grade_id, failed, check, course=None, records=None):
     """What a failed check (judge.first_failure's dict, the check as judge.reference holds
     it) adds to the feedback: {"kind": catalogue | structural | none, "what": the mistakes'
     ids, the structural kind, or why nothing was looked at, "text": what the student reads
@@ -428,7 +430,7 @@ def explain(source_path, grade_id, failed, check, course=None):
     if failed["why"] == "value":
         value = failed["value"]
         found = _catalogued(source_path, grade_id, failed["index"], value,
-                            check["rtol"], check["atol"])
+                            check["rtol"], check["atol"], records)
         if found:
             kind, what = "catalogue", ",".join(mistake.id for mistake in found)
             if len(found) == 1:

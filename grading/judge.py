@@ -367,13 +367,14 @@ class JudgeChecks(NbGraderPreprocessor):
                 if grade_id not in checks:
                     message = "this test cell is not part of the assignment"
                 else:
-                    failed = first_failure(_records(cell.outputs), checks[grade_id],
+                    records = _records(cell.outputs)
+                    failed = first_failure(records, checks[grade_id],
                                            _kernel_error(cell.outputs))
                     message = None if failed is None else failed["message"]
                     if failed is not None:  # only a failing check costs a diagnosis
                         found = explain(source, grade_id, failed, checks[grade_id][
                             failed["index"]] if failed["index"] is not None else {},
-                            course=coursedir.root)
+                            course=coursedir.root, records=records)
                         if found["text"]:
                             message = f"{message}\n\n{found['text']}"
                         diagnosed.append({"grade_id": grade_id,

@@ -362,10 +362,14 @@ def mistake_values(source_path, mistake):
     return values
 
 
-def matching(source_path, grade_id, index, value, rtol, atol):
+def matching(source_path, grade_id, index, value, rtol, atol, records=None):
     """The catalogued mistakes of the test cell `grade_id` whose value at its check number
     `index` equals `value` (the student's plain data) to the tolerance, and differs from the
-    solution's own value there: [] when none does. Runs in the grader's process only."""
+    solution's own value there: [] when none does. With `records` (every check result the
+    student's cell sent), a mistake must also pass and fail the cell's other checks as the
+    student did: a mistake that would fail a check the student passed (or pass one the
+    student failed) is not the student's, whatever it gives at `index`. Runs in the
+    grader's process only."""
     from . import judge
 
     source_path = Path(source_path).resolve()
@@ -387,8 +391,27 @@ def matching(source_path, grade_id, index, value, rtol, atol):
         if judge.judged_records([{"value": theirs}], [check]) is None:
             continue  # the solution's own value there: the mistake does not show at it
         try:
-            if judge.same(value, theirs, rtol, atol):
-                found.append(mistake)
+            if not judge.same(value, theirs, rtol, atol):
+                continue
         except TypeError:  # a value of a type no check sends
             continue
+        if records is None or _same_verdicts(records, sent, checks[grade_id], index):
+            found.append(mistake)
     return found
+
+
+def _same_verdicts(records, sent, checks, index):
+    """Whether the mistake's values pass and fail each check other than `index`, where
+    both the student's cell and the mistake's run sent a value, as the student's did."""
+    from . import judge
+
+    for other, check in enumerate(checks):
+        if other == index or other >= len(records) or other >= len(sent):
+            continue
+        if type(records[other]) is not dict or set(records[other]) != {"value"}:
+            continue
+        passed = [judge.judged_records([record], [check]) is None
+                  for record in (records[other], {"value": sent[other]})]
+        if passed[0] != passed[1]:
+            return False
+    return True

@@ -183,9 +183,11 @@ def test_matching_names_each_mistake_at_its_first_failed_check(mutations):
                 unnamed.append(f"{mistake.id} ({grade_id} stopped before check {first})")
                 continue
             check = checks[grade_id][first]
+            # with the records the mistake's own cell sends, as the grader passes them
             found = mistakes.matching(mutations["source_path"], grade_id, first,
                                       values[first], check.get("rtol", 1e-9),
-                                      check.get("atol", 1e-12))
+                                      check.get("atol", 1e-12),
+                                      [{"value": value} for value in values])
             assert mistake in found, (mistake.id, grade_id, first, check["message"])
             named.append(mistake.id)
     print(f"\n{mutations['assignment']}: matching() names {len(set(named))} of "
@@ -231,7 +233,8 @@ def test_a_student_s_page_names_the_catalogued_mistake(mutations):
         if first < len(values) and mistakes.matching(
                 mutations["source_path"], grade_id, first, values[first],
                 checks[grade_id][first].get("rtol", 1e-9),
-                checks[grade_id][first].get("atol", 1e-12)) == [mistake]:
+                checks[grade_id][first].get("atol", 1e-12),
+                [{"value": value} for value in values]) == [mistake]:
             break
     else:
         pytest.fail("matching() names no mistake of the catalogue alone")
@@ -414,6 +417,13 @@ def test_matching(tmp_path, monkeypatch):
     assert matching(0, 4.0) == []
     assert matching(0, 6.0) == ["a9-tripled"]
     assert matching(5, 9.0) == []  # no such check
+    # With the cell's other results: a mistake is named only where it passes and fails the
+    # other checks as the student did. 9 at x = 3 with 4 at x = 2 (passed) is the squared
+    # mistake alone (tripling fails x = 2); with 6 at x = 2 (failed), the tripled alone.
+    for at_two, named in ((4.0, ["a9-squared"]), (6.0, ["a9-tripled"])):
+        records = [{"value": at_two}, {"value": 9.0}]
+        assert [mistake.id for mistake in mistakes.matching(
+            source, "demo-answer-tests", 1, 9.0, 1e-6, 0, records)] == named, at_two
     assert mistakes.matching(source, "demo-answer", 0, 9.0, 1e-6, 0) == []  # not a test cell
     assert len([args for args in runs if " with a9-" in args[2]]) == 2, (
         "each mistake runs once, then comes from the cache")

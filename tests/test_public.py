@@ -92,6 +92,26 @@ def test_a_fresh_clone_builds_the_site_with_its_wheel(clone):
     assert (site / "wheels" / bootstrap.bplib_wheel()).is_file()
 
 
+def test_the_edition_s_site_numbers_its_tables_as_the_course_s_book(clone, book_html):
+    """The edition's chapters are plain notebooks, where a titled table follows a paragraph
+    "*Table 3.1: title*"; the tables html_table draws are numbered on from it, so each
+    chapter page numbers its tables 1, 2, 3 ... in order, as the course's book does."""
+    caption = re.compile(r'<span class="caption-number">Table (\d+)\.(\d+) </span>'
+                         r'|<em>Table (\d+)\.(\d+): ')
+
+    def numbers(page):
+        return [(int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4)))
+                for m in caption.finditer(page.read_text(encoding="utf-8"))]
+
+    checked = 0
+    for page in sorted((clone / "_build" / "html" / "chapters").glob("*.html")):
+        found = numbers(page)
+        assert [n for _, n in found] == list(range(1, len(found) + 1)), (page.name, found)
+        assert found == numbers(book_html / "chapters" / page.name), page.name
+        checked += len(found)
+    assert checked >= 8, f"only {checked} tables in the edition's chapters"
+
+
 def test_the_edition_and_its_site_pass_the_leak_scan(clone, tmp_path):
     files, leaks = public.scan(clone)
     assert len(files) > 50 and any(f.suffix == ".html" for f in files)
