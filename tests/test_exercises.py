@@ -1001,3 +1001,28 @@ def test_assignment_4_slider_names_the_value_after_two_updates():
     assert reference.get_linewidth() > 2 * yours.get_linewidth()
     assert reference.get_marker() != yours.get_marker()
     assert reference.get_markersize() > 2 * yours.get_markersize()
+
+
+def test_each_graded_slider_question_says_how_to_draw_a_frame_without_widgets():
+    """A slider whose reading is a graded answer (a value, not a function, in one of the
+    next three cells) is next to a sentence saying which call draws one of its frames in a
+    new cell: without live widgets (a headless run, a viewer that shows none) the question
+    can still be answered."""
+    asked = 0
+    for path in sorted((REPO / "exercises").glob("*/*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        for index, cell in enumerate(cells):
+            drawn = re.search(r"widgets\.frame_slider\(\s*(\w+),", cell.source)
+            if cell.cell_type != "code" or not drawn:
+                continue
+            answers = [other for other in cells[index + 1:index + 4]
+                       if other.metadata.get("nbgrader", {}).get("solution")]
+            if not answers or "def " in answers[0].source:
+                continue
+            asked += 1
+            said = " ".join(other.source for other in cells[max(0, index - 1):index + 2]
+                            if other.cell_type == "markdown")
+            assert "draw one frame in a new cell" in said.lower() and \
+                f"`{drawn.group(1)}(" in said, \
+                f"{path.name}: the slider of {drawn.group(1)} says no call that draws a frame"
+    assert asked == 5, f"{asked} graded slider questions found, one per assignment expected"
