@@ -296,7 +296,8 @@ def students_page(urls, wheel, practice=False):
                 "answers by the notebook's cells, not by its name. Studying alone, there is "
                 "nothing to hand in.", ""]
     graded = ["## How it is graded", "",
-              "Every task has points, shown in its test cell. The grader runs your notebook "
+              "Every task has points, shown in its heading (they add up to the total the "
+              "introduction gives). The grader runs your notebook "
               "in a fresh kernel and then its own **hidden tests**: more cases than the "
               "visible ones (random inputs, larger sizes, edge cases), computed and judged "
               "outside your notebook. A task's points are yours when all of its tests pass. "
