@@ -13,6 +13,8 @@ a wrong value reaches a check):
   catalogued          one-sided differences in gradient_check, and the catalogue (a test
                       double of grading.mistakes.matching, put into the grader's process
                       by this copy's nbgrader_config.py) knows that mistake
+The same class is graded a second time with the course's own catalogue
+(mistakes/03-composite.py), which holds four of these mistakes: they are named by their ids.
 """
 
 import csv
@@ -102,17 +104,32 @@ def run(course, *args):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    return grade_the_class(tmp_path_factory, fake_catalogue=True)
+
+
+@pytest.fixture(scope="module")
+def graded_by_the_catalogue(tmp_path_factory):
+    """The same class graded with the course's own catalogue (mistakes/03-composite.py)."""
+    return grade_the_class(tmp_path_factory, fake_catalogue=False)
+
+
+def grade_the_class(tmp_path_factory, fake_catalogue):
     course = tmp_path_factory.mktemp("report") / "course"
     course.mkdir()
     for name in ("nbgrader_config.py", "_toc.yml", f"chapters/{ASSIGNMENT}.md"):
         (course / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO / name, course / name)
     (course / "edition.yml").write_text(f'site: "{SITE}"\n')
-    for folder in (f"solutions/{ASSIGNMENT}", f"exercises/{ASSIGNMENT}", "grading"):
+    folders = [f"solutions/{ASSIGNMENT}", f"exercises/{ASSIGNMENT}", "grading"]
+    if not fake_catalogue:
+        (course / "mistakes").mkdir()
+        shutil.copy2(REPO / "mistakes" / f"{ASSIGNMENT}.py", course / "mistakes")
+    for folder in folders:
         shutil.copytree(REPO / folder, course / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    with open(course / "nbgrader_config.py", "a") as config:
-        config.write(FAKE_CATALOGUE)
+    if fake_catalogue:
+        with open(course / "nbgrader_config.py", "a") as config:
+            config.write(FAKE_CATALOGUE)
     source = nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
     release = nbformat.read(REPO / "exercises" / ASSIGNMENT / NOTEBOOK, 4)
     for student, notebook in class_notebooks(source, release).items():
@@ -202,3 +219,26 @@ def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded)
     assert f'href="{SITE}{SECTION}"' in catalogued
     honest = feedback_page(course, "honest-1")
     assert "What your values show" not in honest and "known mistake" not in honest
+
+
+def test_the_course_s_catalogue_names_the_class_s_catalogued_mistakes(graded_by_the_catalogue):
+    """Graded with the real catalogue, the class's mistakes that the catalogue holds are
+    named by their ids in the gradebook's diagnoses and the report, the one it does not hold
+    (a negated backward) keeps its structural diagnosis, and a page names its mistake."""
+    course, _, grading, report = graded_by_the_catalogue
+    assert grading.returncode == 0, grading.stdout + grading.stderr
+    assert report.returncode == 0, report.stdout + report.stderr
+    found = {row["student"]: (row["kind"], row["what"])
+             for row in table(course, "diagnoses.csv")}
+    assert found == {
+        "negated": ("structural", "negated"),
+        "transposed": ("catalogue", "a3-grad-w-transposed"),
+        "scaled": ("catalogue", "a3-grad-b-mean"),
+        "reversed": ("catalogue", "a3-backward-list-not-reversed"),
+        "catalogued": ("catalogue", "a3-check-one-sided"),
+    }, found
+    assert {row["mistake"]: row["students"] for row in table(course, "mistakes.csv")} == {
+        "a3-grad-w-transposed": "1", "a3-grad-b-mean": "1",
+        "a3-backward-list-not-reversed": "1", "a3-check-one-sided": "1"}
+    page = " ".join(feedback_page(course, "scaled").split())
+    assert "the mean over the batch where ∂z/∂b is a sum" in page
