@@ -276,20 +276,25 @@ def release_feedback(args):
     return 1 if release(args.assignment) else 0
 
 
+
+ASSIGNMENT_HELP = "the assignment, a folder of solutions/ (e.g. 01-telephone)"
+
+
 def parser():
     top = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
     one = commands.add_parser(
         "release", help="check the source, regenerate exercises/, record the release")
-    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
     one.set_defaults(run=release)
     one = commands.add_parser("collect", help="an LMS's zip of submissions into submitted/")
-    one.add_argument("assignment", nargs="?", default="")
-    one.add_argument("zip", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
+    one.add_argument("zip", nargs="?", default="",
+                     help="the zip of submissions as downloaded from the LMS")
     one.set_defaults(run=collect)
     one = commands.add_parser("grade", help="autograde, then feedback and grades.csv")
-    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
     one.add_argument("--jobs", type=int, default=1, help="processes at once (PostgreSQL)")
     one.add_argument("--shard", default="0/1", help="i/n: grade the i-th of n shares "
                      "(one machine or pod of n); grades.csv is then left to `grades`")
@@ -305,8 +310,8 @@ def parser():
                      "still listed): a cluster's shard has then done its job")
     one.set_defaults(run=grade)
     one = commands.add_parser("feedback", help="feedback/ for every graded student")
-    one.add_argument("assignment", nargs="?", default="")
-    one.add_argument("--jobs", type=int, default=1)
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
+    one.add_argument("--jobs", type=int, default=1, help="processes at once (PostgreSQL)")
     one.set_defaults(run=feedback)
     one = commands.add_parser(
         "grades", help="grades.csv and Moodle's worksheets; with --canvas or --blackboard, "
@@ -324,13 +329,14 @@ def parser():
     one = commands.add_parser(
         "withdraw", help="remove a student (withdrawn, or collected by mistake): their "
         "submissions, grading, feedback, gradebook rows and records")
-    one.add_argument("student", nargs="?", default="")
+    one.add_argument("student", nargs="?", default="",
+                     help="the student's id, as in submitted/")
     one.add_argument("--assignment", dest="of", default="", metavar="A",
                      help="only this assignment's")
     one.set_defaults(run=withdraw)
     one = commands.add_parser("report", help="item analysis of an assignment: "
                               "grading-records/report/<assignment>/ (HTML page, CSVs)")
-    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
     one.set_defaults(run=report)
     one = commands.add_parser(
         "student-env", help="the students' own environment: the public edition's "
@@ -351,17 +357,17 @@ def parser():
     one.set_defaults(run=lock)
     one = commands.add_parser("exchange-release",
                               help="nbgrader release_assignment: exercises/ into the exchange")
-    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
     one.add_argument("--force", action="store_true",
                      help="replace a release already in the exchange")
     one.set_defaults(run=exchange_release)
     one = commands.add_parser("exchange-collect", help="nbgrader collect --update: the "
                               "exchange's newest submissions into submitted/")
-    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
     one.set_defaults(run=exchange_collect)
     one = commands.add_parser("release-feedback",
                               help="nbgrader release_feedback: feedback/ into the exchange")
-    one.add_argument("assignment", nargs="?", default="")
+    one.add_argument("assignment", nargs="?", default="", help=ASSIGNMENT_HELP)
     one.set_defaults(run=release_feedback)
     return top
 

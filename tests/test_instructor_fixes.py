@@ -735,3 +735,18 @@ def test_a_zip_without_the_utf8_flag_is_read_as_its_maker_wrote_it(tmp_path):
     record = course / "grading-records" / "collected" / ASSIGNMENT / "4242.json"
     assert '"name": "Zoë Ålund"' in record.read_text(encoding="utf-8")
     assert f"<- {moodle}" in out.getvalue() and "├" not in out.getvalue()
+
+
+def test_every_argument_of_every_command_says_what_it_is():
+    """`python -m grading <command> --help` explains each of its arguments."""
+    import argparse
+
+    from grading import cli
+
+    top = cli.parser()
+    commands = next(action for action in top._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    silent = [f"{name} {action.dest}" for name, sub in commands.choices.items()
+              for action in sub._actions
+              if not isinstance(action, argparse._HelpAction) and not action.help]
+    assert len(commands.choices) >= 10 and silent == [], silent
