@@ -215,19 +215,31 @@ def _partial(got, want, rtol, atol):
     right = _close(got, want, rtol, atol)
     if right.all() or not right.any():
         return None
+    # An entry whose expected value is 0 tells nothing: most wrong computations give 0
+    # there too (the gradient of an input that never varies). Right only where 0 is
+    # expected is not "right in part"; and a part that is right must be right somewhere
+    # a value is expected.
+    zero = np.abs(want) <= atol
+    if not (right & ~zero).any():
+        return None
     if got.ndim == 2 and got.shape[0] > 1 and got.shape[1] > 1:
-        rows = [i for i in range(got.shape[0]) if right[i].all()]
+        rows = [i for i in range(got.shape[0]) if right[i].all() and not zero[i].all()]
         wrong_rows = [i for i in range(got.shape[0]) if not right[i].any()]
         if rows and len(rows) + len(wrong_rows) == got.shape[0]:
             return f"your values are right in {_listing(rows, 'row')}, wrong elsewhere"
-        columns = [j for j in range(got.shape[1]) if right[:, j].all()]
+        columns = [j for j in range(got.shape[1])
+                   if right[:, j].all() and not zero[:, j].all()]
         wrong_columns = [j for j in range(got.shape[1]) if not right[:, j].any()]
         if columns and len(columns) + len(wrong_columns) == got.shape[1]:
             return f"your values are right in {_listing(columns, 'column')}, wrong elsewhere"
-    count = int(right.sum())
+    telling = right & ~zero
+    count = int(telling.sum())
     if got.ndim == 1 and count <= 10:
-        return (f"your values are right in {_listing(np.flatnonzero(right), 'entry')}, "
+        return (f"your values are right in {_listing(np.flatnonzero(telling), 'entry')}, "
                 "wrong elsewhere").replace("entrys", "entries")
+    if zero.any():
+        return (f"your values are right in {count} of the {int((~zero).sum())} entries "
+                "whose expected value is not 0, wrong in the others")
     return f"your values are right in {count} of {got.size} entries, wrong elsewhere"
 
 

@@ -156,3 +156,19 @@ def test_a_section_reads_as_the_chapter_and_its_title(tmp_path):
         "https://example.org/book/chapters/04-per-neuron.html#some-anchor")
     (tmp_path / "edition.yml").write_text('site: "../book"\n')  # not an address: no link
     assert reread("chapters/04-per-neuron.html#some-anchor", tmp_path)[1] is None
+
+
+def test_right_only_where_zero_is_expected_is_no_partial_finding():
+    """A gradient whose columns of a constant input are 0 in both: being right there says
+    nothing (a corpus trial's page said "right in columns 1, 33, 40 and 57")."""
+    rng = np.random.default_rng(3)
+    want = rng.normal(size=(10, 64))
+    want[:, [1, 33, 40, 57]] = 0.0
+    got = want * rng.uniform(1.5, 2.5, size=want.shape)  # wrong everywhere a value is
+    assert diagnose(got.tolist(), want.tolist(), 1e-7, 1e-9) is None
+    # right in one column a value is expected there: that one is said, the zeros are not
+    got[:, 5] = want[:, 5]
+    assert kind(got.tolist(), want.tolist()) == "partial"
+    said = text(got.tolist(), want.tolist())
+    assert said.endswith("right in 10 of the 600 entries whose expected value is not 0, "
+                         "wrong in the others"), said
