@@ -173,7 +173,7 @@ class Visit:
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("requestfailed", self._failed)
         self.page.on("response", self._response)
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("console", self._console_error)
         self.page.on("console",
                      lambda msg: msg.type == "warning" and self.warnings.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -183,6 +183,17 @@ class Visit:
             "document.querySelectorAll('.widget-vbox').length >= document.querySelectorAll("
             "'script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
         self.page.wait_for_timeout(500)
+
+    def _console_error(self, message):
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        # Chromium's own request for /favicon.ico (made for a page without an icon link,
+        # such as the index's redirect, and only if the page stays long enough) is not the
+        # page's: every resource the page asks for is checked by its response (failures)
+        if "Failed to load resource" in message.text and where.endswith("/favicon.ico"):
+            return
+        self.errors.append(f"{message.text} ({where})" if where else message.text)
 
     def _response(self, response):
         if response.status >= 400:
