@@ -165,6 +165,22 @@ def test_report_hidden_checks_that_catch_no_mistake(mutations):
     assert catching or visible_only, "no mistake was caught: the report would prove nothing"
 
 
+def named_at_first_failure(mutations, checks, mistake, grade_id):
+    """(the first check of `grade_id` the mistake's own run fails, what matching() names
+    there given that value and the records the cell sends, as the grader passes them), or
+    (that check, None) where the run stopped before sending it a value."""
+    values = mistakes.mistake_values(mutations["source_path"], mistake).get(grade_id, [])
+    first = next(index for index, check in enumerate(checks[grade_id])
+                 if index >= len(values) or judge.judged_records(
+                     [{"value": values[index]}], [check]) is not None)
+    if first >= len(values):
+        return first, None
+    check = checks[grade_id][first]
+    return first, mistakes.matching(mutations["source_path"], grade_id, first, values[first],
+                                    check.get("rtol", 1e-9), check.get("atol", 1e-12),
+                                    [{"value": value} for value in values])
+
+
 @slow
 def test_matching_names_each_mistake_at_its_first_failed_check(mutations):
     """The verdict reports a test cell's first failed check: where the mistake sent a value
@@ -173,22 +189,13 @@ def test_matching_names_each_mistake_at_its_first_failed_check(mutations):
     checks, _ = judge.reference(mutations["source_path"])
     named, unnamed = [], []
     for mistake in mutations["catalogue"]:
-        sent = mistakes.mistake_values(mutations["source_path"], mistake)
         for grade_id in mistake.tests:
-            values = sent.get(grade_id, [])
-            first = next(index for index, check in enumerate(checks[grade_id])
-                         if index >= len(values) or judge.judged_records(
-                             [{"value": values[index]}], [check]) is not None)
-            if first >= len(values):
+            first, found = named_at_first_failure(mutations, checks, mistake, grade_id)
+            if found is None:
                 unnamed.append(f"{mistake.id} ({grade_id} stopped before check {first})")
                 continue
-            check = checks[grade_id][first]
-            # with the records the mistake's own cell sends, as the grader passes them
-            found = mistakes.matching(mutations["source_path"], grade_id, first,
-                                      values[first], check.get("rtol", 1e-9),
-                                      check.get("atol", 1e-12),
-                                      [{"value": value} for value in values])
-            assert mistake in found, (mistake.id, grade_id, first, check["message"])
+            assert mistake in found, (mistake.id, grade_id, first,
+                                      checks[grade_id][first]["message"])
             named.append(mistake.id)
     print(f"\n{mutations['assignment']}: matching() names {len(set(named))} of "
           f"{len(mutations['catalogue'])} mistakes at their first failed check; the others "
@@ -224,17 +231,7 @@ def test_a_student_s_page_names_the_catalogued_mistake(mutations):
     matching() names alone at its first failed check) names it and says what to reread."""
     checks, _ = judge.reference(mutations["source_path"])
     for mistake in mutations["catalogue"]:
-        sent = mistakes.mistake_values(mutations["source_path"], mistake)
-        grade_id = mistake.tests[0]
-        values = sent.get(grade_id, [])
-        first = next(index for index, check in enumerate(checks[grade_id])
-                     if index >= len(values) or judge.judged_records(
-                         [{"value": values[index]}], [check]) is not None)
-        if first < len(values) and mistakes.matching(
-                mutations["source_path"], grade_id, first, values[first],
-                checks[grade_id][first].get("rtol", 1e-9),
-                checks[grade_id][first].get("atol", 1e-12),
-                [{"value": value} for value in values]) == [mistake]:
+        if named_at_first_failure(mutations, checks, mistake, mistake.tests[0])[1] == [mistake]:
             break
     else:
         pytest.fail("matching() names no mistake of the catalogue alone")
