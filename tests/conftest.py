@@ -20,9 +20,13 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-# The test files that use the book's build run on one worker, one after another, while the
-# other worker takes the rest file by file: see pytest_xdist_make_scheduler.
-BOOK_FILES = {"test_book.py", "test_browser.py", "test_public.py", "test_lint.py"}
+# Scopes of `make test`'s two workers (see pytest_xdist_make_scheduler): the files that
+# use the book's build run on one worker, one after another; the public edition's two files
+# are a scope each; every other file is a scope of its own. FIRST is the order the
+# scopes are handed out in before the rest.
+BOOK_FILES = {"test_book.py", "test_browser.py", "test_lint.py"}
+SCOPES = {"test_public.py": "edition", "test_edition_venv.py": "edition-venv"}
+FIRST = ["book", "edition-venv", "edition"]
 
 
 def pytest_configure(config):
@@ -46,15 +50,23 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs `pytest -n 2`: each file goes to one worker whole, so that its
     module fixtures (an nbgrader batch, a PostgreSQL server) are made once, and the files
-    that need the book go to one worker together, so that the book is built once and the
-    other worker never waits for it. (xdist's own `--dist loadgroup` does not group with
-    this pytest: its group names never reach the scheduler.)"""
+    that need the book go to one worker together. The book goes out first, then the
+    edition's student venv (most of which it makes while the book builds on the other
+    worker), then the edition, then the other files one by one to whichever worker is free,
+    so that both end at about the same time. (xdist's own `--dist loadgroup` does not group
+    with this pytest: its group names never reach the scheduler.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class BookAndFiles(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            path = nodeid.split("::", 1)[0]
-            return "book" if os.path.basename(path) in BOOK_FILES else path
+            name = os.path.basename(nodeid.split("::", 1)[0])
+            return "book" if name in BOOK_FILES else SCOPES.get(name, name)
+
+        def _assign_work_unit(self, node):
+            for scope in reversed(FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
 
     return BookAndFiles(config, log)
 
@@ -158,10 +170,7 @@ def book_html(tmp_path_factory):
         return Path(os.environ["BOOK_HTML"]).resolve()
     if not (REPO / "_build" / "vendor" / ".copied").exists():
         pytest.fail("the book's JavaScript is not installed: run the tests with `make test`")
-    # every worker's base temp lies in one folder of this run; without xdist, our own
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
+    root = run_root(tmp_path_factory)
     out, failed = root / "book", root / "book-failed.txt"
     with open(root / "book.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -177,6 +186,42 @@ def book_html(tmp_path_factory):
                                   f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}")
                 pytest.fail(failed.read_text())
     return out / "_build" / "html"
+
+
+def run_root(tmp_path_factory):
+    """A folder of this run that every xdist worker shares (each worker's base temp lies in
+    it); without xdist, our own."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+@pytest.fixture(scope="session")
+def edition_tree(tmp_path_factory, book_html):
+    """The public edition's tree, written from the session's executed book into a
+    repository of its own and committed, as `make public` does: made once per run, under a
+    lock, by the first worker to need it, and only read after that."""
+    sys.path.insert(0, str(REPO / "tools"))
+    import public
+    from test_public import URLS
+    root = run_root(tmp_path_factory)
+    tree, failed, done = root / "edition" / "tree", root / "edition-failed.txt", \
+        root / "edition" / ".written"
+    with open(root / "edition.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            pytest.fail(failed.read_text())
+        if not done.exists():
+            try:
+                public.own_repository(tree)
+                public.set_remote(tree, URLS["repository"])
+                public.write_tree(tree, URLS, build=book_html.parent,
+                                  practice=public.practice_maker())
+                public.commit(tree)
+            except BaseException as error:
+                failed.write_text(f"the edition could not be written: {error!r}")
+                raise
+            done.touch()
+    return tree
 
 
 @pytest.fixture(scope="session")

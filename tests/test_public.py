@@ -17,7 +17,6 @@ from functools import partial
 import nbformat
 import pytest
 
-import offline
 from conftest import BIN, REPO, all_secret_lines, honest_submission
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -41,21 +40,17 @@ def git(*args, cwd):
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory, book_html):
+def tree(edition_tree):
     """The edition's tree, written from the course's executed book (the session's build)
-    into a repository of its own, and committed, as make public does."""
-    tree = tmp_path_factory.mktemp("edition") / "tree"
-    public.own_repository(tree)
-    public.set_remote(tree, URLS["repository"])
-    public.write_tree(tree, URLS, build=book_html.parent, practice=public.practice_maker())
-    public.commit(tree)
-    return tree
+    into a repository of its own, and committed, as make public does (conftest.py makes it
+    once for both workers)."""
+    return edition_tree
 
 
 @pytest.fixture(scope="module")
-def clone(tree):
+def clone(tree, tmp_path_factory):
     """The edition cloned afresh, and built there with `make book`."""
-    folder = tree.parent
+    folder = tmp_path_factory.mktemp("edition-clone")
     clone = folder / "clone"
     git("clone", "-q", str(tree), str(clone), cwd=folder)
     # the course's environment builds it: -o keeps make from reinstalling into it
@@ -478,79 +473,6 @@ def test_no_object_of_the_course_is_reachable_from_the_edition(tree):
 def git_out(*args, cwd):
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
                           text=True).stdout.strip()
-
-
-# --- Every notebook runs in a venv made from the edition's requirements alone (item 1) -----
-
-@pytest.fixture(scope="module")
-def student_venv(clone, tmp_path_factory):
-    """A fresh venv made from the edition's requirements.txt alone, offline: pip may use
-    only wheels rebuilt from the course's .venv, and reaches no index."""
-    folder = tmp_path_factory.mktemp("student")
-    wheelhouse = folder / "wheelhouse"
-    wheelhouse.mkdir()
-    wanted = [line.split(";")[0].strip() for line in
-              (clone / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith(("#", "-c", "./"))]
-    offline.wheelhouse(wanted + ["setuptools", "wheel"], wheelhouse)
-    fresh = folder / "venv"
-    venv.create(fresh, with_pip=True)
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PIP_", "VIRTUAL_ENV", "PYTHON"))}
-    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse), PIP_CONFIG_FILE=os.devnull,
-               PYTHONNOUSERSITE="1", PATH=f"{fresh / 'bin'}:/usr/bin:/bin")
-    installed = subprocess.run(
-        [str(fresh / "bin" / "python"), "-m", "pip", "install", "--quiet",
-         "--disable-pip-version-check", "-r", "requirements.txt"],
-        cwd=clone, env=env, capture_output=True, text=True, timeout=1800)
-    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
-    left = [line for line in git_out("status", "--porcelain", cwd=clone).splitlines()
-            if line.startswith("??") and "bplib" in line]
-    assert left == [], f"installing leaves files the edition's git does not ignore: {left}"
-    return fresh, env
-
-
-RUN_NOTEBOOK = """
-import sys, nbformat
-from nbclient import NotebookClient
-notebook = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(notebook, timeout=900, kernel_name="python3",
-               resources={"metadata": {"path": sys.argv[2]}}).execute()
-nbformat.write(notebook, sys.argv[1])
-"""
-EDITION_NOTEBOOKS = [f"chapters/{p.stem}" for p in sorted((REPO / "chapters").glob("*.md"))] \
-    + [f"exercises/{p.name}" for p in sorted((REPO / "solutions").iterdir()) if p.is_dir()]
-
-
-@pytest.mark.parametrize("name", EDITION_NOTEBOOKS)
-def test_every_notebook_runs_in_the_students_venv(name, clone, student_venv, tmp_path):
-    """Chapters as they are; assignments with the solutions' answers filled in."""
-    fresh, env = student_venv
-    if name.startswith("chapters/"):
-        notebook = nbformat.read(clone / f"{name}.ipynb", as_version=4)
-        workdir = clone / "chapters"
-    else:
-        assignment = name.split("/")[1]
-        release = nbformat.read(clone / name / f"{assignment}.ipynb", as_version=4)
-        source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
-                               as_version=4)
-        notebook = answer_practice_questions(honest_submission(source, release))
-        workdir = tmp_path
-    path = tmp_path / "run.ipynb"
-    nbformat.write(notebook, path)
-    run = subprocess.run([str(fresh / "bin" / "python"), "-c", RUN_NOTEBOOK, str(path),
-                          str(workdir)], env=env, capture_output=True, text=True,
-                         timeout=3000, cwd=tmp_path)
-    assert run.returncode == 0, f"{name} fails in the student venv:\n{run.stderr[-5000:]}"
-    if name.startswith("exercises/"):
-        # the practice checks run in the student's kernel (no grading, no autograd there),
-        # and the solution passes every one of them
-        executed = nbformat.read(path, as_version=4)
-        verdicts = [match.groups() for cell in executed.cells
-                    for output in cell.get("outputs", [])
-                    for match in PRACTICE_LINE.finditer(output.get("text", ""))]
-        assert len(verdicts) == len(practice_cells(executed)) > 0
-        assert all(v[3] == "passed" and v[1] == v[2] for v in verdicts), verdicts
 
 
 # --- Practice checks for a reader studying alone (item 5) --------------------------------
