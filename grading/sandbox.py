@@ -11,8 +11,9 @@ notebook it:
 
 - picks a fresh numeric uid (no user account needed) that no process uses, so that every
   process the kernel starts can be found and killed, daemons that left its session included;
-- copies the notebook's folder, read-only, into a size-capped private home (a tmpfs) that is
-  the kernel's working directory; /tmp is another small tmpfs; the copy is throw-away;
+- copies the notebook's folder, read-only and without its notebooks (the one being graded
+  holds the restored hidden tests), into a size-capped private home (a tmpfs) that is the
+  kernel's working directory; /tmp is another small tmpfs; the copy is throw-away;
 - starts the kernel with bubblewrap (`bwrap`) in new mount, network, pid, ipc and uts
   namespaces: the file system holds only read-only binds of /usr (and the /lib, /bin
   links), a few /etc files, the venv, the base Python it was made from and the source
@@ -242,8 +243,16 @@ def readable_copy(source, target):
 
     Symbolic links are copied as links, never followed: a student's link to solutions/
     must not bring the solutions along; inside the sandbox it points nowhere.
+
+    Notebooks are left out. nbgrader executes the notebook it has already written to the
+    autograded folder with every hidden test restored, references and all (the probe cut
+    happens in memory, in the grader's process), so a kernel that read its own notebook
+    from disk would read every `expect=` and `hidden_...` helper, run them, and print them
+    encoded past the leak scan. The kernel never needs the file: the grader sends it each
+    cell.
     """
-    shutil.copytree(source, target, symlinks=True)
+    shutil.copytree(source, target, symlinks=True,
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     for folder, _, files in os.walk(target):
         os.chmod(folder, 0o755)
         for name in files:

@@ -87,6 +87,18 @@ def attacks(course, port):
     return {
         "m-read": probe("open(path, 'rb').read(1)", secrets),
         "m-write": probe("open(path, 'w').write('{}')", targets),
+        # Its own notebook, as nbgrader wrote it into the autograded folder before running
+        # it: with every hidden test restored (the kernel's copy of that folder leaves it out).
+        "m-own-notebook": textwrap.dedent("""\
+            import glob, json, os
+            _found = {}
+            for _path in set(glob.glob("**/*.ipynb", recursive=True)
+                             + glob.glob(os.path.expanduser("~/**/*.ipynb"), recursive=True)):
+                _text = open(_path).read()
+                _found[_path] = "HIDDEN" if "expect=" in _text or "BEGIN HIDDEN" in _text \
+                    else len(_text)
+            print("PROBE " + json.dumps(_found))
+            """),
         # Handed in next to the notebook: a link to the solutions (see batch()).
         "m-link": probe("open(path, 'rb').read(1)", ["answers.ipynb", "answers/" + notebook]),
         # Double fork and setsid: the daemon leaves the kernel's session, waits until
@@ -275,6 +287,16 @@ def test_reading_solutions_gradebook_and_classmates_fails(batch):
     report = probe_report(batch, "m-read")
     assert report and all(outcome != "done" for outcome in report.values()), report
     assert batch["scores"]["m-read"] == (batch["full"], batch["full"])
+
+
+def test_the_kernel_cannot_read_its_restored_notebook(batch):
+    """nbgrader runs the notebook it wrote with the hidden tests restored; the kernel's
+    folder holds no notebook at all, so no hidden line or reference can be read from disk
+    (an outsider's trial printed them all, compressed and base85-encoded, past the scan)."""
+    assert probe_report(batch, "m-own-notebook") == {}
+    assert (batch["course"] / "autograded" / "m-own-notebook" / ASSIGNMENT
+            / f"{ASSIGNMENT}.ipynb").exists()
+    assert batch["scores"]["m-own-notebook"] == (batch["full"], batch["full"])
 
 
 def test_links_to_solutions_lead_nowhere(batch):
