@@ -1228,6 +1228,7 @@ def test_feedback_redacts_a_cell_with_a_secret(batch):
 OTHERS = sorted(folder.name for folder in (REPO / "solutions").iterdir()
                 if folder.is_dir() and folder.name != ASSIGNMENT and any(folder.glob("*.ipynb")))
 PER_NEURON = "04-per-neuron"
+CHAIN_RULE_GRAPHS = "02-chain-rule-graphs"
 BYPASSES = {
     # a function rebuilt from the code object of bplib's own g_j, saved before the test
     "neuron-g-terms": """\
@@ -1436,6 +1437,59 @@ def e_terms(w, b, g):
     return terms
 """,
 }
+# Assignment 2's Task 5 by chapter 2's graph of Values, built from the local derivatives
+# (an outsider's trial scored 4/4 with it): the grading kernel keeps Value.backward and
+# graph.gradients (Task 3's test wires a reference node with them), so Task 5's test cells
+# switch them off.
+LIBRARY_GRAPH = """\
+from bplib import graph as my_graph
+
+
+def my_values(local):
+    into = {}
+    for (tail, head), derivative in local.items():
+        into.setdefault(head, []).append((tail, derivative))
+        into.setdefault(tail, [])
+    made = {}
+
+    def make(name):
+        if name not in made:
+            made[name] = my_graph.Value(0.0, inputs=[make(t) for t, _ in into[name]],
+                                        local_grads=[d for _, d in into[name]])
+        return made[name]
+
+    for name in into:
+        make(name)
+    return made
+"""
+LIBRARY_GRAPH_TASK_5 = {
+    "graphs-path-sum-gradient": LIBRARY_GRAPH + """
+
+def path_sum_gradient(local, source, sink):
+    made = my_values(dict(local))
+    if source not in made or sink not in made:
+        return 1.0 if source == sink else 0.0
+    return my_graph.gradients(made[sink], [made[source]])[0]
+""",
+    "graphs-backward-gradients": LIBRARY_GRAPH + """
+
+def backward_gradients(local, sink):
+    made = my_values(dict(local))
+    names = list(made)
+    return dict(zip(names, my_graph.gradients(made[sink], [made[n] for n in names])))
+""",
+}
+# Assignment 4's Task 4 by the notebook's own numerical_update (the slider's reference),
+# calling g_terms and e_terms once so that they count as used (an outsider's trial scored
+# 3/3 with it): the hidden tests give zhou_update scaled terms, and its update must follow.
+NUMERICAL_ZHOU_UPDATE = """\
+def zhou_update(net, X, Y, eta, cost="squared"):
+    if cost not in ("squared", "cross-entropy"):
+        raise ValueError(cost)
+    g_terms(np.zeros(1), np.zeros(1))
+    e_terms(np.zeros((1, 1)), np.zeros(1), np.zeros(1))
+    return numerical_update(net, X, Y, eta, cost)
+"""
 # The same after replacing bplib.testing, so that the test cells' switched_off switches
 # nothing: Assignment 4's kernel keeps none of these functions (they are stubs there).
 SPOOFED_SWITCH = """\
@@ -1480,6 +1534,8 @@ def every_assignment(tmp_path_factory):
         if assignment == COMPOSITE:
             cases["graph-linear-layer"] = {
                 "answer_changes": {"composite-linear": GRAPH_LINEAR_LAYER}}
+        if assignment == CHAIN_RULE_GRAPHS:
+            cases["library-graph-task-5"] = {"answer_changes": LIBRARY_GRAPH_TASK_5}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
@@ -1489,6 +1545,8 @@ def every_assignment(tmp_path_factory):
             cases["library-tanh-terms"] = {"answer_changes": LIBRARY_TANH_TERMS}
             cases["spoofed-switch"] = {"answer_changes": {
                 grade_id: SPOOFED_SWITCH + code for grade_id, code in LIBRARY_TANH_TERMS.items()}}
+            cases["numerical-zhou-update"] = {
+                "answer_changes": {STEP_TASK[0]: NUMERICAL_ZHOU_UPDATE}}
             cases["dead-loop-g-terms"] = {
                 "answer_changes": {"neuron-g-terms": DEAD_LOOP_G_TERMS}}
             cases.update({student: {"answer_changes": {STEP_TASK[0]: code}}
@@ -1561,6 +1619,28 @@ def test_assignment_4_is_not_passed_by_bplibs_tanh_layer_or_graph(every_assignme
     for student in ("library-tanh-terms", "spoofed-switch"):
         assert every_assignment["scores"][PER_NEURON][student] == (
             full - points["neuron-g-terms-tests"] - points["neuron-e-terms-tests"], full)
+
+
+def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
+    """path_sum_gradient and backward_gradients by Values built from the local derivatives
+    and graph.gradients: switched off by Task 5's test cells (the kernel keeps them for
+    Task 3's reference node), so both parts score 0 and nothing else is lost. Before, an
+    outsider's trial earned 4/4 this way."""
+    points = points_of(every_assignment["sources"][CHAIN_RULE_GRAPHS])
+    full = sum(points.values())
+    assert every_assignment["scores"][CHAIN_RULE_GRAPHS]["library-graph-task-5"] == (
+        full - points["graphs-path-sum-gradient-tests"]
+        - points["graphs-backward-gradients-tests"], full)
+
+
+def test_assignment_4_s_update_must_follow_the_terms_it_is_given(every_assignment):
+    """zhou_update by the notebook's numerical_update, calling g_terms and e_terms only so
+    that they count as used, loses Task 4 only: given scaled terms, its update does not
+    follow them."""
+    points = points_of(every_assignment["sources"][PER_NEURON])
+    full = sum(points.values())
+    assert every_assignment["scores"][PER_NEURON]["numerical-zhou-update"] == (
+        full - points[STEP_TASK[1]], full)
 
 
 def test_a_loop_that_never_runs_costs_its_task_only(every_assignment):
