@@ -18,6 +18,8 @@ student's notebook is executed and before the grades are saved. For each test ce
 3. replaces the cell's outputs with the verdict: nothing (pass) or one error carrying the
    first failed check's message (fail), which nbgrader's SaveAutoGrades then scores.
    Nothing the student's code printed in a test cell survives, nor its error message.
+   Each check's outcome (passed, failed, not run) and the diagnosis of a failing one go
+   into the gradebook's own tables (grading/diagnoses.py) for the item analysis.
 
 Every other code cell from the first test cell with hidden code on shows a note instead
 of its outputs: the kernel had run hidden code by then. Before that, only text and images
@@ -257,6 +259,26 @@ def first_failure(records, checks, stopped=None):
     return None
 
 
+def outcomes(records, checks):
+    """Each check's outcome as the records of its test cell decide it, in order: a list of
+    {"index", "message", "outcome": passed | failed | not run, "why": value | not plain
+    data (failed only), "value" (failed on a value only)}. A check with no record did not
+    run (the cell stopped or ended before it); extra records decide no check."""
+    found = []
+    for index, check in enumerate(checks):
+        entry = {"index": index, "message": check["message"], "outcome": "not run"}
+        if index < len(records):
+            got = records[index]
+            if type(got) is not dict or set(got) != {"value"}:
+                entry.update(outcome="failed", why="not plain data")
+            elif judged_records([got], [check]) is None:
+                entry["outcome"] = "passed"
+            else:
+                entry.update(outcome="failed", why="value", value=got["value"])
+        found.append(entry)
+    return found
+
+
 def failure(message):
     return new_output("error", ename="CheckFailed", evalue=message,
                       traceback=[f"CheckFailed: {message}"])
@@ -358,7 +380,7 @@ class JudgeChecks(NbGraderPreprocessor):
             nb.cells[index].source = original
         hidden_ran = False
         total = 0
-        diagnosed = []
+        diagnosed, judged = [], []
         for cell in nb.cells:
             if cell.cell_type != "code" and students_own(cell):
                 defuse_students_cell(cell)
@@ -370,6 +392,9 @@ class JudgeChecks(NbGraderPreprocessor):
                     records = _records(cell.outputs)
                     failed = first_failure(records, checks[grade_id],
                                            _kernel_error(cell.outputs))
+                    judged += [{"grade_id": grade_id, "check_index": entry["index"],
+                                "message": entry["message"], "outcome": entry["outcome"]}
+                               for entry in outcomes(records, checks[grade_id])]
                     message = None if failed is None else failed["message"]
                     if failed is not None:  # only a failing check costs a diagnosis
                         found = explain(source, grade_id, failed, checks[grade_id][
@@ -398,20 +423,20 @@ class JudgeChecks(NbGraderPreprocessor):
                     cell.outputs = [_note(f"[outputs not shown: the notebook's outputs are "
                                           f"larger than {MAX_NOTEBOOK_OUTPUT_CHARS} "
                                           "characters]\n")]
-        _store_diagnoses(info, diagnosed, self.log)
+        _store_diagnoses(info, diagnosed, judged, self.log)
         return nb, resources
 
 
-def _store_diagnoses(info, diagnosed, log):
-    """The failing checks' diagnoses into the gradebook (grading/diagnoses.py), replacing
-    that notebook's earlier ones. Without a gradebook URL (a notebook judged outside
-    nbgrader's converters) there is nothing to store."""
+def _store_diagnoses(info, diagnosed, judged, log):
+    """The failing checks' diagnoses and every check's outcome into the gradebook
+    (grading/diagnoses.py), replacing that notebook's earlier ones. Without a gradebook
+    URL (a notebook judged outside nbgrader's converters) there is nothing to store."""
     url = info.get("db_url")
     if not url or "student" not in info:
         return
     from .diagnoses import store
 
-    store(url, info["assignment"], info["student"], info["notebook"], diagnosed)
+    store(url, info["assignment"], info["student"], info["notebook"], diagnosed, judged)
     if diagnosed:
         log.info("diagnoses of %s: %s", info["student"], ", ".join(
             f"{row['grade_id']}: {row['kind']} {row['what']}" for row in diagnosed))

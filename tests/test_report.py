@@ -17,14 +17,20 @@ The same class is graded a second time with the course's own catalogue
 (mistakes/03-composite.py), which holds four of these mistakes: they are named by their ids.
 """
 
+import contextlib
 import csv
+import html
+import io
+import math
 import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import REPO, honest_submission, without_markers
 
@@ -69,7 +75,8 @@ def changed(code, old, new):
     return code.replace(old, new)
 
 
-def class_notebooks(source, release):
+def class_mistakes(source):
+    """{student: {answer cell: the student's code}} of the students who made a mistake."""
     solution = answers(source)
     linear, through = solution["composite-linear"], solution["composite-backward-through"]
     check = solution["composite-gradient-check"]
@@ -87,10 +94,14 @@ def class_notebooks(source, release):
             check, "numeric[k] = (above - below) / (2 * h)",
             "numeric[k] = (above - np.sum(u * output)) / h")},
     }
+    return wrong
+
+
+def class_notebooks(source, release):
     notebooks = {"honest-1": honest_submission(source, release),
                  "honest-2": honest_submission(source, release)}
     notebooks.update({student: honest_submission(source, release, replacements)
-                      for student, replacements in wrong.items()})
+                      for student, replacements in class_mistakes(source).items()})
     return notebooks
 
 
@@ -242,3 +253,125 @@ def test_the_course_s_catalogue_names_the_class_s_catalogued_mistakes(graded_by_
         "a3-backward-list-not-reversed": "1", "a3-check-one-sided": "1"}
     page = " ".join(feedback_page(course, "scaled").split())
     assert "the mean over the batch where ∂z/∂b is a sum" in page
+
+
+# --- Pass rate per check, computed here without the grader ---------------------------------
+
+def is_test_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def collected_checks(notebook):
+    """{test cell: [what each check() collected, in order]} of an instructor's notebook run
+    here, cell by cell in one namespace, with grading.record's check() collecting; a cell
+    that raises ends there (its later checks collect nothing), and the next cell runs."""
+    from grading import record
+
+    namespace, found = {"__name__": "__class_run__"}, {}
+    here = os.getcwd()
+    os.chdir(REPO / "solutions" / ASSIGNMENT)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            for cell in notebook.cells:
+                if cell.cell_type != "code":
+                    continue
+                collected = []
+                record.collector, record.namespace = collected, namespace
+                try:
+                    exec(compile(TransformerManager().transform_cell(cell.source),
+                                 "<cell>", "exec"), namespace)
+                except Exception:  # noqa: BLE001 - as a kernel: the next cell runs
+                    pass
+                finally:
+                    record.collector = record.namespace = None
+                if is_test_cell(cell):
+                    found[cell.metadata["nbgrader"]["grade_id"]] = collected
+    finally:
+        os.chdir(here)
+    return found
+
+
+def close(got, want, rtol, atol):
+    """got equals want: the same nesting, numbers within the tolerance, the rest equal."""
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(
+            close(g, w, rtol, atol) for g, w in zip(got, want, strict=True))
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            close(got[key], want[key], rtol, atol) for key in want)
+    if isinstance(want, float) or (isinstance(want, int) and not isinstance(want, bool)):
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            return False
+        if math.isnan(want) or math.isnan(got):
+            return math.isnan(want) and math.isnan(got)
+        return got == want or abs(got - want) <= atol + rtol * abs(want)
+    return type(got) is type(want) and got == want
+
+
+def expected_outcomes(source):
+    """({(test cell, check number): Counter of passed / failed / not run over the class},
+    the solution's messages, Counter {test cell: students who passed all its checks}):
+    each student's answers put into the instructor's notebook and run here, each value
+    compared with the solution's own run."""
+    solution = collected_checks(nbformat.from_dict(source))
+    students = {"honest-1": {}, "honest-2": {}, **class_mistakes(source)}
+    counts = {(grade_id, index): Counter() for grade_id, checks in solution.items()
+              for index in range(len(checks))}
+    full = Counter()
+    for replacements in students.values():
+        notebook = nbformat.from_dict(source)
+        for cell in notebook.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = replacements.get(grade_id, without_markers(cell.source))
+        theirs = collected_checks(notebook)
+        for grade_id, checks in solution.items():
+            outcomes = []
+            for index, check in enumerate(checks):
+                if index >= len(theirs.get(grade_id, [])):
+                    outcomes.append("not run")
+                    continue
+                value = theirs[grade_id][index]["value"]
+                passed = (bool(check["judge"](value)) if check["judge"] is not None
+                          else any(close(value, answer, check["rtol"], check["atol"])
+                                   for answer in check["answers"]))
+                outcomes.append("passed" if passed else "failed")
+            for index, outcome in enumerate(outcomes):
+                counts[grade_id, index][outcome] += 1
+            full[grade_id] += outcomes == ["passed"] * len(checks)
+    messages = {(grade_id, index): check["message"] for grade_id, checks in solution.items()
+                for index, check in enumerate(checks)}
+    return counts, messages, full
+
+
+def test_the_pass_rate_of_each_check_is_what_the_class_s_mistakes_give(graded, monkeypatch):
+    """checks.csv and the page's table: for every check() of every hidden test, how many of
+    the seven students passed, failed or never reached it, as this test's own run of each
+    student's code against the solution's values says; and a test cell's full points go
+    with passing all of its checks."""
+    course, _, grading, report = graded
+    assert grading.returncode == 0 and report.returncode == 0, grading.stderr + report.stderr
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # as in the kernel: no sliders
+    counts, messages, full = expected_outcomes(nbformat.read(REPO / "solutions" / ASSIGNMENT
+                                                       / NOTEBOOK, 4))
+    rows = table(course, "checks.csv")
+    found = {(row["grade_id"], int(row["check_index"])): row for row in rows}
+    assert len(found) == len(rows) == len(counts)
+    assert set(found) == set(counts)
+    for key, row in found.items():
+        expected = counts[key]
+        assert (int(row["passed"]), int(row["failed"]), int(row["not_run"])) == (
+            expected["passed"], expected["failed"], expected["not run"]), (key, row, expected)
+        assert int(row["judged"]) == 7 and row["message"] == messages[key]
+        assert row["pass_rate"] == f"{expected['passed'] / 7:.3f}"
+    # the class was built to fail some checks and pass others: the counts must show both
+    assert any(c["failed"] for c in counts.values()) and any(
+        c["passed"] == 7 for c in counts.values())
+    assert {row["grade_id"]: int(row["full_points"]) for row in table(course, "cells.csv")} \
+        == dict(full)
+    page = (course / "grading-records" / "report" / ASSIGNMENT / "report.html").read_text()
+    assert "<h2>Pass rate per check</h2>" in page
+    failing = next(row for row in rows if int(row["failed"]))
+    assert html.escape(failing["message"]) in page
