@@ -395,15 +395,11 @@ class JudgeChecks(NbGraderPreprocessor):
                     judged += [{"grade_id": grade_id, "check_index": entry["index"],
                                 "message": entry["message"], "outcome": entry["outcome"]}
                                for entry in outcomes(records, checks[grade_id])]
-                    message = None if failed is None else failed["message"]
+                    message = None
                     if failed is not None:  # only a failing check costs a diagnosis
-                        found = explain(source, grade_id, failed, checks[grade_id][
-                            failed["index"]] if failed["index"] is not None else {},
-                            course=coursedir.root, records=records)
-                        if found["text"]:
-                            message = f"{message}\n\n{found['text']}"
-                        diagnosed.append({"grade_id": grade_id,
-                                          "check_index": failed["index"], **found})
+                        message, rows = _diagnosed(source, grade_id, failed, checks[grade_id],
+                                                   records, coursedir.root)
+                        diagnosed += rows
                 cell.outputs = [] if message is None else [failure(message)]
                 cell.execution_count = None
                 hidden_ran = hidden_ran or has_hidden_tests(cell.source)
@@ -425,6 +421,42 @@ class JudgeChecks(NbGraderPreprocessor):
                                           "characters]\n")]
         _store_diagnoses(info, diagnosed, judged, self.log)
         return nb, resources
+
+
+def _diagnosed(source, grade_id, failed, checks, records, course):
+    """(the verdict of a failing test cell, its diagnosis rows): every failing check that
+    sent a value (or a record that is not plain data) is diagnosed, the first failed one
+    first (a check that never ran gets nothing, unless it is the first failure, whose
+    reason is the row's). The verdict is the first failure's message and what its
+    diagnosis found, then the other failing checks' messages grouped by what their
+    diagnosis found, each diagnosis said once (a message with how many checks gave it), and
+    a catalogued mistake named once in the cell."""
+    found = explain(source, grade_id, failed, checks[failed["index"]]
+                    if failed["index"] is not None else {}, course=course, records=records)
+    rows = [{"grade_id": grade_id, "check_index": failed["index"], **found}]
+    named = set(found["what"].split(",")) if found["kind"] == "catalogue" else set()
+    said = {}  # diagnosis text -> {message: checks}, in order
+    for entry in outcomes(records, checks):
+        if entry["outcome"] != "failed" or failed["index"] is None \
+                or entry["index"] <= failed["index"]:
+            continue
+        later = explain(source, grade_id, entry, checks[entry["index"]], course=course,
+                        records=records, named=named)
+        rows.append({"grade_id": grade_id, "check_index": entry["index"], **later})
+        if later["kind"] == "catalogue":
+            named |= set(later["what"].split(","))
+        messages = said.setdefault(later["text"], {})
+        messages[entry["message"]] = messages.get(entry["message"], 0) + 1
+    lines = [found["text"]] if found["text"] else []
+    for text, messages in said.items():
+        listed = "; ".join(message + (f" ({count} checks)" if count > 1 else "")
+                           for message, count in messages.items())
+        if text and text == found["text"]:
+            lines.append(f"Also failed, with the same finding: {listed}")
+        else:
+            lines += [f"Also failed: {listed}"] + ([text] if text else [])
+    verdict = failed["message"] + ("\n\n" + "\n".join(lines) if lines else "")
+    return verdict, rows
 
 
 def _store_diagnoses(info, diagnosed, judged, log):

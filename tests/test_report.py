@@ -15,6 +15,11 @@ a wrong value reaches a check):
                       by this copy's nbgrader_config.py) knows that mistake
 The same class is graded a second time with the course's own catalogue
 (mistakes/03-composite.py), which holds four of these mistakes: they are named by their ids.
+
+What the grader must find is computed here without it: each student's answers run in the
+instructor's notebook in this process, every check's value compared with the solution's.
+The report's pass rate of each check and the set of diagnosed checks (every failing check
+that sent a value) must be those.
 """
 
 import contextlib
@@ -179,7 +184,15 @@ def test_nothing_graded_is_a_clear_error(graded):
     assert "nothing graded of 03-composite" in empty.stderr
 
 
-def test_the_report_counts_what_the_class_was_built_to_contain(graded):
+def first_diagnoses(rows):
+    """{student: (test cell, kind, what) of the first failing check diagnosed}."""
+    first = {}
+    for row in sorted(rows, key=lambda row: int(row["check_index"])):
+        first.setdefault(row["student"], (row["grade_id"], row["kind"], row["what"]))
+    return first
+
+
+def test_the_report_counts_what_the_class_was_built_to_contain(graded, outcomes_here):
     course, _, grading, report = graded
     assert grading.returncode == 0, grading.stdout + grading.stderr
     assert report.returncode == 0, report.stdout + report.stderr
@@ -192,19 +205,32 @@ def test_the_report_counts_what_the_class_was_built_to_contain(graded):
     assert len(scores) == 7 and all(scores[s] < full for s in scores if "honest" not in s)
 
     diagnoses = table(course, "diagnoses.csv")
-    found = {row["student"]: (row["grade_id"], row["kind"], row["what"]) for row in diagnoses}
-    assert len(diagnoses) == len(found) == 5  # one failing test cell each, honest ones none
-    assert found == {
+    # every failing check that sent a value is diagnosed, once; none other (honest: none)
+    outcomes, _ = outcomes_here
+    failing = {(student, *key) for student in outcomes
+               for key in failing_checks(outcomes, student)}
+    diagnosed = [(row["student"], row["grade_id"], int(row["check_index"]))
+                 for row in diagnoses]
+    assert sorted(diagnosed) == sorted(failing)
+    assert all(len({key for key in failing if key[0] == student}) > 1
+               for student in ("negated", "scaled", "reversed", "catalogued"))
+    # each student's first failure says what the mistake does, and a mistake that acts on
+    # every value the same way says so at every failing check
+    assert first_diagnoses(diagnoses) == {
         "negated": ("composite-linear-tests", "structural", "negated"),
         "transposed": ("composite-linear-tests", "structural", "transposed"),
         "scaled": ("composite-linear-tests", "structural", "scaled"),
         "reversed": ("composite-backward-through-tests", "structural", "reversed"),
         "catalogued": ("composite-gradient-check-tests", "catalogue", "a3-one-sided"),
     }
+    for student, what in (("negated", "negated"), ("scaled", "scaled"),
+                          ("catalogued", "a3-one-sided")):
+        assert {row["what"] for row in diagnoses if row["student"] == student} == {what}
     assert table(course, "mistakes.csv") == [
         {"mistake": "a3-one-sided", "students": "1", "which": "catalogued"}]
     assert {row["kind"]: int(row["failures"]) for row in table(course, "structural.csv")} \
-        == {"negated": 1, "transposed": 1, "scaled": 1, "reversed": 1}
+        == Counter(row["what"] if row["kind"] == "structural" else f"none ({row['what']})"
+                   for row in diagnoses if row["kind"] != "catalogue")
     cells = {row["grade_id"]: row for row in table(course, "cells.csv")}
     assert cells["composite-linear-tests"]["full_points"] == "4"  # of 7
     assert cells["composite-backward-through-tests"]["full_points"] == "6"
@@ -213,7 +239,7 @@ def test_the_report_counts_what_the_class_was_built_to_contain(graded):
     assert len(times) == 7 and all(float(row["seconds"]) > 0 for row in times)
     # matching ran once per failing check that had a value, never for an honest student
     calls = (course / "matching-calls.txt").read_text().split("\n")
-    assert len([line for line in calls if line]) == 5
+    assert len([line for line in calls if line]) == len(failing)
 
 
 def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded):
@@ -223,9 +249,14 @@ def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded)
     assert "the expected ones times −1" in negated
     assert "reverse order" in feedback_page(course, "reversed")
     assert "transposed" in feedback_page(course, "transposed")
+    # every failing check's diagnosis is said once: in the summary and in the test cell's
+    # output (a page's two places), though several of the cell's checks fail with -Wᵀu
+    assert negated.count("the expected ones times −1") == 2
+    assert "Also failed, with the same finding:" in negated
     catalogued = feedback_page(course, "catalogued")
-    assert "One-sided differences" in catalogued
-    assert "Central differences are off by h squared" in catalogued
+    assert catalogued.count("One-sided differences") == 2
+    assert catalogued.count("Central differences are off by h squared") == 2
+    assert "Your values there are those of the same known mistake as above." in catalogued
     assert "Chapter 3, section “Layers as objects”" in catalogued
     assert f'href="{SITE}{SECTION}"' in catalogued
     honest = feedback_page(course, "honest-1")
@@ -239,8 +270,8 @@ def test_the_course_s_catalogue_names_the_class_s_catalogued_mistakes(graded_by_
     course, _, grading, report = graded_by_the_catalogue
     assert grading.returncode == 0, grading.stdout + grading.stderr
     assert report.returncode == 0, report.stdout + report.stderr
-    found = {row["student"]: (row["kind"], row["what"])
-             for row in table(course, "diagnoses.csv")}
+    found = {student: (kind, what) for student, (_, kind, what)
+             in first_diagnoses(table(course, "diagnoses.csv")).items()}
     assert found == {
         "negated": ("structural", "negated"),
         "transposed": ("catalogue", "a3-grad-w-transposed"),
@@ -310,17 +341,28 @@ def close(got, want, rtol, atol):
     return type(got) is type(want) and got == want
 
 
+@pytest.fixture(scope="module")
+def outcomes_here():
+    """({student: {(test cell, check number): passed | failed | not run}}, the solution's
+    messages by (test cell, check number)): each student's answers put into the
+    instructor's notebook and run in this process, each value compared with the solution's
+    own run (without the grader)."""
+    before = os.environ.get("NBGRADER_EXECUTION")
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # as in the kernel: no sliders
+    try:
+        return expected_outcomes(nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, 4))
+    finally:
+        if before is None:
+            del os.environ["NBGRADER_EXECUTION"]
+        else:
+            os.environ["NBGRADER_EXECUTION"] = before
+
+
 def expected_outcomes(source):
-    """({(test cell, check number): Counter of passed / failed / not run over the class},
-    the solution's messages, Counter {test cell: students who passed all its checks}):
-    each student's answers put into the instructor's notebook and run here, each value
-    compared with the solution's own run."""
     solution = collected_checks(nbformat.from_dict(source))
     students = {"honest-1": {}, "honest-2": {}, **class_mistakes(source)}
-    counts = {(grade_id, index): Counter() for grade_id, checks in solution.items()
-              for index in range(len(checks))}
-    full = Counter()
-    for replacements in students.values():
+    every = {}
+    for student, replacements in students.items():
         notebook = nbformat.from_dict(source)
         for cell in notebook.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -338,24 +380,33 @@ def expected_outcomes(source):
                           else any(close(value, answer, check["rtol"], check["atol"])
                                    for answer in check["answers"]))
                 outcomes.append("passed" if passed else "failed")
-            for index, outcome in enumerate(outcomes):
-                counts[grade_id, index][outcome] += 1
-            full[grade_id] += outcomes == ["passed"] * len(checks)
+            every.setdefault(student, {}).update(
+                ((grade_id, index), outcome) for index, outcome in enumerate(outcomes))
     messages = {(grade_id, index): check["message"] for grade_id, checks in solution.items()
                 for index, check in enumerate(checks)}
-    return counts, messages, full
+    return every, messages
 
 
-def test_the_pass_rate_of_each_check_is_what_the_class_s_mistakes_give(graded, monkeypatch):
+def failing_checks(outcomes, student):
+    return {key for key, outcome in outcomes[student].items() if outcome == "failed"}
+
+
+def test_the_pass_rate_of_each_check_is_what_the_class_s_mistakes_give(graded, outcomes_here):
     """checks.csv and the page's table: for every check() of every hidden test, how many of
     the seven students passed, failed or never reached it, as this test's own run of each
     student's code against the solution's values says; and a test cell's full points go
     with passing all of its checks."""
     course, _, grading, report = graded
     assert grading.returncode == 0 and report.returncode == 0, grading.stderr + report.stderr
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # as in the kernel: no sliders
-    counts, messages, full = expected_outcomes(nbformat.read(REPO / "solutions" / ASSIGNMENT
-                                                       / NOTEBOOK, 4))
+    outcomes, messages = outcomes_here
+    counts = {key: Counter() for key in messages}
+    full = Counter()
+    for theirs in outcomes.values():
+        for key, outcome in theirs.items():
+            counts[key][outcome] += 1
+        for grade_id in {grade_id for grade_id, _ in theirs}:
+            full[grade_id] += all(outcome == "passed" for (cell, _), outcome
+                                  in theirs.items() if cell == grade_id)
     rows = table(course, "checks.csv")
     found = {(row["grade_id"], int(row["check_index"])): row for row in rows}
     assert len(found) == len(rows) == len(counts)
