@@ -247,3 +247,20 @@ def test_a_catalogued_mistake_is_named_once_per_cell(monkeypatch):
     assert verdict.count("Its one rule, explained.") == 1 and verdict.count("Reread:") == 1
     assert ("Also failed: third is wrong; fifth is wrong\nYour values there are those of the "
             "same known mistake as above.") in verdict
+
+
+def test_each_check_s_outcome():
+    """judge.outcomes: passed, failed (a wrong value, or a record that is not plain data),
+    not run (no record: the cell stopped before it); extra records decide nothing."""
+    from grading.judge import outcomes
+
+    records = [{"value": [1.0, 2.0]}, {"value": [3.0, 4.5]}, {"unsupported": "an object"}]
+    found = outcomes(records, CELL)
+    assert [entry["outcome"] for entry in found] == [
+        "passed", "failed", "failed", "not run", "not run", "not run"]
+    assert [entry["message"] for entry in found] == [check["message"] for check in CELL]
+    assert found[1]["why"] == "value" and found[1]["value"] == [3.0, 4.5]
+    assert found[2]["why"] == "not plain data" and "value" not in found[2]
+    right = [{"value": check["answers"][0]} for check in CELL]
+    assert {entry["outcome"] for entry in outcomes(right + [{"value": 0}], CELL)} == {
+        "passed"}
