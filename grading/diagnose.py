@@ -429,11 +429,13 @@ def _mistake_text(mistake, course):
     return f"{mistake.title}. {mistake.explanation}\nReread: {where}."
 
 
-def explain(source_path, grade_id, failed, check, course=None, records=None):
-    """What a failed check (judge.first_failure's dict, the check as judge.reference holds
-    it) adds to the feedback: {"kind": catalogue | structural | none, "what": the mistakes'
-    ids, the structural kind, or why nothing was looked at, "text": what the student reads
-    after the check's message ("" for none), "seconds"}."""
+def explain(source_path, grade_id, failed, check, course=None, records=None, named=()):
+    """What a failed check (judge.first_failure's dict or a failed entry of judge.outcomes,
+    the check as judge.reference holds it) adds to the feedback: {"kind": catalogue |
+    structural | none, "what": the mistakes' ids, the structural kind, or why nothing was
+    looked at, "text": what the student reads after the check's message ("" for none),
+    "seconds"}. named: the ids of the mistakes the feedback already named for an earlier
+    check of the cell; the text does not name them again."""
     from grading import state
 
     started = time.perf_counter()
@@ -445,12 +447,16 @@ def explain(source_path, grade_id, failed, check, course=None, records=None):
                             check["rtol"], check["atol"], records)
         if found:
             kind, what = "catalogue", ",".join(mistake.id for mistake in found)
-            if len(found) == 1:
+            new = [mistake for mistake in found if mistake.id not in named]
+            if not new:
+                text = ("Your values there are those of the same known "
+                        f"mistake{'s' if len(found) > 1 else ''} as above.")
+            elif len(new) == 1:
                 text = "Your values are those of a known mistake: " + _mistake_text(
-                    found[0], course)
+                    new[0], course)
             else:
                 text = "Your values are those of known mistakes:\n" + "\n".join(
-                    f"- {_mistake_text(mistake, course)}" for mistake in found)
+                    f"- {_mistake_text(mistake, course)}" for mistake in new)
         else:
             finding = (diagnose_judged(value, check.get("solution")) if "judge" in check
                        else _first_finding(value, check))

@@ -18,6 +18,8 @@ student's notebook is executed and before the grades are saved. For each test ce
 3. replaces the cell's outputs with the verdict: nothing (pass) or one error carrying the
    first failed check's message (fail), which nbgrader's SaveAutoGrades then scores.
    Nothing the student's code printed in a test cell survives, nor its error message.
+   Each check's outcome (passed, failed, not run) and the diagnosis of a failing one go
+   into the gradebook's own tables (grading/diagnoses.py) for the item analysis.
 
 Every other code cell from the first test cell with hidden code on shows a note instead
 of its outputs: the kernel had run hidden code by then. Before that, only text and images
@@ -257,6 +259,26 @@ def first_failure(records, checks, stopped=None):
     return None
 
 
+def outcomes(records, checks):
+    """Each check's outcome as the records of its test cell decide it, in order: a list of
+    {"index", "message", "outcome": passed | failed | not run, "why": value | not plain
+    data (failed only), "value" (failed on a value only)}. A check with no record did not
+    run (the cell stopped or ended before it); extra records decide no check."""
+    found = []
+    for index, check in enumerate(checks):
+        entry = {"index": index, "message": check["message"], "outcome": "not run"}
+        if index < len(records):
+            got = records[index]
+            if type(got) is not dict or set(got) != {"value"}:
+                entry.update(outcome="failed", why="not plain data")
+            elif judged_records([got], [check]) is None:
+                entry["outcome"] = "passed"
+            else:
+                entry.update(outcome="failed", why="value", value=got["value"])
+        found.append(entry)
+    return found
+
+
 def failure(message):
     return new_output("error", ename="CheckFailed", evalue=message,
                       traceback=[f"CheckFailed: {message}"])
@@ -358,7 +380,7 @@ class JudgeChecks(NbGraderPreprocessor):
             nb.cells[index].source = original
         hidden_ran = False
         total = 0
-        diagnosed = []
+        diagnosed, judged = [], []
         for cell in nb.cells:
             if cell.cell_type != "code" and students_own(cell):
                 defuse_students_cell(cell)
@@ -370,15 +392,14 @@ class JudgeChecks(NbGraderPreprocessor):
                     records = _records(cell.outputs)
                     failed = first_failure(records, checks[grade_id],
                                            _kernel_error(cell.outputs))
-                    message = None if failed is None else failed["message"]
+                    judged += [{"grade_id": grade_id, "check_index": entry["index"],
+                                "message": entry["message"], "outcome": entry["outcome"]}
+                               for entry in outcomes(records, checks[grade_id])]
+                    message = None
                     if failed is not None:  # only a failing check costs a diagnosis
-                        found = explain(source, grade_id, failed, checks[grade_id][
-                            failed["index"]] if failed["index"] is not None else {},
-                            course=coursedir.root, records=records)
-                        if found["text"]:
-                            message = f"{message}\n\n{found['text']}"
-                        diagnosed.append({"grade_id": grade_id,
-                                          "check_index": failed["index"], **found})
+                        message, rows = _diagnosed(source, grade_id, failed, checks[grade_id],
+                                                   records, coursedir.root)
+                        diagnosed += rows
                 cell.outputs = [] if message is None else [failure(message)]
                 cell.execution_count = None
                 hidden_ran = hidden_ran or has_hidden_tests(cell.source)
@@ -398,20 +419,56 @@ class JudgeChecks(NbGraderPreprocessor):
                     cell.outputs = [_note(f"[outputs not shown: the notebook's outputs are "
                                           f"larger than {MAX_NOTEBOOK_OUTPUT_CHARS} "
                                           "characters]\n")]
-        _store_diagnoses(info, diagnosed, self.log)
+        _store_diagnoses(info, diagnosed, judged, self.log)
         return nb, resources
 
 
-def _store_diagnoses(info, diagnosed, log):
-    """The failing checks' diagnoses into the gradebook (grading/diagnoses.py), replacing
-    that notebook's earlier ones. Without a gradebook URL (a notebook judged outside
-    nbgrader's converters) there is nothing to store."""
+def _diagnosed(source, grade_id, failed, checks, records, course):
+    """(the verdict of a failing test cell, its diagnosis rows): every failing check that
+    sent a value (or a record that is not plain data) is diagnosed, the first failed one
+    first (a check that never ran gets nothing, unless it is the first failure, whose
+    reason is the row's). The verdict is the first failure's message and what its
+    diagnosis found, then the other failing checks' messages grouped by what their
+    diagnosis found, each diagnosis said once (a message with how many checks gave it), and
+    a catalogued mistake named once in the cell."""
+    found = explain(source, grade_id, failed, checks[failed["index"]]
+                    if failed["index"] is not None else {}, course=course, records=records)
+    rows = [{"grade_id": grade_id, "check_index": failed["index"], **found}]
+    named = set(found["what"].split(",")) if found["kind"] == "catalogue" else set()
+    said = {}  # diagnosis text -> {message: checks}, in order
+    for entry in outcomes(records, checks):
+        if entry["outcome"] != "failed" or failed["index"] is None \
+                or entry["index"] <= failed["index"]:
+            continue
+        later = explain(source, grade_id, entry, checks[entry["index"]], course=course,
+                        records=records, named=named)
+        rows.append({"grade_id": grade_id, "check_index": entry["index"], **later})
+        if later["kind"] == "catalogue":
+            named |= set(later["what"].split(","))
+        messages = said.setdefault(later["text"], {})
+        messages[entry["message"]] = messages.get(entry["message"], 0) + 1
+    lines = [found["text"]] if found["text"] else []
+    for text, messages in said.items():
+        listed = "; ".join(message + (f" ({count} checks)" if count > 1 else "")
+                           for message, count in messages.items())
+        if text and text == found["text"]:
+            lines.append(f"Also failed, with the same finding: {listed}")
+        else:
+            lines += [f"Also failed: {listed}"] + ([text] if text else [])
+    verdict = failed["message"] + ("\n\n" + "\n".join(lines) if lines else "")
+    return verdict, rows
+
+
+def _store_diagnoses(info, diagnosed, judged, log):
+    """The failing checks' diagnoses and every check's outcome into the gradebook
+    (grading/diagnoses.py), replacing that notebook's earlier ones. Without a gradebook
+    URL (a notebook judged outside nbgrader's converters) there is nothing to store."""
     url = info.get("db_url")
     if not url or "student" not in info:
         return
     from .diagnoses import store
 
-    store(url, info["assignment"], info["student"], info["notebook"], diagnosed)
+    store(url, info["assignment"], info["student"], info["notebook"], diagnosed, judged)
     if diagnosed:
         log.info("diagnoses of %s: %s", info["student"], ", ".join(
             f"{row['grade_id']}: {row['kind']} {row['what']}" for row in diagnosed))

@@ -8,6 +8,10 @@ shards), and writes grading-records/report/<assignment>/:
 - cells.csv: per test cell (the gradebook stores points per test cell, not per check):
   points, students graded, students with full points, pass rate, and how its failures were
   diagnosed;
+- checks.csv: per check (each check() of a hidden test, as the grader judged it), named by
+  its test cell, its number in the cell (0 first, as in diagnoses.csv) and its message:
+  students judged, passed, failed, not run (the cell stopped or ended before it), and the
+  pass rate (passed / judged);
 - mistakes.csv: per catalogued mistake, the students whose value matched it;
 - structural.csv: the failures no catalogued mistake explained, by structural kind (and
   "none": nothing claimed, with the reason: value, stopped, missing, not plain data);
@@ -23,6 +27,7 @@ import io
 from collections import Counter, defaultdict
 
 from grading import state
+from grading.diagnoses import OUTCOMES
 
 COURSE = state.COURSE
 
@@ -35,7 +40,7 @@ def gather(url, assignment, course=COURSE):
     """Everything the report shows, as plain data; SystemExit when nothing is graded."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from grading.diagnoses import read
+    from grading.diagnoses import read_all
 
     scores, cells = {}, {}
     with Gradebook(url) as gradebook:
@@ -65,14 +70,24 @@ def gather(url, assignment, course=COURSE):
     if not scores:
         raise SystemExit(f"nothing graded of {assignment} in this gradebook: run "
                          f"`make grade A={assignment}` first")
-    diagnoses, times = read(url, assignment)
+    diagnoses, times, outcomes = read_all(url, assignment)
     diagnoses = [row for row in diagnoses if row["student"] in scores]
+    checks = {}
+    for row in outcomes:
+        if row["student"] not in scores:
+            continue
+        check = checks.setdefault((row["notebook"], row["grade_id"], row["check_index"]), {
+            "notebook": row["notebook"], "grade_id": row["grade_id"],
+            "check_index": row["check_index"], "message": row["message"],
+            **{outcome: 0 for outcome in OUTCOMES}})
+        check[row["outcome"]] += 1
     if not times:  # graded before the table existed, or by plain `nbgrader autograde`
         times = {student: record["seconds"] for student, record
                  in state.graded_records(assignment, course).items()
                  if student in scores and record.get("seconds") is not None}
     times = {student: seconds for student, seconds in times.items() if student in scores}
-    return {"scores": scores, "cells": cells, "diagnoses": diagnoses, "times": times}
+    return {"scores": scores, "cells": cells, "checks": checks, "diagnoses": diagnoses,
+            "times": times}
 
 
 def tables(data):
@@ -145,6 +160,14 @@ def write(assignment, url, course=COURSE, out=None):
                           cell["graded"], cell["full"], f"{rate:.3f}", how])
     csv_file("cells.csv", ["notebook", "grade_id", "points", "graded", "full_points",
                            "pass_rate", "failures_diagnosed_as"], cell_rows)
+    check_rows = []
+    for _, check in sorted(data["checks"].items()):
+        judged = sum(check[outcome] for outcome in OUTCOMES)
+        check_rows.append([check["notebook"], check["grade_id"], check["check_index"],
+                           check["message"], judged, check["passed"], check["failed"],
+                           check["not run"], f"{check['passed'] / judged:.3f}"])
+    csv_file("checks.csv", ["notebook", "grade_id", "check_index", "message", "judged",
+                            "passed", "failed", "not_run", "pass_rate"], check_rows)
     csv_file("mistakes.csv", ["mistake", "students", "which"],
              [[m, len(s), " ".join(s)] for m, s in mistakes.items()])
     csv_file("structural.csv", ["kind", "failures"], sorted(structural.items()))
@@ -199,15 +222,22 @@ def write(assignment, url, course=COURSE, out=None):
               f"longest {seconds[-1]:.1f} s" if seconds else "no grading time recorded")
     parts = [f"<h1>Item analysis: {html.escape(assignment)}</h1>",
              f"<p>{len(scores)} students graded; mean score {mean:.2f} of {max_score:g}. "
-             f"Grading time: {timing}. Pass rate is per test cell: the gradebook keeps "
-             "points per test cell, and the diagnoses keep the number of the first check "
-             "that failed in it (diagnoses.csv).</p>"]
+             f"Grading time: {timing}. A test cell's pass rate counts the students with "
+             "its full points (the gradebook keeps points per test cell); a check's counts "
+             "the students whose value passed that check() of the hidden test.</p>"]
     for title, png in figures:
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{png}'>")
     parts.append("<h2>Test cells</h2>" + table(
         ["notebook", "test cell", "points", "graded", "full points", "pass rate",
          "failures diagnosed as"], cell_rows))
+    parts.append("<h2>Pass rate per check</h2><p>Each check() of a hidden test, by its test "
+                 "cell, its number in the cell (0 first) and its message. Not run: the "
+                 "cell stopped or ended before it.</p>" + (table(
+                     ["notebook", "test cell", "check", "message", "judged", "passed",
+                      "failed", "not run", "pass rate"], check_rows)
+                     if check_rows else "<p>No check outcome recorded (graded before "
+                     "they were stored: grade again with FORCE=1).</p>"))
     parts.append("<h2>Catalogued mistakes</h2>" + (table(
         ["mistake", "students", "which"], [[m, len(s), " ".join(s)]
                                            for m, s in mistakes.items()])

@@ -6,8 +6,8 @@ student who withdrew, or a collection that made a student by mistake.
 Everything of theirs goes: submitted/, autograded/ and feedback/<student>/<assignment>/,
 their gradebook rows (nbgrader's submission, and the student when no submission of theirs
 is left), the course's own records (grading-records/graded/ and collected/, the
-bp_diagnoses and bp_grading_times rows of grading/diagnoses.py). The next `make grades`
-lists them nowhere. An LMS zip collected again brings them back.
+bp_diagnoses, bp_checks and bp_grading_times rows of grading/diagnoses.py). The next
+`make grades` lists them nowhere. An LMS zip collected again brings them back.
 """
 
 import shutil
@@ -42,7 +42,7 @@ def withdraw(student, url, assignment=None, course=COURSE, out=sys.stdout):
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy import delete
 
-    from grading.diagnoses import DIAGNOSES, TIMES, engine
+    from grading.diagnoses import CHECKS, DIAGNOSES, TIMES, engine
 
     course = Path(course)
     with Gradebook(url) as gradebook:
@@ -84,7 +84,7 @@ def withdraw(student, url, assignment=None, course=COURSE, out=sys.stdout):
         except MissingEntry:
             pass
     with engine(url).begin() as connection:
-        for table in (DIAGNOSES, TIMES):
+        for table in (DIAGNOSES, CHECKS, TIMES):
             connection.execute(delete(table).where(
                 table.c.student == student, table.c.assignment.in_(chosen)))
     print(f"withdrew {student} from {', '.join(chosen) or 'the gradebook'}: run "

@@ -62,6 +62,20 @@ MISTAKES = [
         kinds=("activation-derivative",),
     ),
     Mistake(
+        id="a2-sigmoid-upstream-dropped",
+        cell="graphs-sigmoid-layer",
+        replace=(("return upstream_grad * self.out * (1 - self.out)",
+                  "return self.out * (1 - self.out)"),),
+        tests=("graphs-sigmoid-layer-tests",),
+        title="the upstream gradient left out of the sigmoid's backward",
+        explanation="A node sends its input the upstream gradient times its local "
+                    "derivative: downstream = upstream × σ′. σ′ alone is what the node "
+                    "sends only when the upstream gradient is 1, as at the very end of the "
+                    "graph; anywhere else the gradient from above is lost.",
+        section=f"{PAGE}#the-rules-at-each-node",
+        kinds=("other",),
+    ),
+    Mistake(
         id="a2-bill-upstream-restarted",
         cell="graphs-bill-gradients",
         replace=(("d_subtotal, d_tax = add_tax.backward(d_total)",

@@ -62,6 +62,20 @@ MISTAKES = [
         kinds=("missing activation derivative",),
     ),
     Mistake(
+        id="a4-e-sigmoid-slope",
+        cell="neuron-e-terms",
+        replace=(("(1.0 - b[h] ** 2)", "b[h] * (1.0 - b[h])"),),
+        tests=("neuron-e-terms-tests",),
+        title="the sigmoid's slope used for a tanh hidden neuron",
+        explanation="b(1 − b) is the slope of the sigmoid written with its own output. The "
+                    "hidden neurons of this network are tanh neurons, whose slope written "
+                    "with their output is another function: differentiate tanh and write "
+                    "the result with tanh itself. At an output of 0 the two differ most: "
+                    "tanh is steepest there, the sigmoid's formula gives 0.",
+        section=TERMS,
+        kinds=("activation-derivative",),
+    ),
+    Mistake(
         id="a4-e-transposed",
         cell="neuron-e-terms",
         replace=(("collected += w[h, j] * g[j]", "collected += w[j, h] * g[j]"),),

@@ -182,6 +182,22 @@ MISTAKES = [
         kinds=("in-place",),
     ),
     Mistake(
+        id="a5-nudge-undone-by-arithmetic",
+        cell=CHECK[0],
+        replace=(("flat_view[i] = kept + h", "flat_view[i] += h"),
+                 ("flat_view[i] = kept - h", "flat_view[i] -= 2 * h"),
+                 ("                flat_view[i] = kept\n", "                flat_view[i] += h\n")),
+        tests=CHECK[1],
+        title="the nudged parameter put back by adding h again",
+        explanation="The check changes the caller's arrays in place, so each entry must "
+                    "end as the very number it held. Adding h and subtracting it again does "
+                    "not always give that number back in floating point: the caller's "
+                    "network is left changed in its last bits. Save the entry before the "
+                    "nudges and write the saved number back.",
+        section=f"{PAGE}#checking-the-gradient",
+        kinds=("in-place",),
+    ),
+    Mistake(
         id="a5-worst-error-only",
         cell=CHECK[0],
         replace=(("    return per_layer\n", "    return max(max(pair) for pair in per_layer)\n"),),

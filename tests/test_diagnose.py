@@ -172,3 +172,95 @@ def test_right_only_where_zero_is_expected_is_no_partial_finding():
     said = text(got.tolist(), want.tolist())
     assert said.endswith("right in 10 of the 600 entries whose expected value is not 0, "
                          "wrong in the others"), said
+
+
+# --- Every failing check of a cell is diagnosed (grading/judge.py's _diagnosed) -------------
+
+def hand_checks(*pairs):
+    """Checks as judge.reference holds them: (message, expected value) each."""
+    return [{"message": message, "answers": [answer], "rtol": 1e-9, "atol": 1e-12}
+            for message, answer in pairs]
+
+
+CELL = hand_checks(("first is wrong", [1.0, 2.0]), ("second is wrong", [3.0, 4.0]),
+                   ("third is wrong", [5.0, 6.0]), ("fourth is wrong", [7.0, 8.0]),
+                   ("fifth is wrong", [9.0, 1.0]), ("sixth is wrong", [2.0, 3.0]))
+
+
+def diagnosed(records, monkeypatch, catalogued=()):
+    """(verdict, rows) of the cell CELL for these records, with a catalogue whose one
+    mistake matches the checks numbered in `catalogued`."""
+    from grading import diagnose as module
+    from grading import judge
+    from grading.mistakes import Mistake
+
+    mistake = Mistake(id="a9-demo", cell="demo", replace=(), tests=("demo-tests",),
+                      title="The demo mistake", explanation="Its one rule, explained.",
+                      section="chapters/09-demo.html#the-rule")
+    monkeypatch.setattr(module, "_catalogued", lambda source, grade_id, index, *rest:
+                        [mistake] if index in catalogued else [])
+    failed = judge.first_failure(records, CELL)
+    return judge._diagnosed("demo.ipynb", "demo-tests", failed, CELL, records, "/nowhere")
+
+
+def test_every_failing_check_with_a_value_is_diagnosed_and_said_once(monkeypatch):
+    """Checks 2, 3 and 5 send negated values, 4 is right, the cell stops before 6: three
+    rows (none for the check that never ran), the finding said once, each message once."""
+    records = [{"value": [1.0, 2.0]}, {"value": [-3.0, -4.0]}, {"value": [-5.0, -6.0]},
+               {"value": [7.0, 8.0]}, {"value": [-9.0, -1.0]}]
+    verdict, rows = diagnosed(records, monkeypatch)
+    assert [(row["check_index"], row["kind"], row["what"]) for row in rows] == [
+        (1, "structural", "negated"), (2, "structural", "negated"),
+        (4, "structural", "negated")]
+    message, _, found = verdict.partition("\n\n")
+    assert message == "second is wrong"
+    assert found.count("times −1") == 1, verdict
+    assert "Also failed, with the same finding: third is wrong; fifth is wrong" in found
+    for never in ("first is wrong", "fourth is wrong", "sixth is wrong"):
+        assert never not in verdict
+
+
+def test_later_findings_of_their_own_are_said_and_repeated_messages_counted(monkeypatch):
+    records = [{"value": [1.0, 2.0]}, {"value": [-3.0, -4.0]}, {"value": [10.0, 12.0]},
+               {"value": [14.0, 16.0]}, {"value": "text"}, {"unsupported": "an object"}]
+    cell = CELL[:3] + hand_checks(("third is wrong", [7.0, 8.0])) + CELL[4:]
+    monkeypatch.setattr("test_diagnose.CELL", cell)
+    verdict, rows = diagnosed(records, monkeypatch)
+    assert [(row["check_index"], row["kind"], row["what"]) for row in rows] == [
+        (1, "structural", "negated"), (2, "structural", "scaled"),
+        (3, "structural", "scaled"), (4, "structural", "type"),
+        (5, "none", "not plain data")]
+    assert "Also failed: third is wrong (2 checks)\nWhat your values show:" in verdict
+    assert verdict.count("times 2") == 1 and verdict.count("third is wrong") == 1
+    assert verdict.endswith("Also failed: sixth is wrong")  # nothing claimed for it
+
+
+def test_a_catalogued_mistake_is_named_once_per_cell(monkeypatch):
+    """Checks 1, 3 and 5 fail and all three match the catalogue's mistake: every row names
+    it, the verdict names and explains it once and says the others show the same."""
+    records = [{"value": [0.0, 2.5]}, {"value": [3.0, 4.0]}, {"value": [5.5, 6.0]},
+               {"value": [7.0, 8.0]}, {"value": [9.0, 1.5]}, {"value": [2.0, 3.0]}]
+    verdict, rows = diagnosed(records, monkeypatch, catalogued={0, 2, 4})
+    assert [(row["check_index"], row["kind"], row["what"]) for row in rows] == [
+        (0, "catalogue", "a9-demo"), (2, "catalogue", "a9-demo"), (4, "catalogue", "a9-demo")]
+    assert verdict.count("The demo mistake") == 1
+    assert verdict.count("Its one rule, explained.") == 1 and verdict.count("Reread:") == 1
+    assert ("Also failed: third is wrong; fifth is wrong\nYour values there are those of the "
+            "same known mistake as above.") in verdict
+
+
+def test_each_check_s_outcome():
+    """judge.outcomes: passed, failed (a wrong value, or a record that is not plain data),
+    not run (no record: the cell stopped before it); extra records decide nothing."""
+    from grading.judge import outcomes
+
+    records = [{"value": [1.0, 2.0]}, {"value": [3.0, 4.5]}, {"unsupported": "an object"}]
+    found = outcomes(records, CELL)
+    assert [entry["outcome"] for entry in found] == [
+        "passed", "failed", "failed", "not run", "not run", "not run"]
+    assert [entry["message"] for entry in found] == [check["message"] for check in CELL]
+    assert found[1]["why"] == "value" and found[1]["value"] == [3.0, 4.5]
+    assert found[2]["why"] == "not plain data" and "value" not in found[2]
+    right = [{"value": check["answers"][0]} for check in CELL]
+    assert {entry["outcome"] for entry in outcomes(right + [{"value": 0}], CELL)} == {
+        "passed"}

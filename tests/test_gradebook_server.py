@@ -235,13 +235,24 @@ def check_report(graded, kinds, max_score):
 
 
 def check_diagnoses(url, kinds):
-    """The grader's processes stored the diagnoses and times in the server's gradebook:
-    every test cell of an untouched submission failed (its visible asserts stop it before
-    the hidden checks: kind none, stopped), none of an honest one; one time per graded
-    submission."""
-    from grading.diagnoses import read
+    """The grader's processes stored the diagnoses, the checks' outcomes and times in the
+    server's gradebook: every test cell of an untouched submission failed (its visible
+    asserts stop it before the hidden checks: kind none, stopped, and every check not
+    run), none of an honest one (every check passed); one time per graded submission."""
+    from grading.diagnoses import read_all
+    from grading.judge import reference
 
-    diagnoses, times = read(url, ASSIGNMENT)
+    diagnoses, times, outcomes = read_all(url, ASSIGNMENT)
+    checks, _ = reference(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    every = sorted((grade_id, index) for grade_id, found in checks.items()
+                   for index in range(len(found)))
+    graded = {s: kind for s, kind in kinds.items() if kind != "crash"}
+    for student, kind in graded.items():
+        theirs = [row for row in outcomes if row["student"] == student]
+        assert sorted((row["grade_id"], row["check_index"]) for row in theirs) == every
+        assert {row["outcome"] for row in theirs} == {
+            "passed" if kind == "honest" else "not run"}
+    assert {row["student"] for row in outcomes} == set(graded)
     test_cells = sum(bool(cell.metadata.get("nbgrader", {}).get("grade")) for cell in
                      nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
                                    as_version=4).cells)

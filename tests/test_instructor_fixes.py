@@ -168,6 +168,10 @@ def test_withdraw_removes_a_student_everywhere(tmp_path, monkeypatch):
                 "assignment": ASSIGNMENT, "student": student, "notebook": "n",
                 "grade_id": "g", "check_index": 0, "kind": "none", "what": "value",
                 "graded_at": "t", "seconds": 0.1}])
+            connection.execute(insert(diagnoses.CHECKS), [{
+                "assignment": ASSIGNMENT, "student": student, "notebook": "n",
+                "grade_id": "g", "check_index": 0, "message": "m", "outcome": "failed",
+                "graded_at": "t"}])
     monkeypatch.setattr(export, "COURSE", tmp_path)
     assert {row["student_id"] for row in export._rows(url)} == {"jane", "bob"}
 
@@ -185,7 +189,7 @@ def test_withdraw_removes_a_student_everywhere(tmp_path, monkeypatch):
         assert [s.assignment.name for s in gradebook.find_student("jane").submissions] == [
             "02-gradient"]
     with diagnoses.engine(url).connect() as connection:
-        for table in (diagnoses.TIMES, diagnoses.DIAGNOSES):
+        for table in (diagnoses.TIMES, diagnoses.DIAGNOSES, diagnoses.CHECKS):
             assert [row.student for row in connection.execute(select(table))] == ["bob"]
     assert ("jane", ASSIGNMENT) not in {(row["student_id"], row["assignment"])
                                         for row in export._rows(url)

@@ -15,16 +15,27 @@ a wrong value reaches a check):
                       by this copy's nbgrader_config.py) knows that mistake
 The same class is graded a second time with the course's own catalogue
 (mistakes/03-composite.py), which holds four of these mistakes: they are named by their ids.
+
+What the grader must find is computed here without it: each student's answers run in the
+instructor's notebook in this process, every check's value compared with the solution's.
+The report's pass rate of each check and the set of diagnosed checks (every failing check
+that sent a value) must be those.
 """
 
+import contextlib
 import csv
+import html
+import io
+import math
 import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import REPO, honest_submission, without_markers
 
@@ -69,7 +80,8 @@ def changed(code, old, new):
     return code.replace(old, new)
 
 
-def class_notebooks(source, release):
+def class_mistakes(source):
+    """{student: {answer cell: the student's code}} of the students who made a mistake."""
     solution = answers(source)
     linear, through = solution["composite-linear"], solution["composite-backward-through"]
     check = solution["composite-gradient-check"]
@@ -87,10 +99,14 @@ def class_notebooks(source, release):
             check, "numeric[k] = (above - below) / (2 * h)",
             "numeric[k] = (above - np.sum(u * output)) / h")},
     }
+    return wrong
+
+
+def class_notebooks(source, release):
     notebooks = {"honest-1": honest_submission(source, release),
                  "honest-2": honest_submission(source, release)}
     notebooks.update({student: honest_submission(source, release, replacements)
-                      for student, replacements in wrong.items()})
+                      for student, replacements in class_mistakes(source).items()})
     return notebooks
 
 
@@ -168,7 +184,15 @@ def test_nothing_graded_is_a_clear_error(graded):
     assert "nothing graded of 03-composite" in empty.stderr
 
 
-def test_the_report_counts_what_the_class_was_built_to_contain(graded):
+def first_diagnoses(rows):
+    """{student: (test cell, kind, what) of the first failing check diagnosed}."""
+    first = {}
+    for row in sorted(rows, key=lambda row: int(row["check_index"])):
+        first.setdefault(row["student"], (row["grade_id"], row["kind"], row["what"]))
+    return first
+
+
+def test_the_report_counts_what_the_class_was_built_to_contain(graded, outcomes_here):
     course, _, grading, report = graded
     assert grading.returncode == 0, grading.stdout + grading.stderr
     assert report.returncode == 0, report.stdout + report.stderr
@@ -181,19 +205,32 @@ def test_the_report_counts_what_the_class_was_built_to_contain(graded):
     assert len(scores) == 7 and all(scores[s] < full for s in scores if "honest" not in s)
 
     diagnoses = table(course, "diagnoses.csv")
-    found = {row["student"]: (row["grade_id"], row["kind"], row["what"]) for row in diagnoses}
-    assert len(diagnoses) == len(found) == 5  # one failing test cell each, honest ones none
-    assert found == {
+    # every failing check that sent a value is diagnosed, once; none other (honest: none)
+    outcomes, _ = outcomes_here
+    failing = {(student, *key) for student in outcomes
+               for key in failing_checks(outcomes, student)}
+    diagnosed = [(row["student"], row["grade_id"], int(row["check_index"]))
+                 for row in diagnoses]
+    assert sorted(diagnosed) == sorted(failing)
+    assert all(len({key for key in failing if key[0] == student}) > 1
+               for student in ("negated", "scaled", "reversed", "catalogued"))
+    # each student's first failure says what the mistake does, and a mistake that acts on
+    # every value the same way says so at every failing check
+    assert first_diagnoses(diagnoses) == {
         "negated": ("composite-linear-tests", "structural", "negated"),
         "transposed": ("composite-linear-tests", "structural", "transposed"),
         "scaled": ("composite-linear-tests", "structural", "scaled"),
         "reversed": ("composite-backward-through-tests", "structural", "reversed"),
         "catalogued": ("composite-gradient-check-tests", "catalogue", "a3-one-sided"),
     }
+    for student, what in (("negated", "negated"), ("scaled", "scaled"),
+                          ("catalogued", "a3-one-sided")):
+        assert {row["what"] for row in diagnoses if row["student"] == student} == {what}
     assert table(course, "mistakes.csv") == [
         {"mistake": "a3-one-sided", "students": "1", "which": "catalogued"}]
     assert {row["kind"]: int(row["failures"]) for row in table(course, "structural.csv")} \
-        == {"negated": 1, "transposed": 1, "scaled": 1, "reversed": 1}
+        == Counter(row["what"] if row["kind"] == "structural" else f"none ({row['what']})"
+                   for row in diagnoses if row["kind"] != "catalogue")
     cells = {row["grade_id"]: row for row in table(course, "cells.csv")}
     assert cells["composite-linear-tests"]["full_points"] == "4"  # of 7
     assert cells["composite-backward-through-tests"]["full_points"] == "6"
@@ -202,7 +239,7 @@ def test_the_report_counts_what_the_class_was_built_to_contain(graded):
     assert len(times) == 7 and all(float(row["seconds"]) > 0 for row in times)
     # matching ran once per failing check that had a value, never for an honest student
     calls = (course / "matching-calls.txt").read_text().split("\n")
-    assert len([line for line in calls if line]) == 5
+    assert len([line for line in calls if line]) == len(failing)
 
 
 def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded):
@@ -212,9 +249,14 @@ def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded)
     assert "the expected ones times −1" in negated
     assert "reverse order" in feedback_page(course, "reversed")
     assert "transposed" in feedback_page(course, "transposed")
+    # every failing check's diagnosis is said once: in the summary and in the test cell's
+    # output (a page's two places), though several of the cell's checks fail with -Wᵀu
+    assert negated.count("the expected ones times −1") == 2
+    assert "Also failed, with the same finding:" in negated
     catalogued = feedback_page(course, "catalogued")
-    assert "One-sided differences" in catalogued
-    assert "Central differences are off by h squared" in catalogued
+    assert catalogued.count("One-sided differences") == 2
+    assert catalogued.count("Central differences are off by h squared") == 2
+    assert "Your values there are those of the same known mistake as above." in catalogued
     assert "Chapter 3, section “Layers as objects”" in catalogued
     assert f'href="{SITE}{SECTION}"' in catalogued
     honest = feedback_page(course, "honest-1")
@@ -228,8 +270,8 @@ def test_the_course_s_catalogue_names_the_class_s_catalogued_mistakes(graded_by_
     course, _, grading, report = graded_by_the_catalogue
     assert grading.returncode == 0, grading.stdout + grading.stderr
     assert report.returncode == 0, report.stdout + report.stderr
-    found = {row["student"]: (row["kind"], row["what"])
-             for row in table(course, "diagnoses.csv")}
+    found = {student: (kind, what) for student, (_, kind, what)
+             in first_diagnoses(table(course, "diagnoses.csv")).items()}
     assert found == {
         "negated": ("structural", "negated"),
         "transposed": ("catalogue", "a3-grad-w-transposed"),
@@ -242,3 +284,145 @@ def test_the_course_s_catalogue_names_the_class_s_catalogued_mistakes(graded_by_
         "a3-backward-list-not-reversed": "1", "a3-check-one-sided": "1"}
     page = " ".join(feedback_page(course, "scaled").split())
     assert "the mean over the batch where ∂z/∂b is a sum" in page
+
+
+# --- Pass rate per check, computed here without the grader ---------------------------------
+
+def is_test_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def collected_checks(notebook):
+    """{test cell: [what each check() collected, in order]} of an instructor's notebook run
+    here, cell by cell in one namespace, with grading.record's check() collecting; a cell
+    that raises ends there (its later checks collect nothing), and the next cell runs."""
+    from grading import record
+
+    namespace, found = {"__name__": "__class_run__"}, {}
+    here = os.getcwd()
+    os.chdir(REPO / "solutions" / ASSIGNMENT)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            for cell in notebook.cells:
+                if cell.cell_type != "code":
+                    continue
+                collected = []
+                record.collector, record.namespace = collected, namespace
+                try:
+                    exec(compile(TransformerManager().transform_cell(cell.source),
+                                 "<cell>", "exec"), namespace)
+                except Exception:  # noqa: BLE001 - as a kernel: the next cell runs
+                    pass
+                finally:
+                    record.collector = record.namespace = None
+                if is_test_cell(cell):
+                    found[cell.metadata["nbgrader"]["grade_id"]] = collected
+    finally:
+        os.chdir(here)
+    return found
+
+
+def close(got, want, rtol, atol):
+    """got equals want: the same nesting, numbers within the tolerance, the rest equal."""
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(
+            close(g, w, rtol, atol) for g, w in zip(got, want, strict=True))
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(
+            close(got[key], want[key], rtol, atol) for key in want)
+    if isinstance(want, float) or (isinstance(want, int) and not isinstance(want, bool)):
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            return False
+        if math.isnan(want) or math.isnan(got):
+            return math.isnan(want) and math.isnan(got)
+        return got == want or abs(got - want) <= atol + rtol * abs(want)
+    return type(got) is type(want) and got == want
+
+
+@pytest.fixture(scope="module")
+def outcomes_here():
+    """({student: {(test cell, check number): passed | failed | not run}}, the solution's
+    messages by (test cell, check number)): each student's answers put into the
+    instructor's notebook and run in this process, each value compared with the solution's
+    own run (without the grader)."""
+    before = os.environ.get("NBGRADER_EXECUTION")
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # as in the kernel: no sliders
+    try:
+        return expected_outcomes(nbformat.read(REPO / "solutions" / ASSIGNMENT / NOTEBOOK, 4))
+    finally:
+        if before is None:
+            del os.environ["NBGRADER_EXECUTION"]
+        else:
+            os.environ["NBGRADER_EXECUTION"] = before
+
+
+def expected_outcomes(source):
+    solution = collected_checks(nbformat.from_dict(source))
+    students = {"honest-1": {}, "honest-2": {}, **class_mistakes(source)}
+    every = {}
+    for student, replacements in students.items():
+        notebook = nbformat.from_dict(source)
+        for cell in notebook.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = replacements.get(grade_id, without_markers(cell.source))
+        theirs = collected_checks(notebook)
+        for grade_id, checks in solution.items():
+            outcomes = []
+            for index, check in enumerate(checks):
+                if index >= len(theirs.get(grade_id, [])):
+                    outcomes.append("not run")
+                    continue
+                value = theirs[grade_id][index]["value"]
+                passed = (bool(check["judge"](value)) if check["judge"] is not None
+                          else any(close(value, answer, check["rtol"], check["atol"])
+                                   for answer in check["answers"]))
+                outcomes.append("passed" if passed else "failed")
+            every.setdefault(student, {}).update(
+                ((grade_id, index), outcome) for index, outcome in enumerate(outcomes))
+    messages = {(grade_id, index): check["message"] for grade_id, checks in solution.items()
+                for index, check in enumerate(checks)}
+    return every, messages
+
+
+def failing_checks(outcomes, student):
+    return {key for key, outcome in outcomes[student].items() if outcome == "failed"}
+
+
+def test_the_pass_rate_of_each_check_is_what_the_class_s_mistakes_give(graded, outcomes_here):
+    """checks.csv and the page's table: for every check() of every hidden test, how many of
+    the seven students passed, failed or never reached it, as this test's own run of each
+    student's code against the solution's values says; and a test cell's full points go
+    with passing all of its checks."""
+    course, _, grading, report = graded
+    assert grading.returncode == 0 and report.returncode == 0, grading.stderr + report.stderr
+    outcomes, messages = outcomes_here
+    counts = {key: Counter() for key in messages}
+    full = Counter()
+    for theirs in outcomes.values():
+        for key, outcome in theirs.items():
+            counts[key][outcome] += 1
+        for grade_id in {grade_id for grade_id, _ in theirs}:
+            full[grade_id] += all(outcome == "passed" for (cell, _), outcome
+                                  in theirs.items() if cell == grade_id)
+    rows = table(course, "checks.csv")
+    found = {(row["grade_id"], int(row["check_index"])): row for row in rows}
+    assert len(found) == len(rows) == len(counts)
+    assert set(found) == set(counts)
+    for key, row in found.items():
+        expected = counts[key]
+        assert (int(row["passed"]), int(row["failed"]), int(row["not_run"])) == (
+            expected["passed"], expected["failed"], expected["not run"]), (key, row, expected)
+        assert int(row["judged"]) == 7 and row["message"] == messages[key]
+        assert row["pass_rate"] == f"{expected['passed'] / 7:.3f}"
+    # the class was built to fail some checks and pass others: the counts must show both
+    assert any(c["failed"] for c in counts.values()) and any(
+        c["passed"] == 7 for c in counts.values())
+    assert {row["grade_id"]: int(row["full_points"]) for row in table(course, "cells.csv")} \
+        == dict(full)
+    page = (course / "grading-records" / "report" / ASSIGNMENT / "report.html").read_text()
+    assert "<h2>Pass rate per check</h2>" in page
+    failing = next(row for row in rows if int(row["failed"]))
+    assert html.escape(failing["message"]) in page
