@@ -212,14 +212,15 @@ def stem_pattern(term):
 
 
 def test_glossary_points_to_chapters_that_use_each_term():
-    """Each row's "where" names a chapter whose text (with its assignment) uses the term:
-    a row's English cell lists its forms separated by commas; remarks in parentheses and
-    formulas are not searched, except an abbreviation such as (SGD)."""
+    """Each row's "where" names chapters ("ch. 5") whose own text uses the term, or
+    assignments ("Assignment 5") whose notebook does: a row's English cell lists its forms
+    separated by commas; remarks in parentheses and formulas are not searched, except an
+    abbreviation such as (SGD)."""
     texts = {}
     for path in sorted((REPO / "chapters").glob("0*.md")):
-        texts[int(path.name[:2])] = path.read_text().lower()
+        texts["ch.", int(path.name[:2])] = path.read_text().lower()
     for path in sorted((REPO / "exercises").glob("*/*.ipynb")):
-        texts[int(path.parent.name[:2])] += "\n".join(
+        texts["Assignment", int(path.parent.name[:2])] = "\n".join(
             cell.source for cell in nbformat.read(path, as_version=4).cells).lower()
     rows = [line for line in (REPO / "appendix" / "glossary.md").read_text().splitlines()
             if line.startswith("| ") and not line.startswith(("| English", "| ---"))]
@@ -227,9 +228,13 @@ def test_glossary_points_to_chapters_that_use_each_term():
     wrong = []
     for row in rows:
         english, _, where = (cell.strip() for cell in row.strip("|").split("|"))
-        chapter = int(re.fullmatch(r"ch\. (\d)", where).group(1))
+        places = [re.fullmatch(r"(ch\.|Assignment) (\d)", place.strip())
+                  for place in where.split(",")]
+        assert all(places), f"{english}: cannot read where {where!r}"
         forms = [form.strip() for form in re.sub(r"\(.*?\)|\$.*?\$", "", english).split(",")]
         forms += re.findall(r"\(([A-Z][A-Za-z]+)\)", english)
-        if not any(re.search(stem_pattern(form), texts[chapter]) for form in forms if form):
-            wrong.append(f"{english}: not in ch. {chapter}")
+        for place in places:
+            text = texts[place.group(1), int(place.group(2))]
+            if not any(re.search(stem_pattern(form), text) for form in forms if form):
+                wrong.append(f"{english}: not in {place.group(0)}")
     assert wrong == []
