@@ -70,19 +70,20 @@ LOOP_OVER_EXAMPLES = (
     "        for layer in range(len(params) - 1, -1, -1):\n"
     "            dW, db = grads[layer]\n"
     "            grads[layer] = (dW + delta @ column[layer].T, db + delta)\n"
-    "            a = column[layer]\n"
-    "            delta = (params[layer][0].T @ delta) * (1 - a**2)\n"
+    "            if layer:\n"
+    "                z = params[layer - 1][0] @ column[layer - 1] + params[layer - 1][1]\n"
+    "                delta = (params[layer][0].T @ delta) / (1 + np.exp(-z))\n"
     "    return grads\n"
 )
-TANH_AS_SIGMOID = (
+SOFTPLUS_SLOPE_OF_A = (
     "def backward_pass(params, activations, y):\n"
     "    delta = (activations[-1] - y) / y.shape[1]\n"
     "    grads = []\n"
     "    for layer in range(len(params) - 1, -1, -1):\n"
     "        a = activations[layer]\n"
     "        grads.insert(0, (delta @ a.T, delta.sum(axis=1, keepdims=True)))\n"
-    "        # chapter 5's sigmoid slope a(1 - a), where the hidden units are tanh\n"
-    "        delta = (params[layer][0].T @ delta) * a * (1 - a)\n"
+    "        # chapter 5's loop with the sigmoid of a, where the slope is the sigmoid of z\n"
+    "        delta = (params[layer][0].T @ delta) / (1 + np.exp(-a))\n"
     "    return grads\n"
 )
 BP2_NOT_TRANSPOSED = (
@@ -93,7 +94,9 @@ BP2_NOT_TRANSPOSED = (
     "        a = activations[layer]\n"
     "        grads.insert(0, (delta @ a.T, delta.sum(axis=1, keepdims=True)))\n"
     "        # W where BP2 has its transpose: fails as soon as a layer is not square\n"
-    "        delta = (params[layer][0] @ delta) * (1 - a**2)\n"
+    "        if layer:\n"
+    "            z = params[layer - 1][0] @ activations[layer - 1] + params[layer - 1][1]\n"
+    "            delta = (params[layer][0] @ delta) / (1 + np.exp(-z))\n"
     "    return grads\n"
 )
 DIVIDED_BY_BATCH = (
@@ -376,14 +379,14 @@ WRONG_ANSWERS = {
             "    for layer in range(len(params) - 1, -1, -1):\n"
             "        a_prev = activations[layer]\n"
             "        grads.insert(0, (delta @ a_prev.T, delta.sum(axis=1, keepdims=True)))\n"
-            "        # BP2 without the slope tanh'(z) of the layer below\n"
+            "        # BP2 without the slope softplus'(z) of the layer below\n"
             "        delta = params[layer][0].T @ delta\n"
             "    return grads\n"
         ), (
             "from bplib.network import softmax_backprop  # the library does the task\n"
             "def backward_pass(params, activations, y):\n"
             "    return softmax_backprop(params, activations[0], y)\n"
-        ), LOOP_OVER_EXAMPLES, TANH_AS_SIGMOID, BP2_NOT_TRANSPOSED],
+        ), LOOP_OVER_EXAMPLES, SOFTPLUS_SLOPE_OF_A, BP2_NOT_TRANSPOSED],
         "full-gradient-check": [None, POOLED_GRADIENT_CHECK, RESTORED_BY_ARITHMETIC,
                                 ONE_SIDED_GRADIENT_CHECK, DRIFTING_GRADIENT_CHECK],
         "full-sgd-epoch": [(
