@@ -445,18 +445,32 @@ WRONG_ANSWERS = {
             "        self.grad_W, self.grad_b = self.dW, self.db\n"
             "        return returned\n"
         )],
-        "composite-backward-through": [(
-            "def backward_through(chain, upstream_grad):\n"
-            "    gradients = [upstream_grad]\n"
-            "    # forgets that the last layer comes first; fine while all layers commute\n"
+        "composite-forward-through": [(
+            "def forward_through(chain, x, every=1):\n"
+            "    stored = [x]  # every input kept: the checkpoints ignored\n"
             "    for f in chain:\n"
-            "        gradients.insert(0, f.backward(gradients[0]))\n"
-            "    return gradients\n"
-        ), None, (
-            "def backward_through(chain, upstream_grad):\n"
+            "        stored.append(f.forward(stored[-1]))\n"
+            "    return stored\n"
+        )],
+        "composite-backward-through": [(
+            "def backward_through(chain, checkpoints, upstream_grad, every=1):\n"
             "    gradients = [upstream_grad]\n"
+            "    # nothing recomputed: right only while no layer has run forward since\n"
             "    for f in reversed(chain):\n"
             "        gradients.append(f.backward(gradients[-1]))\n"
+            "    return gradients[::-1]\n"
+        ), None, (
+            "def backward_through(chain, checkpoints, upstream_grad, every=1):\n"
+            "    starts = list(range(0, len(chain), every))\n"
+            "    gradients = [upstream_grad]\n"
+            "    for j in reversed(range(len(starts))):\n"
+            "        segment = chain[starts[j]:starts[j] + every]\n"
+            "        if j < len(starts) - 1:\n"
+            "            out = checkpoints[j]\n"
+            "            for f in segment:\n"
+            "                out = f.forward(out)\n"
+            "        for f in reversed(segment):\n"
+            "            gradients.append(f.backward(gradients[-1]))\n"
             "    return gradients  # the list not reversed back: dz/dx^(L+1) comes first\n"
         )],
         "composite-gradient-check": [(
@@ -484,7 +498,7 @@ WRONG_ANSWERS = {
             "    below = np.sum(u * layer.forward(shifted))\n"
             "    return float(abs(analytic.flat[0] - (above - below) / (2 * h)))\n"
         )],
-        "composite-blocks-needed": "blocks_needed = 10  # (1/2)^L < 1e-3 from the slope bound\n",
+        "composite-blocks-needed": "blocks_needed = 10  # (1/2)^n < 1e-3 from the slope bound\n",
     },
 }
 
