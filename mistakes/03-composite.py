@@ -84,32 +84,52 @@ MISTAKES = [
         kinds=("other",),
     ),
     Mistake(
-        id="a3-forward-input-left-out",
+        id="a3-forward-every-input-kept",
         cell="composite-forward-through",
-        replace=(("    stored = [x]\n"
-                  "    for f in chain:\n"
-                  "        stored.append(f.forward(stored[-1]))\n",
-                  "    stored = []\n"
-                  "    for f in chain:\n"
-                  "        x = f.forward(x)\n"
-                  "        stored.append(x)\n"),),
+        replace=(("if position % every == 0:", "if True:"),),
         tests=("composite-forward-through-tests",),
-        title="the input x¹ left out of the list",
-        explanation="L layers give L + 1 arrays: the input x¹ and each layer's output. The "
-                    "backward pass needs the input too (a linear layer's weight gradient is "
-                    "built from it).",
+        title="every layer's input kept, whatever every says",
+        explanation="Checkpointing keeps one array per segment of k layers: the input of "
+                    "the segment's first layer. Keeping every input is plain backprop's "
+                    "memory again, and the list no longer says which array starts which "
+                    "segment.",
+        section=f"{PAGE}#gradient-checkpointing",
+        kinds=("other",),
+    ),
+    Mistake(
+        id="a3-forward-checkpoints-shifted",
+        cell="composite-forward-through",
+        replace=(("if position % every == 0:", "if (position + 1) % every == 0:"),),
+        tests=("composite-forward-through-tests",),
+        title="the checkpoints counted from layer k instead of layer 1",
+        explanation="A segment's checkpoint is the input of its first layer: x¹ for layers "
+                    "1 to k, then the input of layer k + 1, and so on. Counting from the "
+                    "k-th layer keeps the input of each segment's last layer, from which "
+                    "the segment cannot be recomputed, and loses x¹.",
+        section=f"{PAGE}#gradient-checkpointing",
+        kinds=("off-by-one",),
+    ),
+    Mistake(
+        id="a3-forward-output-left-out",
+        cell="composite-forward-through",
+        replace=(("return checkpoints + [out]", "return checkpoints"),),
+        tests=("composite-forward-through-tests",),
+        title="the output x^(L+1) left out of the list",
+        explanation="The forward pass exists to compute the output: the loss needs it. "
+                    "The checkpoints are what the backward pass will need besides it, so "
+                    "the list ends with the last layer's output.",
         section=f"{PAGE}#the-composition-and-its-two-recursions",
         kinds=("off-by-one",),
     ),
     Mistake(
         id="a3-backward-first-layer-first",
         cell="composite-backward-through",
-        replace=(("for f in chain[::-1]:", "for f in chain:"),),
+        replace=(("for f in segment[::-1]:", "for f in segment:"),),
         tests=("composite-backward-through-tests",),
-        title="the layers' backward called first layer first",
+        title="each segment's backward called first layer first",
         explanation="The backward recursion starts at the output: the last layer receives "
                     "the upstream gradient and each layer hands its result to the one before "
-                    "it. Forwards and backwards run in opposite orders.",
+                    "it. Forwards and backwards run in opposite orders, inside a segment too.",
         section=f"{PAGE}#the-composition-and-its-two-recursions",
         kinds=("layer-order",),
     ),
@@ -124,6 +144,45 @@ MISTAKES = [
                     "entry i belongs to x^i.",
         section=f"{PAGE}#the-composition-and-its-two-recursions",
         kinds=("layer-order",),
+    ),
+    Mistake(
+        id="a3-backward-not-recomputed",
+        cell="composite-backward-through",
+        replace=(("            for f in segment:\n"
+                  "                recomputed = f.forward(recomputed)\n", ""),),
+        tests=("composite-backward-through-tests",),
+        title="the segments' forward passes not run again",
+        explanation="A layer's backward uses what its last forward call kept. With "
+                    "checkpoints, only the last segment's layers still hold this pass's "
+                    "values; every other segment must run forward again from its checkpoint "
+                    "just before its backward, or its gradients are those of other numbers.",
+        section=f"{PAGE}#gradient-checkpointing",
+        kinds=("other",),
+    ),
+    Mistake(
+        id="a3-backward-last-segment-recomputed",
+        cell="composite-backward-through",
+        replace=(("if number < len(starts) - 1:", "if number <= len(starts) - 1:"),),
+        tests=("composite-backward-through-tests",),
+        title="the last segment recomputed as well",
+        explanation="The last segment's layers ran forward last, so they still hold what "
+                    "their backward needs: its backward comes right after the forward pass. "
+                    "Running it again gives the same numbers for extra work, which is why "
+                    "checkpointing costs one forward pass less than two.",
+        section=f"{PAGE}#gradient-checkpointing",
+        kinds=("other",),
+    ),
+    Mistake(
+        id="a3-backward-next-checkpoint",
+        cell="composite-backward-through",
+        replace=(("recomputed = checkpoints[number]", "recomputed = checkpoints[number + 1]"),),
+        tests=("composite-backward-through-tests",),
+        title="a segment recomputed from the next segment's checkpoint",
+        explanation="Segment j starts at checkpoint j, the input of its first layer. The "
+                    "next checkpoint is this segment's output: recomputing from it feeds the "
+                    "layers the wrong numbers, often of the wrong shape.",
+        section=f"{PAGE}#gradient-checkpointing",
+        kinds=("off-by-one",),
     ),
     Mistake(
         id="a3-check-one-sided",

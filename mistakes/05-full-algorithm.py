@@ -9,33 +9,47 @@ CHECK = ("full-gradient-check", ("full-gradient-check-tests",))
 EPOCH = ("full-sgd-epoch", ("full-sgd-epoch-tests",))
 
 MISTAKES = [
-    # Task 1: the backward pass, tanh hidden layers and a softmax output.
+    # Task 1: the backward pass, softplus hidden layers and a softmax output.
     Mistake(
-        id="a5-tanh-slope-missing",
+        id="a5-softplus-slope-missing",
         cell=BACKWARD[0],
-        replace=((" * (1.0 - incoming**2)  # BP2: tanh' = 1 - a^2", "  # BP2"),),
+        replace=((" * slope  # BP2", "  # BP2"),),
         tests=BACKWARD[1],
-        title="BP2 without the slope of tanh",
+        title="BP2 without the slope of softplus",
         explanation="BP2 carries the error back through the weights and then through the "
                     "activation of the layer below: the error of a hidden unit is the "
                     "weighted sum of the errors it feeds, times the slope of its own "
-                    "activation at its weighted input. Where a unit is saturated that "
-                    "slope is close to 0, and leaving it out gives the unit far too much "
-                    "of the blame.",
+                    "activation at its weighted input. Softplus is flat for very negative "
+                    "weighted inputs, and leaving its slope out gives those units far too "
+                    "much of the blame.",
         section=f"{PAGE}#the-four-equations",
         kinds=("activation-derivative",),
     ),
     Mistake(
-        id="a5-sigmoid-slope-for-tanh",
+        id="a5-softplus-slope-at-activation",
         cell=BACKWARD[0],
-        replace=(("(1.0 - incoming**2)", "incoming * (1.0 - incoming)"),),
+        replace=(("np.exp(-z_below)", "np.exp(-incoming)"),),
         tests=BACKWARD[1],
-        title="the sigmoid's slope a(1 − a) used for tanh units",
+        title="the slope of softplus taken at the activation a instead of the weighted input z",
+        explanation="The slope of softplus is the sigmoid of the weighted input z. The "
+                    "activations list holds a = ln(1 + e^z), a different number (at z = 0, "
+                    "a = ln 2): the slope must be evaluated at z, which you get from the "
+                    "layer below's activations, weights and bias.",
+        section=f"{PAGE}#the-four-equations",
+        kinds=("activation-derivative",),
+    ),
+    Mistake(
+        id="a5-sigmoid-slope-for-softplus",
+        cell=BACKWARD[0],
+        replace=(("slope = 1.0 / (1.0 + np.exp(-z_below))",
+                  "slope = incoming * (1.0 - incoming)"),),
+        tests=BACKWARD[1],
+        title="the sigmoid's slope a(1 − a) used for softplus units",
         explanation="a(1 − a) is the slope of the sigmoid written with its output. The "
-                    "hidden units here are tanh units, whose slope is another function of "
-                    "their output: differentiate tanh and write the result with tanh "
-                    "itself. At z = 0 the two differ most: tanh is steepest there, with "
-                    "slope 1, while a(1 − a) vanishes at a = 0.",
+                    "hidden units here are softplus units, whose output is not a sigmoid: "
+                    "differentiate ln(1 + e^z) with respect to z and evaluate the result at "
+                    "the weighted input. At z = 0 the slope is 1/2, while a(1 − a) with "
+                    "a = ln 2 is about 0.21.",
         section=f"{PAGE}#the-algorithm",
         kinds=("activation-derivative",),
     ),
@@ -145,8 +159,7 @@ MISTAKES = [
         explanation="The activations list starts with the input x, so layer l (counted "
                     "from 0 in the params list) reads entry l and writes entry l + 1. BP4 "
                     "multiplies the layer's error by what flows into the layer, the "
-                    "activations of the layer below, and BP2 uses the slope of that "
-                    "layer below.",
+                    "activations of the layer below.",
         section=f"{PAGE}#the-four-equations",
         kinds=("off-by-one",),
     ),

@@ -70,19 +70,20 @@ LOOP_OVER_EXAMPLES = (
     "        for layer in range(len(params) - 1, -1, -1):\n"
     "            dW, db = grads[layer]\n"
     "            grads[layer] = (dW + delta @ column[layer].T, db + delta)\n"
-    "            a = column[layer]\n"
-    "            delta = (params[layer][0].T @ delta) * (1 - a**2)\n"
+    "            if layer:\n"
+    "                z = params[layer - 1][0] @ column[layer - 1] + params[layer - 1][1]\n"
+    "                delta = (params[layer][0].T @ delta) / (1 + np.exp(-z))\n"
     "    return grads\n"
 )
-TANH_AS_SIGMOID = (
+SOFTPLUS_SLOPE_OF_A = (
     "def backward_pass(params, activations, y):\n"
     "    delta = (activations[-1] - y) / y.shape[1]\n"
     "    grads = []\n"
     "    for layer in range(len(params) - 1, -1, -1):\n"
     "        a = activations[layer]\n"
     "        grads.insert(0, (delta @ a.T, delta.sum(axis=1, keepdims=True)))\n"
-    "        # chapter 5's sigmoid slope a(1 - a), where the hidden units are tanh\n"
-    "        delta = (params[layer][0].T @ delta) * a * (1 - a)\n"
+    "        # chapter 5's loop with the sigmoid of a, where the slope is the sigmoid of z\n"
+    "        delta = (params[layer][0].T @ delta) / (1 + np.exp(-a))\n"
     "    return grads\n"
 )
 BP2_NOT_TRANSPOSED = (
@@ -93,7 +94,9 @@ BP2_NOT_TRANSPOSED = (
     "        a = activations[layer]\n"
     "        grads.insert(0, (delta @ a.T, delta.sum(axis=1, keepdims=True)))\n"
     "        # W where BP2 has its transpose: fails as soon as a layer is not square\n"
-    "        delta = (params[layer][0] @ delta) * (1 - a**2)\n"
+    "        if layer:\n"
+    "            z = params[layer - 1][0] @ activations[layer - 1] + params[layer - 1][1]\n"
+    "            delta = (params[layer][0] @ delta) / (1 + np.exp(-z))\n"
     "    return grads\n"
 )
 DIVIDED_BY_BATCH = (
@@ -376,14 +379,14 @@ WRONG_ANSWERS = {
             "    for layer in range(len(params) - 1, -1, -1):\n"
             "        a_prev = activations[layer]\n"
             "        grads.insert(0, (delta @ a_prev.T, delta.sum(axis=1, keepdims=True)))\n"
-            "        # BP2 without the slope tanh'(z) of the layer below\n"
+            "        # BP2 without the slope softplus'(z) of the layer below\n"
             "        delta = params[layer][0].T @ delta\n"
             "    return grads\n"
         ), (
             "from bplib.network import softmax_backprop  # the library does the task\n"
             "def backward_pass(params, activations, y):\n"
             "    return softmax_backprop(params, activations[0], y)\n"
-        ), LOOP_OVER_EXAMPLES, TANH_AS_SIGMOID, BP2_NOT_TRANSPOSED],
+        ), LOOP_OVER_EXAMPLES, SOFTPLUS_SLOPE_OF_A, BP2_NOT_TRANSPOSED],
         "full-gradient-check": [None, POOLED_GRADIENT_CHECK, RESTORED_BY_ARITHMETIC,
                                 ONE_SIDED_GRADIENT_CHECK, DRIFTING_GRADIENT_CHECK],
         "full-sgd-epoch": [(
@@ -442,18 +445,32 @@ WRONG_ANSWERS = {
             "        self.grad_W, self.grad_b = self.dW, self.db\n"
             "        return returned\n"
         )],
-        "composite-backward-through": [(
-            "def backward_through(chain, upstream_grad):\n"
-            "    gradients = [upstream_grad]\n"
-            "    # forgets that the last layer comes first; fine while all layers commute\n"
+        "composite-forward-through": [(
+            "def forward_through(chain, x, every=1):\n"
+            "    stored = [x]  # every input kept: the checkpoints ignored\n"
             "    for f in chain:\n"
-            "        gradients.insert(0, f.backward(gradients[0]))\n"
-            "    return gradients\n"
-        ), None, (
-            "def backward_through(chain, upstream_grad):\n"
+            "        stored.append(f.forward(stored[-1]))\n"
+            "    return stored\n"
+        )],
+        "composite-backward-through": [(
+            "def backward_through(chain, checkpoints, upstream_grad, every=1):\n"
             "    gradients = [upstream_grad]\n"
+            "    # nothing recomputed: right only while no layer has run forward since\n"
             "    for f in reversed(chain):\n"
             "        gradients.append(f.backward(gradients[-1]))\n"
+            "    return gradients[::-1]\n"
+        ), None, (
+            "def backward_through(chain, checkpoints, upstream_grad, every=1):\n"
+            "    starts = list(range(0, len(chain), every))\n"
+            "    gradients = [upstream_grad]\n"
+            "    for j in reversed(range(len(starts))):\n"
+            "        segment = chain[starts[j]:starts[j] + every]\n"
+            "        if j < len(starts) - 1:\n"
+            "            out = checkpoints[j]\n"
+            "            for f in segment:\n"
+            "                out = f.forward(out)\n"
+            "        for f in reversed(segment):\n"
+            "            gradients.append(f.backward(gradients[-1]))\n"
             "    return gradients  # the list not reversed back: dz/dx^(L+1) comes first\n"
         )],
         "composite-gradient-check": [(
@@ -481,7 +498,7 @@ WRONG_ANSWERS = {
             "    below = np.sum(u * layer.forward(shifted))\n"
             "    return float(abs(analytic.flat[0] - (above - below) / (2 * h)))\n"
         )],
-        "composite-blocks-needed": "blocks_needed = 10  # (1/2)^L < 1e-3 from the slope bound\n",
+        "composite-blocks-needed": "blocks_needed = 10  # (1/2)^n < 1e-3 from the slope bound\n",
     },
 }
 

@@ -232,7 +232,7 @@ def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
 
 def plot_gradient_norms(norms, label, reference=1.0):
     """|dz/dx^i| for i = 1 .. L+1 on a log scale, as given, with a dotted line at reference;
-    label (e.g. "L = 6") starts the title."""
+    label (e.g. "6 blocks (L = 12 layers)") starts the title."""
     fig, ax = new_figure()
     layer_numbers = np.arange(1, len(norms) + 1)
     ax.semilogy(layer_numbers, norms, "o-", color=PALETTE["backward"])
