@@ -318,3 +318,34 @@ def test_each_check_s_outcome():
     right = [{"value": check["answers"][0]} for check in CELL]
     assert {entry["outcome"] for entry in outcomes(right + [{"value": 0}], CELL)} == {
         "passed"}
+
+
+# --- The feedback page's task label (grading/judge.py's FeedbackSummary) ---------------------
+
+def test_a_task_is_labelled_by_the_nearest_heading_above_its_test_cell():
+    """Assignment 2's Task 5 and its part 5a share one markdown cell: the test cell of 5a
+    is labelled "5a. ...", not "Task 5 ..." (an outside trial's every page did that)."""
+    import nbformat
+
+    from conftest import REPO
+    from grading.judge import FeedbackSummary, _markdown_text
+
+    source = nbformat.read(REPO / "solutions" / "02-chain-rule-graphs" /
+                           "02-chain-rule-graphs.ipynb", as_version=4)
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code":
+            cell.outputs = []
+            if meta.get("grade") and not meta.get("solution"):
+                meta["score"] = meta["points"]
+    nb, _ = FeedbackSummary().preprocess(source, {})
+    summary = nb.cells[0].source
+    headings = [line.lstrip("#").strip() for cell in source.cells
+                if cell.cell_type == "markdown" for line in cell.source.splitlines()
+                if line.startswith("#")]
+    for grade_id, part in (("graphs-path-sum-gradient-tests", "5a."),
+                           ("graphs-backward-gradients-tests", "5b."),
+                           ("graphs-div-layer-tests", "Task 1:")):
+        heading = next(h for h in headings if h.startswith(part))
+        assert f"- **{_markdown_text(heading)} (`{grade_id}`)**: " in summary, summary
+
