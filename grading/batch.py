@@ -426,8 +426,9 @@ def grade(assignment, jobs=1, shard=(0, 1), out=sys.stdout, force=False, sandbox
     no_feedback = {s: r for s, r in rows.items() if r.get("feedback") == "refused"}
     late = sum(bool(r.get("late")) for r in rows.values() if r["status"] == "graded")
     graded_now = sum(rows[s]["status"] == "graded" for s in todo)
-    rate = (f" ({total / len(todo):.2f} s per submission, {jobs} process"
-            f"{'es' * (jobs > 1)})") if todo else ""
+    # wall time over submissions; make report gives the median of each one's own time
+    rate = (f" ({total / len(todo):.2f} s per submission: the run's wall time divided by "
+            f"its submissions, {jobs} process{'es' * (jobs > 1)})") if todo else ""
     print(f"graded {graded_now} of {len(todo)} in {total:.1f} s{rate}"
           f"; {len(unchanged)} unchanged (not regraded); {len(failed)} not graded; "
           f"{len(no_feedback)} without feedback; {late} late; sandbox {mode.split(' ')[0]}",

@@ -429,42 +429,41 @@ def _mistake_text(mistake, course):
     return f"{mistake.title}. {mistake.explanation}\nReread: {where}."
 
 
-def explain(source_path, grade_id, failed, check, course=None, records=None, named=()):
+def explain(source_path, grade_id, failed, check, course=None, records=None):
     """What a failed check (judge.first_failure's dict or a failed entry of judge.outcomes,
     the check as judge.reference holds it) adds to the feedback: {"kind": catalogue |
     structural | none, "what": the mistakes' ids, the structural kind, or why nothing was
     looked at, "text": what the student reads after the check's message ("" for none),
-    "seconds"}. named: the ids of the mistakes the feedback already named for an earlier
-    check of the cell; the text does not name them again."""
+    "mistakes": the catalogued mistakes matched, "finding": the structural finding's text
+    ("" for none), "seconds"}."""
     from grading import state
 
     started = time.perf_counter()
     course = course or state.COURSE
-    kind, what, text = "none", failed["why"], ""
+    kind, what, text, found, shown = "none", failed["why"], "", [], ""
     if failed["why"] == "value":
         value = failed["value"]
         found = _catalogued(source_path, grade_id, failed["index"], value,
                             check["rtol"], check["atol"], records)
         if found:
             kind, what = "catalogue", ",".join(mistake.id for mistake in found)
-            new = [mistake for mistake in found if mistake.id not in named]
-            if not new:
-                text = ("Your values there are those of the same known "
-                        f"mistake{'s' if len(found) > 1 else ''} as above.")
-            elif len(new) == 1:
-                text = "Your values are those of a known mistake: " + _mistake_text(
-                    new[0], course)
-            else:
-                text = "Your values are those of known mistakes:\n" + "\n".join(
-                    f"- {_mistake_text(mistake, course)}" for mistake in new)
+            text = known_mistakes(found, course)
         else:
             finding = (diagnose_judged(value, check.get("solution")) if "judge" in check
                        else _first_finding(value, check))
             if finding is not None:
-                kind, what = "structural", finding.kind
+                kind, what, shown = "structural", finding.kind, finding.text
                 text = f"What your values show: {finding.text}."
-    return {"kind": kind, "what": what, "text": text,
+    return {"kind": kind, "what": what, "text": text, "mistakes": found, "finding": shown,
             "seconds": time.perf_counter() - started}
+
+
+def known_mistakes(found, course):
+    """The feedback's words for catalogued mistakes a value matched."""
+    if len(found) == 1:
+        return "Your values are those of a known mistake: " + _mistake_text(found[0], course)
+    return "Your values are those of known mistakes:\n" + "\n".join(
+        f"- {_mistake_text(mistake, course)}" for mistake in found)
 
 
 def _first_finding(value, check):

@@ -50,7 +50,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from . import record
-from .diagnose import explain
+from .diagnose import explain, known_mistakes
 from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
 from .mistakes import variant_lines
 
@@ -423,38 +423,50 @@ class JudgeChecks(NbGraderPreprocessor):
         return nb, resources
 
 
+MAX_FINDINGS = 3  # what one failing test cell's verdict says at most
+
+
 def _diagnosed(source, grade_id, failed, checks, records, course):
     """(the verdict of a failing test cell, its diagnosis rows): every failing check that
     sent a value (or a record that is not plain data) is diagnosed, the first failed one
     first (a check that never ran gets nothing, unless it is the first failure, whose
-    reason is the row's). The verdict is the first failure's message and what its
-    diagnosis found, then the other failing checks' messages grouped by what their
-    diagnosis found, each diagnosis said once (a message with how many checks gave it), and
-    a catalogued mistake named once in the cell."""
+    reason is the row's).
+
+    The verdict is the first failed check's message and its diagnosis. A check's message
+    is written as the likely cause when that check is the first to fail, so the later
+    failing checks' messages are never shown: only what their values prove, each said
+    once in the cell, "Elsewhere in this test": a catalogued mistake the verdict has not
+    named yet, a structural finding not said yet. At most MAX_FINDINGS findings in all,
+    then how many more checks failed."""
     found = explain(source, grade_id, failed, checks[failed["index"]]
                     if failed["index"] is not None else {}, course=course, records=records)
     rows = [{"grade_id": grade_id, "check_index": failed["index"], **found}]
-    named = set(found["what"].split(",")) if found["kind"] == "catalogue" else set()
-    said = {}  # diagnosis text -> {message: checks}, in order
+    findings = [found["text"]] if found["text"] else []
+    named = {mistake.id for mistake in found["mistakes"]}
+    said = {found["finding"]} - {""}
+    later_failed = 0
     for entry in outcomes(records, checks):
         if entry["outcome"] != "failed" or failed["index"] is None \
                 or entry["index"] <= failed["index"]:
             continue
+        later_failed += 1
         later = explain(source, grade_id, entry, checks[entry["index"]], course=course,
-                        records=records, named=named)
+                        records=records)
         rows.append({"grade_id": grade_id, "check_index": entry["index"], **later})
-        if later["kind"] == "catalogue":
-            named |= set(later["what"].split(","))
-        messages = said.setdefault(later["text"], {})
-        messages[entry["message"]] = messages.get(entry["message"], 0) + 1
-    lines = [found["text"]] if found["text"] else []
-    for text, messages in said.items():
-        listed = "; ".join(message + (f" ({count} checks)" if count > 1 else "")
-                           for message, count in messages.items())
-        if text and text == found["text"]:
-            lines.append(f"Also failed, with the same finding: {listed}")
-        else:
-            lines += [f"Also failed: {listed}"] + ([text] if text else [])
+        new = [mistake for mistake in later["mistakes"] if mistake.id not in named]
+        if new:
+            named |= {mistake.id for mistake in new}
+            text = known_mistakes(new, course)
+            findings.append("Elsewhere in this test, " + text[0].lower() + text[1:])
+        elif later["finding"] and later["finding"] not in said:
+            said.add(later["finding"])
+            findings.append(f"Elsewhere in this test, {later['finding']}.")
+    lines = findings[:MAX_FINDINGS]
+    if later_failed:
+        left = len(findings) - len(lines)
+        lines.append(f"In all, {later_failed} more check{'s' * (later_failed > 1)} of this "
+                     "test failed" + (f"; {left} more finding{'s' * (left > 1)} about their "
+                                      "values not listed here" if left else "") + ".")
     verdict = failed["message"] + ("\n\n" + "\n".join(lines) if lines else "")
     return verdict, rows
 
@@ -558,8 +570,9 @@ class FeedbackSummary(NbGraderPreprocessor):
         lines, title = [], None
         for cell in nb.cells:
             if cell.cell_type == "markdown" and not students_own(cell):
-                heading = re.search(r"^#{1,4}\s+(.+)$", cell.source, re.M)
-                title = heading.group(1).strip() if heading else title
+                # the nearest heading above the test cell, of any level ("5a. ...")
+                headings = re.findall(r"^#{1,6}\s+(.+?)\s*$", cell.source, re.M)
+                title = headings[-1] if headings else title
             if not is_test_cell(cell):
                 continue
             meta = nbgrader_meta(cell)

@@ -6,15 +6,17 @@ shards), and writes grading-records/report/<assignment>/:
 - report.html: one page with the figures (matplotlib, PNG inside the page) and the tables;
 - scores.csv: student, score, max_score;
 - cells.csv: per test cell (the gradebook stores points per test cell, not per check):
-  points, students graded, students with full points, pass rate, and how its failures were
-  diagnosed;
-- checks.csv: per check (each check() of a hidden test, as the grader judged it), named by
-  its test cell, its number in the cell (0 first, as in diagnoses.csv) and its message:
-  students judged, passed, failed, not run (the cell stopped or ended before it), and the
-  pass rate (passed / judged);
-- mistakes.csv: per catalogued mistake, the students whose value matched it;
-- structural.csv: the failures no catalogued mistake explained, by structural kind (and
-  "none": nothing claimed, with the reason: value, stopped, missing, not plain data);
+  points, students graded, students with full points, pass rate, and how many students'
+  failing checks there were diagnosed as each finding;
+- checks.csv: the checks (each check() of a hidden test, as the grader judged it) grouped
+  by test cell and message (a loop's checks share one message): how many checks, the first
+  one's number in the cell (0 first, as in diagnoses.csv), students judged, students who
+  passed all of them, failed any, or failed none but did not reach all (the cell stopped or
+  ended before them), and the pass rate (passed all / judged);
+- mistakes.csv: per catalogued mistake, its title and the students whose value matched it;
+- structural.csv: the failing checks no catalogued mistake explained, by structural kind
+  (and "none": nothing claimed, with the reason: value, stopped, missing, not plain data):
+  students with at least one such check, and the failing checks;
 - times.csv: student, grading seconds (autograding the submission, from the gradebook;
   else from grading-records/graded/);
 - diagnoses.csv: every failing check's diagnosis as stored.
@@ -27,7 +29,6 @@ import io
 from collections import Counter, defaultdict
 
 from grading import state
-from grading.diagnoses import OUTCOMES
 
 COURSE = state.COURSE
 
@@ -72,15 +73,15 @@ def gather(url, assignment, course=COURSE):
                          f"`make grade A={assignment}` first")
     diagnoses, times, outcomes = read_all(url, assignment)
     diagnoses = [row for row in diagnoses if row["student"] in scores]
-    checks = {}
+    checks = {}  # (notebook, test cell, message) -> the group's checks and outcomes
     for row in outcomes:
         if row["student"] not in scores:
             continue
-        check = checks.setdefault((row["notebook"], row["grade_id"], row["check_index"]), {
+        group = checks.setdefault((row["notebook"], row["grade_id"], row["message"]), {
             "notebook": row["notebook"], "grade_id": row["grade_id"],
-            "check_index": row["check_index"], "message": row["message"],
-            **{outcome: 0 for outcome in OUTCOMES}})
-        check[row["outcome"]] += 1
+            "message": row["message"], "indices": set(), "students": defaultdict(set)})
+        group["indices"].add(row["check_index"])
+        group["students"][row["student"]].add(row["outcome"])
     if not times:  # graded before the table existed, or by plain `nbgrader autograde`
         times = {student: record["seconds"] for student, record
                  in state.graded_records(assignment, course).items()
@@ -91,22 +92,52 @@ def gather(url, assignment, course=COURSE):
 
 
 def tables(data):
-    """(mistakes {id: sorted students}, structural Counter {kind: failures},
-    per cell Counter of how its failures were diagnosed)."""
+    """(mistakes {id: sorted students}, structural {kind: (students, failing checks)},
+    per cell {what its failing checks were diagnosed as: students})."""
     mistakes = defaultdict(set)
-    structural = Counter()
-    by_cell = defaultdict(Counter)
+    structural = defaultdict(lambda: (set(), []))
+    by_cell = defaultdict(lambda: defaultdict(set))
     for row in data["diagnoses"]:
         if row["kind"] == "catalogue":
             for mistake in row["what"].split(","):
                 mistakes[mistake].add(row["student"])
         else:
             label = row["what"] if row["kind"] == "structural" else f"none ({row['what']})"
-            structural[label] += 1
+            structural[label][0].add(row["student"])
+            structural[label][1].append(row)
         by_cell[(row["notebook"], row["grade_id"])][
-            row["what"] if row["kind"] != "none" else "none"] += 1
+            row["what"] if row["kind"] != "none" else "none"].add(row["student"])
     return ({mistake: sorted(students) for mistake, students in sorted(mistakes.items())},
-            structural, by_cell)
+            {kind: (len(students), len(rows)) for kind, (students, rows)
+             in sorted(structural.items())},
+            {cell: {what: len(students) for what, students in found.items()}
+             for cell, found in by_cell.items()})
+
+
+def check_groups(data):
+    """Rows of the per-check table: one per (notebook, test cell, message), in the cell's
+    order: notebook, test cell, first check's number, checks, message, students judged,
+    passed all, failed any, not reached (failed none, missed some), pass rate."""
+    rows = []
+    for group in data["checks"].values():
+        outcomes = group["students"].values()
+        judged = len(outcomes)
+        passed = sum(found == {"passed"} for found in outcomes)
+        failed = sum("failed" in found for found in outcomes)
+        rows.append([group["notebook"], group["grade_id"], min(group["indices"]),
+                     len(group["indices"]), group["message"], judged, passed, failed,
+                     judged - passed - failed, f"{passed / judged:.3f}"])
+    return sorted(rows, key=lambda row: row[:3])
+
+
+def titles(assignment, course=COURSE):
+    """{mistake id: title} of the assignment's catalogue ({} without a readable one)."""
+    from grading.mistakes import CatalogueError, catalogue
+
+    try:
+        return {mistake.id: mistake.title for mistake in catalogue(assignment, course)}
+    except CatalogueError:
+        return {}
 
 
 def _figure_png(draw, width=6.4, height=3.2):
@@ -136,8 +167,24 @@ def _bars(axes, labels, values, xlabel, title, limit=None):
                       textcoords="offset points", va="center", fontsize=8)
 
 
+def score_histogram(axes, assignment, scores):
+    """The scores' histogram: students (whole numbers on the axis) per score."""
+    from matplotlib.ticker import MaxNLocator
+
+    max_score = max(top for _, top in scores.values())
+    axes.hist([score for score, _ in scores.values()],
+              bins=[x - 0.5 for x in range(int(max_score) + 2)] if max_score <= 40 else 20,
+              color="#4477aa", edgecolor="white")
+    axes.set_xlabel(f"score (of {max_score:g})")
+    axes.set_ylabel("students")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(f"{assignment}: scores of {len(scores)} students", fontsize=10)
+
+
 def write(assignment, url, course=COURSE, out=None):
     """Write the report's files; return the folder."""
+    from matplotlib.ticker import MaxNLocator
+
     data = gather(url, assignment, course)
     mistakes, structural, by_cell = tables(data)
     target = folder(assignment, course)
@@ -155,22 +202,21 @@ def write(assignment, url, course=COURSE, out=None):
     cell_rows = []
     for key, cell in sorted(cells.items()):
         rate = cell["full"] / cell["graded"] if cell["graded"] else 0.0
-        how = "; ".join(f"{what}: {n}" for what, n in sorted(by_cell.get(key, {}).items()))
+        how = "; ".join(f"{what}: {n} student{'s' * (n != 1)}"
+                        for what, n in sorted(by_cell.get(key, {}).items()))
         cell_rows.append([cell["notebook"], cell["grade_id"], f"{cell['points']:g}",
                           cell["graded"], cell["full"], f"{rate:.3f}", how])
     csv_file("cells.csv", ["notebook", "grade_id", "points", "graded", "full_points",
-                           "pass_rate", "failures_diagnosed_as"], cell_rows)
-    check_rows = []
-    for _, check in sorted(data["checks"].items()):
-        judged = sum(check[outcome] for outcome in OUTCOMES)
-        check_rows.append([check["notebook"], check["grade_id"], check["check_index"],
-                           check["message"], judged, check["passed"], check["failed"],
-                           check["not run"], f"{check['passed'] / judged:.3f}"])
-    csv_file("checks.csv", ["notebook", "grade_id", "check_index", "message", "judged",
-                            "passed", "failed", "not_run", "pass_rate"], check_rows)
-    csv_file("mistakes.csv", ["mistake", "students", "which"],
-             [[m, len(s), " ".join(s)] for m, s in mistakes.items()])
-    csv_file("structural.csv", ["kind", "failures"], sorted(structural.items()))
+                           "pass_rate", "students_whose_failures_were_diagnosed_as"], cell_rows)
+    check_rows = check_groups(data)
+    csv_file("checks.csv", ["notebook", "grade_id", "first_check", "checks", "message",
+                            "students_judged", "students_passed_all", "students_failed_any",
+                            "students_not_reached", "pass_rate"], check_rows)
+    named = titles(assignment, course)
+    mistake_rows = [[m, named.get(m, ""), len(s), " ".join(s)] for m, s in mistakes.items()]
+    csv_file("mistakes.csv", ["mistake", "title", "students", "which"], mistake_rows)
+    csv_file("structural.csv", ["kind", "students", "failing_checks"],
+             [[kind, students, count] for kind, (students, count) in structural.items()])
     csv_file("times.csv", ["student", "seconds"],
              [[s, f"{t:.2f}"] for s, t in sorted(times.items())])
     columns = ["student", "notebook", "grade_id", "check_index", "kind", "what", "graded_at",
@@ -180,12 +226,8 @@ def write(assignment, url, course=COURSE, out=None):
               for row in data["diagnoses"]])
 
     max_score = max(top for _, top in scores.values())
-    figures = [("Scores", _figure_png(lambda axes: (
-        axes.hist([score for score, _ in scores.values()],
-                  bins=[x - 0.5 for x in range(int(max_score) + 2)] if max_score <= 40
-                  else 20, color="#4477aa", edgecolor="white"),
-        axes.set_xlabel(f"score (of {max_score:g})"), axes.set_ylabel("students"),
-        axes.set_title(f"{assignment}: scores of {len(scores)} students", fontsize=10))))]
+    figures = [("Scores", _figure_png(lambda axes: score_histogram(axes, assignment,
+                                                                    scores)))]
     figures.append(("Pass rate per test cell", _figure_png(lambda axes: _bars(
         axes, [row[1] for row in cell_rows], [round(float(row[5]) * 100, 1)
                                               for row in cell_rows],
@@ -197,10 +239,11 @@ def write(assignment, url, course=COURSE, out=None):
             "Students whose value matched a catalogued mistake"),
             height=0.35 * len(mistakes) + 1.2)))
     if structural:
-        figures.append(("Failures no catalogued mistake explained", _figure_png(
-            lambda axes: _bars(axes, list(structural), list(structural.values()),
-                               "failed test cells", "Failures without a catalogued "
-                               "mistake, by what the values show"),
+        figures.append(("Students with failures no catalogued mistake explained", _figure_png(
+            lambda axes: _bars(axes, list(structural), [students for students, _
+                                                         in structural.values()],
+                               "students", "Students with a failing check no catalogued "
+                               "mistake explained, by what the values show"),
             height=0.35 * len(structural) + 1.2)))
     if times:
         figures.append(("Grading time", _figure_png(lambda axes: (
@@ -208,6 +251,7 @@ def write(assignment, url, course=COURSE, out=None):
                       color="#4477aa", edgecolor="white"),
             axes.set_xlabel("seconds to autograde one submission"),
             axes.set_ylabel("submissions"),
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True)),
             axes.set_title("Grading time per submission", fontsize=10)))))
 
     def table(header, rows):
@@ -218,8 +262,11 @@ def write(assignment, url, course=COURSE, out=None):
 
     mean = sum(score for score, _ in scores.values()) / len(scores)
     seconds = sorted(times.values())
-    timing = (f"{len(seconds)} submissions, median {seconds[len(seconds) // 2]:.1f} s, "
-              f"longest {seconds[-1]:.1f} s" if seconds else "no grading time recorded")
+    timing = (f"autograding one submission took {seconds[len(seconds) // 2]:.1f} s (the "
+              f"median of {len(seconds)} submissions' own times), the longest "
+              f"{seconds[-1]:.1f} s; `make grade` prints instead the run's wall time divided "
+              "by its submissions, which parallel workers make shorter"
+              if seconds else "no grading time recorded")
     parts = [f"<h1>Item analysis: {html.escape(assignment)}</h1>",
              f"<p>{len(scores)} students graded; mean score {mean:.2f} of {max_score:g}. "
              f"Grading time: {timing}. A test cell's pass rate counts the students with "
@@ -229,21 +276,25 @@ def write(assignment, url, course=COURSE, out=None):
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{png}'>")
     parts.append("<h2>Test cells</h2>" + table(
-        ["notebook", "test cell", "points", "graded", "full points", "pass rate",
-         "failures diagnosed as"], cell_rows))
-    parts.append("<h2>Pass rate per check</h2><p>Each check() of a hidden test, by its test "
-                 "cell, its number in the cell (0 first) and its message. Not run: the "
-                 "cell stopped or ended before it.</p>" + (table(
-                     ["notebook", "test cell", "check", "message", "judged", "passed",
-                      "failed", "not run", "pass rate"], check_rows)
+        ["notebook", "test cell", "points", "students graded", "students with full points",
+         "pass rate", "students whose failing checks were diagnosed as"], cell_rows))
+    parts.append("<h2>Pass rate per check</h2><p>The check()s of a hidden test, grouped by "
+                 "test cell and message (a loop's checks share one): the first one's number "
+                 "in the cell (0 first), how many checks, and students: judged, passed all "
+                 "of them, failed any, not reached (failed none, but the cell stopped or "
+                 "ended before some).</p>" + (table(
+                     ["notebook", "test cell", "first check", "checks", "message",
+                      "students judged", "students passed all", "students failed any",
+                      "students not reached", "pass rate"], check_rows)
                      if check_rows else "<p>No check outcome recorded (graded before "
                      "they were stored: grade again with FORCE=1).</p>"))
     parts.append("<h2>Catalogued mistakes</h2>" + (table(
-        ["mistake", "students", "which"], [[m, len(s), " ".join(s)]
-                                           for m, s in mistakes.items()])
+        ["mistake", "title", "students", "which"], mistake_rows)
         if mistakes else "<p>No student's value matched a catalogued mistake.</p>"))
-    parts.append("<h2>Failures without a catalogued mistake</h2>" + (table(
-        ["what the values show", "failed test cells"], sorted(structural.items()))
+    parts.append("<h2>Failures without a catalogued mistake: students and failing checks"
+                 "</h2>" + (table(
+        ["what the values show", "students", "failing checks"],
+        [[kind, students, count] for kind, (students, count) in structural.items()])
         if structural else "<p>None.</p>"))
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Item analysis: {html.escape(assignment)}</title><style>"

@@ -203,9 +203,13 @@ def diagnosed(records, monkeypatch, catalogued=()):
     return judge._diagnosed("demo.ipynb", "demo-tests", failed, CELL, records, "/nowhere")
 
 
+LATER_MESSAGES = ("third is wrong", "fourth is wrong", "fifth is wrong", "sixth is wrong")
+
+
 def test_every_failing_check_with_a_value_is_diagnosed_and_said_once(monkeypatch):
     """Checks 2, 3 and 5 send negated values, 4 is right, the cell stops before 6: three
-    rows (none for the check that never ran), the finding said once, each message once."""
+    rows (none for the check that never ran); the verdict is the first failure's message
+    and its finding, said once, and how many more checks failed, never their messages."""
     records = [{"value": [1.0, 2.0]}, {"value": [-3.0, -4.0]}, {"value": [-5.0, -6.0]},
                {"value": [7.0, 8.0]}, {"value": [-9.0, -1.0]}]
     verdict, rows = diagnosed(records, monkeypatch)
@@ -215,29 +219,50 @@ def test_every_failing_check_with_a_value_is_diagnosed_and_said_once(monkeypatch
     message, _, found = verdict.partition("\n\n")
     assert message == "second is wrong"
     assert found.count("times −1") == 1, verdict
-    assert "Also failed, with the same finding: third is wrong; fifth is wrong" in found
-    for never in ("first is wrong", "fourth is wrong", "sixth is wrong"):
+    assert found.endswith("In all, 2 more checks of this test failed."), verdict
+    assert "Elsewhere" not in found  # the one finding was the first check's
+    for never in ("first is wrong",) + LATER_MESSAGES:
         assert never not in verdict
 
 
-def test_later_findings_of_their_own_are_said_and_repeated_messages_counted(monkeypatch):
+def test_later_checks_add_only_what_their_values_prove(monkeypatch):
+    """Check 2 negated, 3 and 4 scaled by 2, 5 a str, 6 not plain data: each later finding
+    is said once, as what the values show elsewhere in the test, with no message; the
+    record that proves nothing adds nothing but the count."""
     records = [{"value": [1.0, 2.0]}, {"value": [-3.0, -4.0]}, {"value": [10.0, 12.0]},
                {"value": [14.0, 16.0]}, {"value": "text"}, {"unsupported": "an object"}]
-    cell = CELL[:3] + hand_checks(("third is wrong", [7.0, 8.0])) + CELL[4:]
-    monkeypatch.setattr("test_diagnose.CELL", cell)
     verdict, rows = diagnosed(records, monkeypatch)
     assert [(row["check_index"], row["kind"], row["what"]) for row in rows] == [
         (1, "structural", "negated"), (2, "structural", "scaled"),
         (3, "structural", "scaled"), (4, "structural", "type"),
         (5, "none", "not plain data")]
-    assert "Also failed: third is wrong (2 checks)\nWhat your values show:" in verdict
-    assert verdict.count("times 2") == 1 and verdict.count("third is wrong") == 1
-    assert verdict.endswith("Also failed: sixth is wrong")  # nothing claimed for it
+    lines = verdict.split("\n\n")[1].split("\n")
+    assert lines[0].startswith("What your values show:") and "times −1" in lines[0]
+    assert lines[1].startswith("Elsewhere in this test, your ") and "times 2" in lines[1]
+    assert lines[2].startswith("Elsewhere in this test, your value is text; the check")
+    assert lines[3:] == ["In all, 4 more checks of this test failed."]
+    for never in LATER_MESSAGES:
+        assert never not in verdict
+
+
+def test_a_later_finding_is_said_when_the_first_failure_has_none(monkeypatch):
+    """The trial's case: the first failing check's value proves nothing, a later one is the
+    expected value times 2: said once, as what the values show elsewhere in the test."""
+    records = [{"value": [1.0, 2.0]}, {"value": [3.1, 4.7]}, {"value": [10.0, 12.0]},
+               {"value": [14.0, 16.0]}]
+    verdict, rows = diagnosed(records, monkeypatch)
+    assert [row["kind"] for row in rows] == ["none", "structural", "structural"]
+    message, _, found = verdict.partition("\n\n")
+    assert message == "second is wrong"
+    assert found.split("\n") == [found.split("\n")[0],
+                                 "In all, 2 more checks of this test failed."]
+    assert found.startswith("Elsewhere in this test, your ") and found.count("times 2") == 1
+    assert "third is wrong" not in verdict and "fourth is wrong" not in verdict
 
 
 def test_a_catalogued_mistake_is_named_once_per_cell(monkeypatch):
     """Checks 1, 3 and 5 fail and all three match the catalogue's mistake: every row names
-    it, the verdict names and explains it once and says the others show the same."""
+    it, the verdict names and explains it once, and no later check's message."""
     records = [{"value": [0.0, 2.5]}, {"value": [3.0, 4.0]}, {"value": [5.5, 6.0]},
                {"value": [7.0, 8.0]}, {"value": [9.0, 1.5]}, {"value": [2.0, 3.0]}]
     verdict, rows = diagnosed(records, monkeypatch, catalogued={0, 2, 4})
@@ -245,8 +270,37 @@ def test_a_catalogued_mistake_is_named_once_per_cell(monkeypatch):
         (0, "catalogue", "a9-demo"), (2, "catalogue", "a9-demo"), (4, "catalogue", "a9-demo")]
     assert verdict.count("The demo mistake") == 1
     assert verdict.count("Its one rule, explained.") == 1 and verdict.count("Reread:") == 1
-    assert ("Also failed: third is wrong; fifth is wrong\nYour values there are those of the "
-            "same known mistake as above.") in verdict
+    assert verdict.startswith("first is wrong\n\nYour values are those of a known mistake")
+    assert verdict.endswith("In all, 2 more checks of this test failed.")
+    for never in LATER_MESSAGES:
+        assert never not in verdict
+
+
+def test_a_mistake_matched_only_later_is_named_once_as_elsewhere(monkeypatch):
+    """The first failure (check 2) is negated, checks 3 and 5 match the catalogue: the
+    mistake is named once, as what the values show elsewhere in the test."""
+    records = [{"value": [1.0, 2.0]}, {"value": [-3.0, -4.0]}, {"value": [5.5, 6.0]},
+               {"value": [7.0, 8.0]}, {"value": [9.0, 1.5]}]
+    verdict, _ = diagnosed(records, monkeypatch, catalogued={2, 4})
+    assert verdict.count("The demo mistake") == 1 and verdict.count("Reread:") == 1
+    assert "Elsewhere in this test, your values are those of a known mistake: The demo " \
+        "mistake." in verdict
+    assert "times −1" in verdict and "fifth is wrong" not in verdict
+
+
+def test_a_cell_shows_at_most_three_findings(monkeypatch):
+    """Five checks fail, each with a finding of its own: three are said, then how many
+    more checks failed and that more findings were left out."""
+    from grading import judge
+
+    records = [{"value": [-1.0, -2.0]}, {"value": [6.0, 8.0]}, {"value": "text"},
+               {"value": [0.0, 0.0]}, {"value": [9.0, 5.0]}, {"value": [2.0, 3.0]}]
+    verdict, rows = diagnosed(records, monkeypatch)
+    assert len({row["what"] for row in rows}) == 5, rows
+    found = verdict.split("\n\n")[1].split("\n")
+    assert len(found) == judge.MAX_FINDINGS + 1
+    assert found[-1] == ("In all, 4 more checks of this test failed; 2 more findings about "
+                         "their values not listed here.")
 
 
 def test_each_check_s_outcome():
@@ -264,3 +318,34 @@ def test_each_check_s_outcome():
     right = [{"value": check["answers"][0]} for check in CELL]
     assert {entry["outcome"] for entry in outcomes(right + [{"value": 0}], CELL)} == {
         "passed"}
+
+
+# --- The feedback page's task label (grading/judge.py's FeedbackSummary) ---------------------
+
+def test_a_task_is_labelled_by_the_nearest_heading_above_its_test_cell():
+    """Assignment 2's Task 5 and its part 5a share one markdown cell: the test cell of 5a
+    is labelled "5a. ...", not "Task 5 ..." (an outside trial's every page did that)."""
+    import nbformat
+
+    from conftest import REPO
+    from grading.judge import FeedbackSummary, _markdown_text
+
+    source = nbformat.read(REPO / "solutions" / "02-chain-rule-graphs" /
+                           "02-chain-rule-graphs.ipynb", as_version=4)
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code":
+            cell.outputs = []
+            if meta.get("grade") and not meta.get("solution"):
+                meta["score"] = meta["points"]
+    nb, _ = FeedbackSummary().preprocess(source, {})
+    summary = nb.cells[0].source
+    headings = [line.lstrip("#").strip() for cell in source.cells
+                if cell.cell_type == "markdown" for line in cell.source.splitlines()
+                if line.startswith("#")]
+    for grade_id, part in (("graphs-path-sum-gradient-tests", "5a."),
+                           ("graphs-backward-gradients-tests", "5b."),
+                           ("graphs-div-layer-tests", "Task 1:")):
+        heading = next(h for h in headings if h.startswith(part))
+        assert f"- **{_markdown_text(heading)} (`{grade_id}`)**: " in summary, summary
+

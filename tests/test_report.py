@@ -26,6 +26,7 @@ import contextlib
 import csv
 import html
 import io
+import json
 import math
 import os
 import shutil
@@ -226,12 +227,25 @@ def test_the_report_counts_what_the_class_was_built_to_contain(graded, outcomes_
     for student, what in (("negated", "negated"), ("scaled", "scaled"),
                           ("catalogued", "a3-one-sided")):
         assert {row["what"] for row in diagnoses if row["student"] == student} == {what}
-    assert table(course, "mistakes.csv") == [
-        {"mistake": "a3-one-sided", "students": "1", "which": "catalogued"}]
-    assert {row["kind"]: int(row["failures"]) for row in table(course, "structural.csv")} \
-        == Counter(row["what"] if row["kind"] == "structural" else f"none ({row['what']})"
-                   for row in diagnoses if row["kind"] != "catalogue")
+    assert table(course, "mistakes.csv") == [  # the test double's catalogue file: no title
+        {"mistake": "a3-one-sided", "title": "", "students": "1", "which": "catalogued"}]
+    # students, not failing checks: the negated student fails several checks of one cell
+    labelled = [(row["what"] if row["kind"] == "structural" else f"none ({row['what']})",
+                 row["student"]) for row in diagnoses if row["kind"] != "catalogue"]
+    assert {row["kind"]: (int(row["students"]), int(row["failing_checks"]))
+            for row in table(course, "structural.csv")} == {
+        kind: (len({student for k, student in labelled if k == kind}),
+               sum(k == kind for k, _ in labelled)) for kind, _ in labelled}
+    assert Counter(kind for kind, _ in labelled)["negated"] > 1
     cells = {row["grade_id"]: row for row in table(course, "cells.csv")}
+    by_cell = {}
+    for row in diagnoses:
+        by_cell.setdefault(row["grade_id"], {}).setdefault(
+            row["what"] if row["kind"] != "none" else "none", set()).add(row["student"])
+    for grade_id, found in by_cell.items():
+        assert cells[grade_id]["students_whose_failures_were_diagnosed_as"] == "; ".join(
+            f"{what}: {len(who)} student{'s' * (len(who) != 1)}"
+            for what, who in sorted(found.items()))
     assert cells["composite-linear-tests"]["full_points"] == "4"  # of 7
     assert cells["composite-backward-through-tests"]["full_points"] == "6"
     assert cells["composite-forward-through-tests"]["pass_rate"] == "1.000"
@@ -242,7 +256,12 @@ def test_the_report_counts_what_the_class_was_built_to_contain(graded, outcomes_
     assert len([line for line in calls if line]) == len(failing)
 
 
-def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded):
+def json_text(text):
+    return json.dumps(text)[1:-1]
+
+
+def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded,
+                                                                         outcomes_here):
     course, _, _, _ = graded
     negated = feedback_page(course, "negated")
     assert "Your results, task by task" in negated
@@ -252,13 +271,32 @@ def test_the_feedback_pages_say_what_the_values_show_and_where_to_reread(graded)
     # every failing check's diagnosis is said once: in the summary and in the test cell's
     # output (a page's two places), though several of the cell's checks fail with -Wᵀu
     assert negated.count("the expected ones times −1") == 2
-    assert "Also failed, with the same finding:" in negated
     catalogued = feedback_page(course, "catalogued")
     assert catalogued.count("One-sided differences") == 2
     assert catalogued.count("Central differences are off by h squared") == 2
-    assert "Your values there are those of the same known mistake as above." in catalogued
+    # the task's label is the heading right above its test cell (2b under Task 2)
+    assert "2b. The backward recursion stores every gradient" in feedback_page(
+        course, "reversed")
     assert "Chapter 3, section “Layers as objects”" in catalogued
     assert f'href="{SITE}{SECTION}"' in catalogued
+    # a later failing check's message is no evidence: never on the page, only its count
+    outcomes, messages = outcomes_here
+    release = (REPO / "exercises" / ASSIGNMENT / NOTEBOOK).read_text()
+    for student in ("negated", "scaled", "catalogued"):
+        page = feedback_page(student=student, course=course)
+        for grade_id in {cell for cell, _ in failing_checks(outcomes, student)}:
+            failing = sorted(index for cell, index in failing_checks(outcomes, student)
+                             if cell == grade_id)
+            first = messages[(grade_id, failing[0])]
+            assert html.escape(first) in page
+            for index in failing[1:]:
+                later = messages[(grade_id, index)]
+                if later != first and json_text(later) not in release:
+                    assert html.escape(later) not in page, (student, later)
+            if len(failing) > 1:
+                more = len(failing) - 1
+                assert page.count(f"In all, {more} more check{'s' * (more > 1)} of this "
+                                  "test failed") == 2, student
     honest = feedback_page(course, "honest-1")
     assert "What your values show" not in honest and "known mistake" not in honest
 
@@ -282,8 +320,27 @@ def test_the_course_s_catalogue_names_the_class_s_catalogued_mistakes(graded_by_
     assert {row["mistake"]: row["students"] for row in table(course, "mistakes.csv")} == {
         "a3-grad-w-transposed": "1", "a3-grad-b-mean": "1",
         "a3-backward-list-not-reversed": "1", "a3-check-one-sided": "1"}
+    from grading.mistakes import catalogue
+
+    titles = {mistake.id: mistake.title for mistake in catalogue(ASSIGNMENT, REPO)}
+    assert all(row["title"] == titles[row["mistake"]] != ""
+               for row in table(course, "mistakes.csv"))
+    page = (course / "grading-records" / "report" / ASSIGNMENT / "report.html").read_text()
+    assert html.escape(titles["a3-grad-b-mean"]) in page
     page = " ".join(feedback_page(course, "scaled").split())
     assert "the mean over the batch where ∂z/∂b is a sum" in page
+
+
+def test_the_score_histogram_counts_students_in_whole_numbers():
+    """Three students of four points: matplotlib's own ticks would be 0, 0.25, 0.5, ..."""
+    from matplotlib.figure import Figure
+
+    from grading.report import score_histogram
+
+    axes = Figure().subplots()
+    score_histogram(axes, ASSIGNMENT, {"a": (1, 4), "b": (3, 4), "c": (4, 4)})
+    ticks = axes.get_yticks()
+    assert len(ticks) >= 2 and all(float(tick).is_integer() for tick in ticks), ticks
 
 
 # --- Pass rate per check, computed here without the grader ---------------------------------
@@ -392,37 +449,48 @@ def failing_checks(outcomes, student):
 
 
 def test_the_pass_rate_of_each_check_is_what_the_class_s_mistakes_give(graded, outcomes_here):
-    """checks.csv and the page's table: for every check() of every hidden test, how many of
-    the seven students passed, failed or never reached it, as this test's own run of each
-    student's code against the solution's values says; and a test cell's full points go
-    with passing all of its checks."""
+    """checks.csv and the page's table: the check()s of every hidden test grouped by test
+    cell and message (a loop's checks share one), and for each group how many of the
+    seven students passed all of its checks, failed any, or failed none but did not reach
+    all, as this test's own run of each student's code against the solution's values
+    says; and a test cell's full points go with passing all of its checks."""
     course, _, grading, report = graded
     assert grading.returncode == 0 and report.returncode == 0, grading.stderr + report.stderr
     outcomes, messages = outcomes_here
-    counts = {key: Counter() for key in messages}
+    groups = {}
+    for (grade_id, index), message in messages.items():
+        groups.setdefault((grade_id, message), []).append(index)
     full = Counter()
     for theirs in outcomes.values():
-        for key, outcome in theirs.items():
-            counts[key][outcome] += 1
         for grade_id in {grade_id for grade_id, _ in theirs}:
             full[grade_id] += all(outcome == "passed" for (cell, _), outcome
                                   in theirs.items() if cell == grade_id)
     rows = table(course, "checks.csv")
-    found = {(row["grade_id"], int(row["check_index"])): row for row in rows}
-    assert len(found) == len(rows) == len(counts)
-    assert set(found) == set(counts)
-    for key, row in found.items():
-        expected = counts[key]
-        assert (int(row["passed"]), int(row["failed"]), int(row["not_run"])) == (
-            expected["passed"], expected["failed"], expected["not run"]), (key, row, expected)
-        assert int(row["judged"]) == 7 and row["message"] == messages[key]
-        assert row["pass_rate"] == f"{expected['passed'] / 7:.3f}"
+    found = {(row["grade_id"], row["message"]): row for row in rows}
+    assert len(found) == len(rows) == len(groups) < len(messages)
+    assert set(found) == set(groups)
+    for key, indices in groups.items():
+        row = found[key]
+        seen = [{outcomes[student][(key[0], index)] for index in indices}
+                for student in outcomes]
+        passed = sum(each == {"passed"} for each in seen)
+        failed = sum("failed" in each for each in seen)
+        assert (int(row["checks"]), int(row["first_check"])) == (len(indices), min(indices))
+        assert (int(row["students_passed_all"]), int(row["students_failed_any"]),
+                int(row["students_not_reached"])) == (passed, failed, 7 - passed - failed), (
+            key, row)
+        assert int(row["students_judged"]) == 7
+        assert row["pass_rate"] == f"{passed / 7:.3f}"
     # the class was built to fail some checks and pass others: the counts must show both
-    assert any(c["failed"] for c in counts.values()) and any(
-        c["passed"] == 7 for c in counts.values())
+    assert any(int(row["students_failed_any"]) for row in rows) and any(
+        int(row["students_passed_all"]) == 7 for row in rows)
     assert {row["grade_id"]: int(row["full_points"]) for row in table(course, "cells.csv")} \
         == dict(full)
     page = (course / "grading-records" / "report" / ASSIGNMENT / "report.html").read_text()
     assert "<h2>Pass rate per check</h2>" in page
-    failing = next(row for row in rows if int(row["failed"]))
+    failing = next(row for row in rows if int(row["students_failed_any"]))
     assert html.escape(failing["message"]) in page
+    # which time is which: the report's median of each one, make grade's run over the class
+    assert "median of 7 submissions" in page and "wall time divided by" in page
+    assert "s per submission: the run's wall time divided by its submissions" in \
+        grading.stdout + grading.stderr
