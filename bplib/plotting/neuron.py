@@ -5,7 +5,7 @@ import numpy as np
 from matplotlib.patches import Circle
 
 from ._common import (PALETTE, SCRIPTED_PT, TEXT_PALETTE, free_legend, new_figure,
-                      plain_log_ticks, same_length)
+                      plain_log_ticks, same_length, wrap_to_width)
 
 
 def _column(count, height=4.0):
@@ -132,7 +132,7 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     weights = np.asarray(weights, dtype=float)
     fig, ax = new_figure()
     ax.plot(weights, errors, "-", color=PALETTE["forward"],
-            label=f"$E$ as a function of ${symbol}$")
+            label="E as a function of the weight")
     span = 0.18 * (weights.max() - weights.min())
     near = np.linspace(weight - span, weight + span, 2)
     ax.plot(near, error + slope * (near - weight), "--", color=PALETTE["backward"],
@@ -142,10 +142,13 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
         ax.axvline(mark, color=PALETTE["neutral"], linestyle=":", label="seed's value")
     low, high = min(errors), max(errors)
     ax.set_ylim(low - 0.1 * (high - low), high + 0.15 * (high - low))
-    ax.set_xlabel(f"${symbol}$")
-    ax.set_ylabel("$E$ (cross-entropy)")
-    ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
-                 rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
+    # the weight's subscripts in the label and title reach 9 pt at SCRIPTED_PT
+    ax.set_xlabel(f"${symbol}$", fontsize=SCRIPTED_PT)
+    ax.set_ylabel("E (cross-entropy)")
+    ax.set_title(wrap_to_width(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
+                               rf"$\partial E/\partial {symbol} = {slope:+.3f}$",
+                               (fig.get_figwidth() - 0.3) * 72, SCRIPTED_PT),
+                 fontsize=SCRIPTED_PT)
     free_legend(ax, loc="upper right", fontsize=9)
     fig.bp_alt = (f"The error E as a curve in the weight, from {errors[0]:.3f} at "
                   f"{weights[0]:+.2f} to {errors[-1]:.3f} at {weights[-1]:+.2f}; at the weight "
