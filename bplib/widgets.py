@@ -123,18 +123,20 @@ def _img(figure, alt):
     (shown at its own size) sits in a box that scrolls where the column is narrower."""
     from .plotting._common import PHONE_MEDIA, is_diagram, phone_figure, smallest_text
 
-    font_pt = smallest_text(figure) or 0
     diagram = is_diagram(figure)
     png, pixels = _png(figure, close=False)
+    font_pt = smallest_text(figure) or 0  # tick labels have their text once drawn
     phone = phone_figure(figure)
     _close(figure)
+    if phone is not None:
+        phone_png, phone_pixels = _png(phone)
+        font_pt = min(font_pt, smallest_text(phone) or font_pt)
     data = base64.b64encode(png).decode("ascii")
     img = (f'<img class="bp-frame{" bp-diagram" if diagram else ""}" '
            f'src="data:image/png;base64,{data}" {_size(pixels)} '
            f'data-font-px="{font_pt * FRAME_DPI / 72:.1f}" '
            f'alt="{html.escape(alt, quote=True)}">')
     if phone is not None:
-        phone_png, phone_pixels = _png(phone)
         phone_data = base64.b64encode(phone_png).decode("ascii")
         img = (f'<picture><source media="{PHONE_MEDIA}" '
                f'srcset="data:image/png;base64,{phone_data}" {_size(phone_pixels)}>'

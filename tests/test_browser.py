@@ -892,3 +892,92 @@ def test_figures_and_frames_fit_their_column(browser, site, book_html, width, mo
             assert box.evaluate("b => b.scrollLeft") > before, f"{path}: an arrow key does " \
                 "not scroll a figure's box"
         visit.check_clean()
+
+
+BPLIB_IMAGES = """() => Array.from(document.querySelectorAll('img.bp-frame, img.bp-figure'))
+  .map(img => getComputedStyle(img).filter)"""
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_figures_are_not_dimmed_in_dark_mode(browser, site, book_html, width):
+    """The theme dims images in dark mode (brightness .8, contrast 1.2), which takes text
+    in a figure below 4.5:1 (black on the dark-orange box 3.67:1): figures drawn by bplib,
+    whose every text reaches 4.5:1 on its white figure (test_plotting), are shown as drawn."""
+    seen = 0
+    for path in book_pages(book_html):
+        visit = Visit(browser, site, path, width, "dark")
+        filters = visit.page.evaluate(BPLIB_IMAGES)
+        seen += len(filters)
+        assert set(filters) <= {"none"}, f"{path}: figures drawn with a filter {set(filters)}"
+        visit.check_clean()
+    assert seen > 20
+
+
+# For each table that scrolls sideways: its frame's right edge, and the middle of its first
+# body row, in page pixels; the text is made transparent so that only backgrounds show.
+SCROLLING_TABLES = """() => {
+  document.head.insertAdjacentHTML('beforeend',
+    '<style>.bd-article table, .bd-article table * { color: transparent !important; }</style>');
+  return Array.from(document.querySelectorAll('.bd-article table'))
+    .filter(t => t.offsetParent !== null)
+    .map((table, index) => {
+      const frame = table.closest('.pst-scrollable-table-container, .bp-table-scroll') ||
+                    table.parentElement;
+      frame.dataset.bpIndex = index;
+      const box = frame.getBoundingClientRect();
+      const row = table.querySelector('tbody tr') || table.querySelector('tr');
+      const cells = row.getBoundingClientRect();
+      return {index, name: (table.querySelector('caption') || table).textContent.trim()
+                .slice(0, 30),
+              scrolls: frame.scrollWidth > frame.clientWidth + 1,
+              right: box.left + frame.clientWidth, top: cells.top + window.scrollY,
+              height: cells.height,
+              background: getComputedStyle(document.body).backgroundColor};
+    }).filter(table => table.scrolls);
+}"""
+
+
+def _edge_pixels(page, table):
+    """The colours of the 4 px at the right edge of a table's frame, down its first body
+    row (every third px), as (r, g, b)."""
+    import io
+
+    from PIL import Image
+
+    page.evaluate("top => window.scrollTo(0, top - 200)", table["top"])
+    page.wait_for_timeout(100)
+    y = table["top"] - page.evaluate("window.scrollY")
+    shot = page.screenshot(clip={"x": table["right"] - 4, "y": y + 2, "width": 4,
+                                 "height": max(table["height"] - 4, 1)})
+    image = Image.open(io.BytesIO(shot)).convert("RGB")
+    return [image.getpixel((x, y)) for x in range(image.width)
+            for y in range(0, image.height, 3)]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_wide_tables_show_their_scroll_cue_over_the_rows(browser, site, book_html, mode):
+    """On a phone, a table wider than the column shows a shadow at its right edge over its
+    rows (not only beside its caption) while more of it is to the right, and none once it
+    is scrolled to its end."""
+    checked = 0
+    for path in book_pages(book_html) + ["appendix/notation.html", "instructors.html"]:
+        if not (book_html / path).exists():
+            continue
+        visit = Visit(browser, site, path, PHONE, mode)
+        page = visit.page
+        for table in page.evaluate(SCROLLING_TABLES):
+            background = tuple(int(c) for c in re.findall(r"\d+", table["background"])[:3])
+
+            def darkest_change(pixels, background=background):
+                return max(sum(abs(a - b) for a, b in zip(pixel, background, strict=True))
+                           for pixel in pixels)
+            at_start = darkest_change(_edge_pixels(page, table))
+            assert at_start >= 40, f"{path}: no scroll cue over the rows of {table['name']}"
+            page.evaluate("i => { const f = document.querySelector(`[data-bp-index='${i}']`);"
+                          " f.scrollLeft = f.scrollWidth; }", table["index"])
+            page.wait_for_timeout(200)
+            assert darkest_change(_edge_pixels(page, table)) < at_start / 2, \
+                f"{path}: the cue stays at the end of {table['name']}"
+            checked += 1
+        visit.check_clean()
+    assert checked >= 3

@@ -23,8 +23,8 @@ from matplotlib.text import Annotation  # noqa: E402
 from bplib.graph import (AddLayer, MulLayer, Value, diamond_chain,  # noqa: E402
                          forward_sweep, gradients, path_cost_table, path_product,
                          path_sum_gradient, paths, shopping, topological_order)
-from bplib.plotting import PALETTE, draw_graph, plot_path_costs  # noqa: E402
-from bplib.plotting._common import DESKTOP_WIDTH, PHONE_WIDTH  # noqa: E402
+from bplib.plotting import TEXT_PALETTE, draw_graph, plot_path_costs  # noqa: E402
+from bplib.plotting._common import DESKTOP_WIDTH, PHONE_WIDTH, text_size  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
 # Random expressions, built once as a program and run three ways: with floats (to keep
@@ -680,8 +680,9 @@ def test_draw_graph(name, show_grad, layout):
     values = [t for t in texts if t.get_text().startswith("value ")]
     grads = [t for t in texts if t.get_text().startswith("grad ")]
     assert len(values) == len(nodes) and len(grads) == (len(nodes) if show_grad else 0)
-    assert {t.get_color() for t in values} == {PALETTE["forward"]}
-    assert {t.get_color() for t in grads} <= {PALETTE["backward"]}
+    # the lines' hues, dark enough for text
+    assert {t.get_color() for t in values} == {TEXT_PALETTE["forward"]}
+    assert {t.get_color() for t in grads} <= {TEXT_PALETTE["backward"]}
     assert any("value:" in t.get_text() for t in texts)  # the caption says what each word is
     assert any("grad:" in t.get_text() for t in texts) == show_grad
     if show_grad:
@@ -771,8 +772,9 @@ def test_draw_graph_names_powers_in_words():
 
 def test_draw_graph_title_and_errors():
     out = square_of_sum()
-    assert draw_graph(out, show_grad=False, title="t = x + y, z = t²").axes[0].get_title() == \
-        "t = x + y, z = t²"
+    title = draw_graph(out, show_grad=False, title="t = x + y, z = t²").axes[0].title
+    # the ² drawn by mathtext, large enough that it is 9 pt too
+    assert title.get_text() == "t = x + y, z = t$^{2}$" and text_size(title) >= 9
     with pytest.raises(ValueError, match=r"call output.backward\(\) first, or draw with "
                                          "show_grad=False"):
         draw_graph(out)

@@ -301,3 +301,61 @@ def test_wide_diagrams_carry_a_phone_version_that_fits_a_phone():
         if phone is not None:
             assert _shown_width_px(phone) <= PHONE_COLUMN_PX, name
             assert smallest_text(phone) >= smallest_text(figure), name
+
+
+def _figures_with_text_on_colour():
+    """Chapter figures and frames, and the diagrams with text on coloured boxes: Fig 2.6 (a
+    graph with grads and edge labels), chapter 3's backward steps, Fig 4.1, chapter 3's
+    gradient norms, chapter 4's weight tangent."""
+    import numpy as np
+
+    from bplib import graph
+    from bplib.plotting import draw_backward_step, draw_graph, draw_zhou_network
+    from bplib.plotting.layers import plot_gradient_norms
+    from bplib.plotting.neuron import plot_weight_tangent
+
+    yield from _chapter_figures()
+    basket = graph.shopping(apple_price=10, apple_count=2, tax=1.1, orange_price=15,
+                            orange_count=3)
+    basket["total"].backward()
+    yield "Fig 2.6", draw_graph(basket["total"], edge_labels=True, title="a basket")
+    for step in range(6):
+        yield f"backward step {step}", draw_backward_step(
+            ["Linear", "Tanh", "Linear", "Sigmoid"], step,
+            [(3, 1), (4, 1), (4, 1), (2, 1), (2, 1)], [1, 3, 3, 5], {1, 3})
+    yield "Fig 4.1", draw_zhou_network(d=3, q=4, l=2)
+    yield "gradient norms", plot_gradient_norms(np.logspace(-7, 0, 7), "L = 6")
+    weights = np.linspace(-1, 1, 21)
+    yield "weight tangent", plot_weight_tangent(weights, weights ** 2, 0.3, 0.09, 0.6,
+                                                "v_{11}", mark=0.1)
+
+
+def test_every_text_in_figures_reads_at_4_5_to_1_and_no_script_below_9_points():
+    """Every text colour against what is behind it (its box, a filled patch under it, the
+    white figure), in each figure and its phone version; the book shows them undimmed in
+    dark mode too (book.css), so this is what a reader sees in both modes. And no text,
+    super- and subscripts counted at their own size, below 9 pt (12 CSS px at the size a
+    figure is shown)."""
+    from bplib.plotting._common import contrast, phone_figure, smallest_text, text_backgrounds
+
+    pairs = 0
+    for name, fig in _figures_with_text_on_colour():
+        phone = phone_figure(fig)
+        for version, figure in (("desktop", fig), ("phone", phone)):
+            if figure is None:
+                continue
+            for text, colour, background in text_backgrounds(figure):
+                pairs += 1
+                ratio = contrast(colour, background)
+                assert ratio >= 4.5, (f"{name} ({version}): {text.get_text()!r} in {colour} "
+                                      f"on {background}: {ratio:.2f}")
+            assert smallest_text(figure) >= 9, f"{name} ({version})"
+    assert pairs > 500
+
+
+def test_message_counts_alt_text_says_group_or_groups():
+    counts = ([3, 6], [2, 4])
+    one = plot_message_counts([1, 2], 3, *counts, highlight=1).bp_alt
+    two = plot_message_counts([1, 2], 3, *counts, highlight=2).bp_alt
+    assert "with 1 group," in one and "1 groups" not in one
+    assert "with 2 groups," in two

@@ -73,3 +73,55 @@ def test_html_table_right_aligns_columns_of_numbers():
     assert cells == ["num", "text", "num"] * 2
     assert 'class="table bp-table"' in table and "pst-scrollable-table-container" in table
     assert "<caption>cap</caption>" in table
+
+
+def test_contrast_matches_wcag_reference_values():
+    # WCAG's own examples: black on white is 21:1, #767676 is the lightest grey at 4.5:1
+    assert _common.contrast("black", "white") == pytest.approx(21)
+    assert _common.contrast("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)
+    assert _common.contrast("#777777", "#FFFFFF") < 4.5
+    assert _common.contrast("#D55E00", "white") == pytest.approx(contrast("#D55E00", "#FFFFFF"))
+
+
+def test_text_backgrounds_see_the_box_under_a_text_and_a_text_box():
+    from matplotlib.patches import FancyBboxPatch
+
+    figure, ax = _common.new_figure()
+    ax.set_axis_off()
+    ax.add_patch(FancyBboxPatch((0.1, 0.1), 0.3, 0.3, facecolor="#D55E00"))
+    on_box = ax.text(0.25, 0.25, "on the box", ha="center", va="center")
+    beside = ax.text(0.8, 0.8, "beside it")
+    boxed = ax.text(0.8, 0.2, "own box", bbox={"facecolor": "#009E73"})
+    behind = {id(text): background for text, _, background in _common.text_backgrounds(figure)}
+    assert matplotlib.colors.to_hex(behind[id(on_box)]) == "#d55e00"
+    assert matplotlib.colors.to_hex(behind[id(beside)]) == "#ffffff"
+    assert matplotlib.colors.to_hex(behind[id(boxed)]) == "#009e73"
+
+
+def test_text_size_counts_scripts_at_the_size_they_are_drawn():
+    figure, ax = _common.new_figure()
+    plain = ax.text(0, 0, "x1 and f2", fontsize=10)
+    math = ax.text(0, 0, "first line\n$x^{1}$", fontsize=10)
+    nested = ax.text(0, 0, "$x^{a_{b}}$", fontsize=10)
+    unicode = ax.text(0, 0, "10⁴", fontsize=10)
+    assert _common.text_size(plain) == 10
+    assert _common.text_size(math) == pytest.approx(7)
+    assert _common.text_size(nested) == pytest.approx(4.9)
+    assert _common.text_size(unicode) < 7  # drawn smaller than mathtext's scripts
+    assert _common.smallest_text(figure) == pytest.approx(4.9)
+
+
+def test_log_axes_read_as_plain_numbers_at_their_full_size():
+    figure, ax = _common.new_figure()
+    ax.plot([0.01, 10_000], [1e-9, 1e8])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    figure.draw_without_rendering()
+    assert _common.smallest_text(figure) < 9  # matplotlib's 10⁴: a script of 0.7
+    _common.plain_log_ticks(ax)
+    figure.draw_without_rendering()
+    xs = [label.get_text() for label in ax.get_xticklabels()]
+    assert {"0.01", "0.1", "1", "10", "100", "1,000", "10,000"} <= set(xs)
+    ys = [label.get_text() for label in ax.get_yticklabels() if label.get_text()]
+    assert {"1e−8", "0.0001", "1", "10,000", "1,000,000", "1e8"} <= set(ys)
+    assert _common.smallest_text(figure) >= 9

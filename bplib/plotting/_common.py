@@ -38,6 +38,9 @@ TEXT_PALETTE = {
     "neutral": "#6B6B6B",
 }
 FIGSIZE = (6, 3.5)
+# A text with super- or subscripts is drawn this large, so that its scripts (0.7 of it in
+# mathtext) are 9 pt, the book's smallest figure text, too.
+SCRIPTED_PT = math.ceil(9 / 0.7)
 # No text below 9 pt; a figure 6 inches wide is shown about 576 px wide on a desktop.
 matplotlib.rcParams.update({
     "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
@@ -57,13 +60,170 @@ DESKTOP_WIDTH = 7.5
 FIGURE_NOTE = re.compile(r"<!--bp-figure (\{.*?\})-->", re.S)
 
 
+# Unicode's superscript and subscript letters and digits: drawn smaller than the font size.
+_SCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ⁱⁿ₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₒₓ½"
+
+
+def _script_share(properties):
+    """How high a superscript digit is drawn against a digit, in the text's font (about
+    0.56 in DejaVu Sans)."""
+    from matplotlib.textpath import TextPath
+
+    def height(character):
+        return TextPath((0, 0), character, prop=properties).get_extents().height
+    return height("¹") / height("1")
+
+
+_SCRIPT_OF = {**{c: ("^", d) for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ⁱⁿ", "0123456789+-in", strict=True)},
+              **{c: ("_", d) for c, d in zip("₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₒₓ", "0123456789+-aeox",
+                                             strict=True)}}
+
+
+def scripts_as_math(text):
+    """text with its unicode super- and subscripts (t², w₁) and ½ written as mathtext,
+    whose scripts are 0.7 of the font rather than about 0.56: "t$^{2}$", "w$_{1}$"."""
+    text = text.replace("½", r"$\frac{1}{2}$")
+    out, run, kind = [], "", None
+    for character in text + " ":
+        script = _SCRIPT_OF.get(character)
+        if script and script[0] == kind:
+            run += script[1]
+            continue
+        if run:
+            out.append(f"${kind}{{{run}}}$")
+        run, kind = (script[1], script[0]) if script else ("", None)
+        if not script:
+            out.append(character)
+    return "".join(out)[:-1]
+
+
+def text_size(text):
+    """The size in points at which a Text's smallest letters are drawn: its font size, or
+    less where it has super- or subscripts (mathtext's are 0.7 of the font, nested ones
+    0.49; unicode's ¹ and ₂ are drawn smaller still)."""
+    from matplotlib.mathtext import MathTextParser
+
+    properties = text.get_fontproperties()
+    size = text.get_fontsize()
+    content = text.get_text()
+    for line in content.split("\n"):
+        if not text.get_usetex() and line.count("$") >= 2 and line.count("$") % 2 == 0 \
+                and re.search(r"[\^_]", line):
+            glyphs = MathTextParser("path").parse(line, dpi=72, prop=properties).glyphs
+            size = min([glyph[1] for glyph in glyphs] + [size])
+    if any(character in _SCRIPTS for character in content):
+        size = min(size, text.get_fontsize() * _script_share(properties))
+    return size
+
+
 def smallest_text(figure):
-    """The size in points of the smallest visible text in the figure (None if none)."""
+    """The size in points of the smallest visible text in the figure (None if none),
+    super- and subscripts counted at the size they are drawn (text_size). Tick labels
+    exist once the figure is drawn, so draw it first."""
     from matplotlib.text import Text
 
-    sizes = [text.get_fontsize() for text in figure.findobj(Text)
+    sizes = [text_size(text) for text in figure.findobj(Text)
              if text.get_visible() and text.get_text().strip()]
     return min(sizes) if sizes else None
+
+
+def plain_log_ticks(ax):
+    """The log axes of ax labelled with plain numbers (10, 1,000, 0.01) instead of 10³ and
+    10⁻², whose small exponents a phone cannot read; beyond a million or below 0.00001,
+    as 1e7 and 1e−8, at the labels' own size."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    def plain(value, _position=None):
+        if value <= 0:
+            return ""
+        exponent = math.floor(math.log10(value) + 1e-9)
+        if abs(value / 10 ** exponent - 1) > 1e-6 and not 1e-5 <= value < 1e7:
+            return ""
+        if value >= 1e7 or value < 1e-5:
+            return f"1e{exponent}".replace("-", "−")
+        if value >= 1:
+            return f"{value:,.0f}"
+        return f"{value:.12f}".rstrip("0")
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_formatter(FuncFormatter(plain))
+            axis.set_minor_formatter(NullFormatter())
+
+
+def relative_luminance(colour):
+    """WCAG 2's relative luminance of a matplotlib colour."""
+    from matplotlib.colors import to_rgb
+
+    def linear(c):
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(foreground, background):
+    """WCAG 2's contrast ratio of two colours, from 1 to 21 (text needs 4.5)."""
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)),
+                         reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_backgrounds(figure):
+    """[(text, text colour, colour behind it)] for every visible text of a drawn figure:
+    behind a text is its own box if it has one, else the topmost filled patch under its
+    middle drawn before it (boxes of a diagram), else its axes' or the figure's face."""
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    figure.draw_without_rendering()
+    renderer = figure._get_renderer()
+    found = []
+    for text in figure.findobj(Text):
+        if not (text.get_visible() and text.get_text().strip()):
+            continue
+        box = text.get_bbox_patch()
+        if box is not None and box.get_fill():
+            found.append((text, text.get_color(), box.get_facecolor()))
+            continue
+        middle = text.get_window_extent(renderer)
+        x, y = (middle.x0 + middle.x1) / 2, (middle.y0 + middle.y1) / 2
+        ax = text.axes
+        behind = figure.get_facecolor()
+        if ax is not None and ax.contains_point((x, y)):
+            behind = ax.get_facecolor() if ax.axison or ax.patch.get_visible() else behind
+            under = [patch for patch in ax.findobj(Patch)
+                     if patch is not ax.patch and patch.get_visible() and patch.get_fill()
+                     and patch.get_zorder() <= text.get_zorder()
+                     and patch.contains_point((x, y))]
+            if under:
+                behind = max(enumerate(under), key=lambda k_patch: (
+                    k_patch[1].get_zorder(), k_patch[0]))[1].get_facecolor()
+        found.append((text, text.get_color(), behind))
+    return found
+
+
+def shown_width(text, size):
+    """The width in points of a one-line text (with $...$ formulas) at size points."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    return TextToPath().get_text_width_height_descent(
+        text, FontProperties(size=size), ismath=text.count("$") >= 2)[0]
+
+
+def wrap_to_width(text, width, size):
+    """text broken into lines at most width points wide at size points (as measured), at
+    spaces outside $...$."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        joined = f"{line} {word}" if line else word
+        if line and line.count("$") % 2 == 0 and word.count("$") % 2 == 0 \
+                and shown_width(joined, size) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = joined
+    return "\n".join([*lines, line])
 
 
 def _wrap(text, width):
@@ -164,6 +324,8 @@ def figure_svg(figure):
     note = {"font_pt": smallest_text(figure), "diagram": is_diagram(figure)}
     phone = phone_figure(figure)
     note["phone"] = base64.b64encode(svg(phone).encode()).decode() if phone else None
+    if phone is not None and note["font_pt"] is not None:  # both are drawn now
+        note["font_pt"] = min(note["font_pt"], smallest_text(phone) or note["font_pt"])
     end = text.rindex("</svg>")
     return f"{text[:end]}<!--bp-figure {json.dumps(note)}-->{text[end:]}"
 

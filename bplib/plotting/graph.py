@@ -11,8 +11,9 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.textpath import TextToPath
 
 from ..graph import Value, topological_order
-from ._common import (DESKTOP_WIDTH, PALETTE, PHONE_WIDTH, count_noun, free_legend, new_figure,
-                      same_length)
+from ._common import (DESKTOP_WIDTH, PALETTE, PHONE_WIDTH, TEXT_PALETTE, count_noun,
+                      SCRIPTED_PT, free_legend, new_figure, plain_log_ticks, same_length,
+                      scripts_as_math)
 
 
 def plot_sigmoid_layer(xs, outputs, slopes, x0, out0, slope0):
@@ -133,9 +134,9 @@ def _box_lines(node, show_grad, wrap=14):
     header = textwrap.wrap(header, wrap, max_lines=2 if wrap >= 14 else 3,
                            placeholder="…") or [""]
     lines = [(text, "black", "bold") for text in header]
-    lines.append((f"value {node.data:.4g}", PALETTE["forward"], "normal"))
+    lines.append((f"value {node.data:.4g}", TEXT_PALETTE["forward"], "normal"))
     if show_grad:
-        lines.append((f"grad {node.grad:.4g}", PALETTE["backward"], "normal"))
+        lines.append((f"grad {node.grad:.4g}", TEXT_PALETTE["backward"], "normal"))
     # 9 pt, the book's smallest figure text (12 px where the figure is shown at its size)
     return [(text, colour, weight, 9.0) for text, colour, weight in lines]
 
@@ -229,8 +230,11 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
     content_w, content_h = x_lim[1] - x_lim[0], y_lim[1] - y_lim[0]
     width = max(content_w, 3.5 if down else 5.0)
     caption = ("\n" if width < 8 else "      ").join(caption)
-    shown_title = textwrap.fill(title, int(width * 72 / (0.55 * 9)))
-    top = 0.15 + 0.17 * (shown_title.count("\n") + 1)
+    # a title with ² or ₁ has them drawn by mathtext and is larger, so they reach 9 pt
+    title_pt = SCRIPTED_PT if scripts_as_math(title) != title else 9
+    shown_title = "\n".join(scripts_as_math(line) for line in textwrap.wrap(
+        title, int(width * 72 / (0.55 * title_pt))))
+    top = 0.15 + 1.4 * title_pt / 72 * (shown_title.count("\n") + 1)
     bottom = 0.15 + 0.17 * (caption.count("\n") + 1)
     fig = Figure(figsize=(width, content_h + top + bottom))
     ax = fig.add_axes([(width - content_w) / 2 / width, bottom / (content_h + top + bottom),
@@ -268,7 +272,7 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
         x, y = position[node]
         ax.add_patch(FancyBboxPatch((x - widths[node] / 2, y - half_h), widths[node], height,
                                     boxstyle="round,pad=0,rounding_size=0.06",
-                                    facecolor="white" if node.inputs else "#EEEEEE",
+                                    facecolor="white" if node.inputs else "#F2F2F2",
                                     edgecolor="black", linewidth=0.9, zorder=2))
         for k, (text, colour, weight, size) in enumerate(lines[node]):
             ax.text(x, y + _LINE / 2 * (len(lines[node]) - 1) - _LINE * k, text, ha="center",
@@ -276,7 +280,7 @@ def _draw_graph(output, show_grad, title, edge_labels, down):
     ax.set_xlim(*x_lim)
     ax.set_ylim(*y_lim)
     ax.set_axis_off()
-    ax.set_title(shown_title, fontsize=9)
+    ax.set_title(shown_title, fontsize=title_pt)
     ax.text(0.5, 0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=9)
     fig.bp_alt = (f"{title}, from the inputs to the output: " + "; ".join(
         f"{node.label or node.op}: value {node.data:.4g}"
@@ -299,6 +303,7 @@ def plot_path_costs(table):
     ax.plot(n, [row["backward_edges"] for row in table], ":^", color=PALETTE["backward"],
             label="edges one backward pass visits")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("number of diamonds n")
     ax.set_ylabel("count (log scale)")
     ax.set_title("Summing over paths doubles with each diamond; backward grows by a few edges",

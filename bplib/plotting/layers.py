@@ -1,12 +1,12 @@
 """Chapter 3's figures (layers and the composite-function view): each draws what it is given."""
 
-import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
-from ._common import PALETTE, free_legend, new_figure, same_length
+from ._common import (PALETTE, SCRIPTED_PT, TEXT_PALETTE, free_legend, new_figure,
+                      plain_log_ticks, same_length, wrap_to_width)
 
 
 def _two_panels(width=6.5, height=3.2):
@@ -30,6 +30,7 @@ def plot_jacobian_costs(widths, explicit_seconds, backward_seconds, explicit_byt
                   label="explicit Jacobians")
         ax.loglog(widths, np.asarray(backward) * scale, "s--", color=PALETTE["backward"],
                   label="backward (VJP)")
+        plain_log_ticks(ax)
         ax.set_xlabel("width n of every layer")
         ax.set_ylabel(label)
     # panels named a and b: side by side on a desktop, stacked on a phone
@@ -120,20 +121,6 @@ def plot_checkpoint_costs(spacings, peak_kb, recomputed, n_layers, mark=None, to
     return fig
 
 
-def _wrap_title(title, width):
-    """title broken after a comma near the middle if longer than width characters (counted
-    without the TeX of its formulas)."""
-    shown = len(re.sub(r"\$[^$]*\$", "xx", title))
-    if shown <= width or ", " not in title:
-        return title
-    breaks = [k for k in range(len(title)) if title.startswith(", ", k)
-              and title[:k].count("$") % 2 == 0]
-    if not breaks:
-        return title
-    k = min(breaks, key=lambda k: abs(k - len(title) / 2))
-    return f"{title[:k + 1]}\n{title[k + 2:]}"
-
-
 def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
     """The chain x^1 -> f^1 -> ... -> x^(L+1) -> z during backward step `step`:
     step 0 is the forward pass done; step 1 is the loss, step s >= 2 runs f^(L+2-s).
@@ -148,8 +135,10 @@ def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
         raise ValueError(f"step must be between 0 and {n_layers + 1}, got {step}")
     row = 0.85  # narrow: from one x^i to the next, downwards
     bottom = -(n_layers + 1) * row - 1.0
-    fig, ax = plt.subplots(figsize=(3.6, 0.95 * (0.5 - bottom) + 0.9) if narrow else (5.2, 2.6),
-                           layout="constrained")
+    # labels with scripts are SCRIPTED_PT, so the figure is as wide as a desktop's column
+    width = 3.6 if narrow else 7.2
+    fig, ax = plt.subplots(figsize=(width, 0.95 * (0.5 - bottom) + 1.3) if narrow
+                           else (width, 3.4), layout="constrained")
     plt.close(fig)
     if narrow:
         ax.set_xlim(-1.6, 2.0)
@@ -157,7 +146,7 @@ def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
         ax.set_aspect("equal")
     else:
         ax.set_xlim(-0.5, n_layers + 1.5)
-        ax.set_ylim(-1.2, 1.55)
+        ax.set_ylim(-1.2, 1.65)
     ax.axis("off")
 
     def at(place, height):  # place along the chain, height above it, as drawn
@@ -171,7 +160,7 @@ def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
         ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.28), width, 0.56,
                                     boxstyle="round,pad=0.04", facecolor=face,
                                     edgecolor=edge, linewidth=2 if edge != "black" else 1))
-        ax.text(x, y, text, ha="center", va="center", fontsize=11)
+        ax.text(x, y, text, ha="center", va="center", fontsize=SCRIPTED_PT)
 
     for i in range(n_layers + 1):  # x^1 .. x^(L+1), at x positions 0 .. L
         face = PALETTE["highlight"] if i + 1 == read else "white"
@@ -187,13 +176,13 @@ def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
                     arrowprops={"arrowstyle": "->", "color": PALETTE["forward"]})
         label = "loss" if i == n_layers else f"$f^{{{i + 1}}}$\n{names[i]}"
         if narrow:  # beside the arrow, left of the chain
-            ax.text(-0.55, -(i + 0.5) * row, label.replace("\n", " "), ha="right",
-                    va="center", fontsize=9, color=PALETTE["forward"])
+            ax.text(-0.55, -(i + 0.5) * row, label, ha="right", va="center",
+                    fontsize=SCRIPTED_PT, color=TEXT_PALETTE["forward"])
         else:
-            ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=9,
-                    color=PALETTE["forward"])
+            ax.text(i + 0.5, 1.12, label, ha="center", va="bottom", fontsize=SCRIPTED_PT,
+                    color=TEXT_PALETTE["forward"])
     if running is None:
-        ax.set_title("forward done: every $x^i$ is stored, no gradient yet", fontsize=10)
+        ax.set_title("forward done: every $x^i$ is stored, no gradient yet")
     else:
         corner, size = (((-0.45, -(running + 0.42) * row), (2.35, 1.84 * row)) if narrow
                         else ((running - 1.45, -0.8), (1.9, 1.9)))
@@ -201,15 +190,16 @@ def draw_backward_step(names, step, shapes, reads, with_params, narrow=False):
                                     edgecolor=PALETTE["highlight"], linestyle="--"))
         if running == n_layers + 1:
             ax.set_title(f"step {step}: the loss reads $x^{{{read}}}$, writes "
-                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
+                         f"$\\partial z/\\partial x^{{{running}}}$")
         else:
             weights = (f"$\\partial z/\\partial w^{{{running}}}$, "
                        if running in with_params else "")
             ax.set_title(f"step {step}: $f^{{{running}}}$ reads $x^{{{read}}}$ and "
                          f"$\\partial z/\\partial x^{{{running + 1}}}$, writes {weights}"
-                         f"$\\partial z/\\partial x^{{{running}}}$", fontsize=10)
-    # a long title on two lines: the frame stays as wide as its chain (a desktop's column)
-    ax.title.set_text(_wrap_title(ax.get_title(), 36 if narrow else 70))
+                         f"$\\partial z/\\partial x^{{{running}}}$")
+    # a long title on several lines: the frame stays as wide as its chain
+    ax.title.set_fontsize(SCRIPTED_PT)
+    ax.title.set_text(wrap_to_width(ax.get_title(), (width - 0.3) * 72, SCRIPTED_PT))
     ax.text(*((-1.5, bottom + 0.1) if narrow else (-0.5, -1.1)),
             "green: stored value read now\ndark orange: gradient written now", fontsize=9)
     chain = ", ".join(f"f{i + 1} {name}" for i, name in enumerate(names))
@@ -238,8 +228,10 @@ def plot_gradient_norms(norms, label, reference=1.0):
     ax.semilogy(layer_numbers, norms, "o-", color=PALETTE["backward"])
     ax.axhline(reference, color=PALETTE["neutral"], linestyle=":")
     ax.set_ylim(1e-8, 10)
+    plain_log_ticks(ax)
     ax.set_xticks(layer_numbers)
-    ax.set_xlabel("i (x¹ is the input)")
-    ax.set_ylabel("|∂z/∂xⁱ|")
-    ax.set_title(f"{label}: |∂z/∂x¹| = {norms[0]:.3g}", fontsize=9)
+    # the index i as a word, not as a superscript a phone could not read
+    ax.set_xlabel("i, the layer's input x (i = 1: the network's input)")
+    ax.set_ylabel("|∂z/∂x| at x of layer i")
+    ax.set_title(f"{label}: |∂z/∂x| at the input = {norms[0]:.3g}", fontsize=9)
     return fig

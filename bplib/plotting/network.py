@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._common import PALETTE, free_legend, new_figure, same_length
+from ._common import PALETTE, free_legend, new_figure, plain_log_ticks, same_length
 
 _LINES = [(PALETTE["forward"], "-", "o"), (PALETTE["backward"], "--", "s"),
           (PALETTE["highlight"], ":", "^"), (PALETTE["error"], "-.", "D")]
@@ -33,6 +33,7 @@ def plot_learning_curves(histories, title=None, accuracy_range=(0.0, 1.0)):
             ax.plot(epochs, values, color=colour, linestyle=style, marker=marker,
                     markevery=every, markersize=4, label=label)
     loss_ax.set_yscale("log")
+    plain_log_ticks(loss_ax)
     loss_ax.set(xlabel="epoch", ylabel="training cost C")
     accuracy_ax.set(xlabel="epoch", ylabel="validation accuracy", ylim=accuracy_range)
     accuracy_ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
@@ -80,9 +81,10 @@ def plot_layer_gradients(norms_by_setup, title=None):
         layers = np.arange(1, len(norms) + 1)
         ax.plot(layers, norms, color=colour, linestyle=style, marker=marker, label=label)
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xticks(layers)
     ax.set(xlabel="hidden layer l (1 = first)",
-           ylabel=r"summed error, $\Vert\partial C/\partial b^l\Vert$")
+           ylabel="summed error ‖∂C/∂b‖ of layer l")
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title, fontsize=10)
@@ -107,6 +109,7 @@ def plot_batch_costs(batch_sizes, batched_seconds, one_at_a_time_seconds):
             marker="o", label="the batch as one matrix")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set(xlabel="batch size m", ylabel="μs per example (gradient)")
     ax.grid(alpha=0.3)
     free_legend(ax, fontsize=9)

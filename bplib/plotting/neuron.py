@@ -4,7 +4,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle
 
-from ._common import PALETTE, free_legend, new_figure, same_length
+from ._common import (PALETTE, SCRIPTED_PT, TEXT_PALETTE, free_legend, new_figure,
+                      plain_log_ticks, same_length, wrap_to_width)
 
 
 def _column(count, height=4.0):
@@ -21,7 +22,7 @@ def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2, narrow=False):
     if not (d >= 1 and q >= 1 and l >= 1 and 1 <= i <= d and 1 <= h <= q and 1 <= j <= l):
         raise ValueError(f"need 1 <= i <= d, 1 <= h <= q, 1 <= j <= l, got d={d}, q={q}, "
                          f"l={l}, i={i}, h={h}, j={j}")
-    fig, ax = plt.subplots(figsize=(3.5, 5.5) if narrow else (6.4, 5.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(3.5, 6.2) if narrow else (6.4, 5.4), layout="constrained")
     plt.close(fig)  # as in new_figure: the caller displays it
     gap = 2.0 if narrow else 3.0
     xs = {"in": 0.0, "hidden": gap, "out": 2 * gap}
@@ -37,8 +38,8 @@ def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2, narrow=False):
                         linewidth=2.2 if chosen else 0.7, zorder=1)
                 if chosen:
                     ax.text((xs[a] + xs[b]) / 2, (ya + yb) / 2 + 0.18,
-                            f"${name}_{{{m}{n}}}$", ha="center", fontsize=12,
-                            color=PALETTE["forward"],
+                            f"${name}_{{{m}{n}}}$", ha="center", fontsize=SCRIPTED_PT,
+                            color=TEXT_PALETTE["forward"],
                             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     labels = {"in": [f"$x_{{{m}}}$" for m in range(1, d + 1)],
               "hidden": [f"$b_{{{m}}}$" for m in range(1, q + 1)],
@@ -50,24 +51,28 @@ def draw_zhou_network(d=3, q=4, l=2, i=2, h=4, j=2, narrow=False):
             ax.add_patch(Circle((xs[layer], y), radius, facecolor="white", edgecolor=edge,
                                 linewidth=1.8, zorder=2))
             ax.text(xs[layer], y, labels[layer][m - 1], ha="center", va="center",
-                    fontsize=11, zorder=3)
+                    fontsize=SCRIPTED_PT, zorder=3)
+    # every text with subscripts is SCRIPTED_PT; on a phone the formulas take more lines
     notes = {
-        "hidden": (rf"$\alpha_{h} = \sum_i v_{{i{h}}}\,x_i$" "\n"
-                   rf"$b_{h} = f(\alpha_{h} - \gamma_{h})$"),
-        "out": (rf"$\beta_{j} = \sum_h w_{{h{j}}}\,b_h$" "\n"
-                rf"$\hat y_{j} = f(\beta_{j} - \theta_{j})$"),
+        "hidden": (rf"$\alpha_{h} =${breaks}$\sum_i v_{{i{h}}}\,x_i$" "\n"
+                   rf"$b_{h} =${breaks}$f(\alpha_{h} - \gamma_{h})$"),
+        "out": (rf"$\beta_{j} =${breaks}$\sum_h w_{{h{j}}}\,b_h$" "\n"
+                rf"$\hat y_{j} =${breaks}$f(\beta_{j} - \theta_{j})$"),
     }
     for layer, note in notes.items():
         y = ys[layer][chosen_node[layer] - 1]
         ax.annotate(note, (xs[layer], y - radius), xytext=(xs[layer], -2.3), ha="center",
-                    va="top", fontsize=10, color=PALETTE["backward"], zorder=0,
+                    va="top", fontsize=SCRIPTED_PT, color=TEXT_PALETTE["backward"], zorder=0,
                     arrowprops={"arrowstyle": "-", "color": PALETTE["backward"]})
-    for layer, text in (("in", f"input layer\n$d = {d}$ inputs"),
-                        ("hidden", f"hidden layer,{breaks}$q = {q}$\nthresholds $\\gamma_h$"),
-                        ("out", f"output layer,{breaks}$l = {l}$\nthresholds $\\theta_j$")):
-        ax.text(xs[layer], 1.95, text, ha="center", va="bottom", fontsize=10)
+    heads = ((("in", f"input\n$d = {d}$"), ("hidden", f"hidden\n$q = {q}$, $\\gamma_h$"),
+              ("out", f"output\n$l = {l}$, $\\theta_j$")) if narrow else
+             (("in", f"input layer\n$d = {d}$ inputs"),
+              ("hidden", f"hidden layer, $q = {q}$\nthresholds $\\gamma_h$"),
+              ("out", f"output layer, $l = {l}$\nthresholds $\\theta_j$")))
+    for layer, text in heads:
+        ax.text(xs[layer], 1.95, text, ha="center", va="bottom", fontsize=SCRIPTED_PT)
     ax.set_xlim(-0.9, 2 * gap + 0.9)
-    ax.set_ylim(-3.5, 2.9)
+    ax.set_ylim(-4.3 if narrow else -3.5, 3.4)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(f"Zhou's {d}–{q}–{l} network", fontsize=11)
@@ -87,6 +92,7 @@ def plot_loop_costs(table):
               color=PALETTE["backward"], label="loops over neurons (bplib.neuron)")
     ax.loglog(sizes, [1e3 * row["vectorized_seconds"] for row in table], "s--",
               color=PALETTE["forward"], label="vectorized layers")
+    plain_log_ticks(ax)
     last = table[-1]
     ax.annotate(f"{last['loop_seconds'] / last['vectorized_seconds']:,.0f}× slower",
                 (last["parameters"], 1e3 * last["loop_seconds"]), xytext=(-10, 0),
@@ -126,7 +132,7 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
     weights = np.asarray(weights, dtype=float)
     fig, ax = new_figure()
     ax.plot(weights, errors, "-", color=PALETTE["forward"],
-            label=f"$E$ as a function of ${symbol}$")
+            label="E as a function of the weight")
     span = 0.18 * (weights.max() - weights.min())
     near = np.linspace(weight - span, weight + span, 2)
     ax.plot(near, error + slope * (near - weight), "--", color=PALETTE["backward"],
@@ -136,10 +142,13 @@ def plot_weight_tangent(weights, errors, weight, error, slope, symbol, mark=None
         ax.axvline(mark, color=PALETTE["neutral"], linestyle=":", label="seed's value")
     low, high = min(errors), max(errors)
     ax.set_ylim(low - 0.1 * (high - low), high + 0.15 * (high - low))
-    ax.set_xlabel(f"${symbol}$")
-    ax.set_ylabel("$E$ (cross-entropy)")
-    ax.set_title(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
-                 rf"$\partial E/\partial {symbol} = {slope:+.3f}$", fontsize=10)
+    # the weight's subscripts in the label and title reach 9 pt at SCRIPTED_PT
+    ax.set_xlabel(f"${symbol}$", fontsize=SCRIPTED_PT)
+    ax.set_ylabel("E (cross-entropy)")
+    ax.set_title(wrap_to_width(rf"${symbol} = {weight:+.2f}$: $E = {error:.3f}$, "
+                               rf"$\partial E/\partial {symbol} = {slope:+.3f}$",
+                               (fig.get_figwidth() - 0.3) * 72, SCRIPTED_PT),
+                 fontsize=SCRIPTED_PT)
     free_legend(ax, loc="upper right", fontsize=9)
     fig.bp_alt = (f"The error E as a curve in the weight, from {errors[0]:.3f} at "
                   f"{weights[0]:+.2f} to {errors[-1]:.3f} at {weights[-1]:+.2f}; at the weight "

@@ -5,7 +5,7 @@ import html
 import numpy as np
 
 from ..telephone import letter_error, threaded_line
-from ._common import PALETTE, count_noun, free_legend, new_figure, same_length
+from ._common import PALETTE, count_noun, free_legend, new_figure, plain_log_ticks, same_length
 
 
 def line_html(original, heard):
@@ -99,6 +99,7 @@ def plot_message_counts(groups_values, players, forward_counts, backward_counts,
             ax.annotate(f"{counts[at]:,}", (highlight, counts[at]), textcoords="offset points",
                         xytext=(-6, 6), ha="right", fontsize=9)
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("number of groups")
     ax.set_ylabel("messages per training sentence")
     ax.set_title(f"Messages needed to train a threaded line of {count_noun(players, 'player')} "
@@ -106,7 +107,8 @@ def plot_message_counts(groups_values, players, forward_counts, backward_counts,
     free_legend(ax, fontsize=9)
     if highlight is not None:
         fig.bp_alt = (f"Messages per training sentence against the number of groups, log "
-                      f"scale: with {highlight} groups, {forward_counts[at]:,} when {forward_label}"
+                      f"scale: with {count_noun(highlight, 'group')}, {forward_counts[at]:,} "
+                      f"when {forward_label}"
                       f", {backward_counts[at]:,} when the judge broadcasts once (backward).")
     return fig
 
@@ -123,6 +125,7 @@ def plot_gradient_speedup(table):
     ax.plot(n, speedup[0] * n / n[0], ":", color=PALETTE["neutral"], label="proportional to N")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("number of parameters N")
     ax.set_ylabel("speed-up (times faster)")
     ax.set_title("Backpropagation against finite differences: the gap grows with N", fontsize=9)
