@@ -198,6 +198,18 @@ def test_learning_curves_read_a_train_history_and_say_its_numbers():
     assert np.isclose(last, network.accuracy(trained, x_val, labels_val))
 
 
+def _with_phone_versions(figures):
+    """(name, "desktop" or "phone", figure) for each named figure and its phone version,
+    where it has one."""
+    from bplib.plotting._common import phone_figure
+
+    for name, fig in figures:
+        yield name, "desktop", fig
+        phone = phone_figure(fig)
+        if phone is not None:
+            yield name, "phone", phone
+
+
 def _chapter_figures():
     """The figures whose legends once hid data, drawn from the numbers their chapters use:
     Fig 1.3 and chapter 1's groups slider, Fig 2.8, Fig 5.5 (a short run of each cost)."""
@@ -225,20 +237,16 @@ def _chapter_figures():
 
 
 def test_legends_hide_no_data_in_the_figure_or_its_phone_version():
-    from bplib.plotting._common import legend_hides_data, phone_figure
+    from bplib.plotting._common import legend_hides_data
 
     checked = 0
-    for name, fig in _chapter_figures():
-        phone = phone_figure(fig)
-        for version, figure in (("desktop", fig), ("phone", phone)):
-            if figure is None:
-                continue
-            figure.draw_without_rendering()
-            renderer = figure._get_renderer()
-            for ax in figure.axes:
-                if ax.get_legend() is not None:
-                    checked += 1
-                    assert not legend_hides_data(ax, renderer), f"{name} ({version})"
+    for name, version, figure in _with_phone_versions(_chapter_figures()):
+        figure.draw_without_rendering()
+        renderer = figure._get_renderer()
+        for ax in figure.axes:
+            if ax.get_legend() is not None:
+                checked += 1
+                assert not legend_hides_data(ax, renderer), f"{name} ({version})"
     assert checked >= 12  # every figure above has a legend, in both versions
 
 
@@ -336,20 +344,16 @@ def test_every_text_in_figures_reads_at_4_5_to_1_and_no_script_below_9_points():
     dark mode too (book.css), so this is what a reader sees in both modes. And no text,
     super- and subscripts counted at their own size, below 9 pt (12 CSS px at the size a
     figure is shown)."""
-    from bplib.plotting._common import contrast, phone_figure, smallest_text, text_backgrounds
+    from bplib.plotting._common import contrast, smallest_text, text_backgrounds
 
     pairs = 0
-    for name, fig in _figures_with_text_on_colour():
-        phone = phone_figure(fig)
-        for version, figure in (("desktop", fig), ("phone", phone)):
-            if figure is None:
-                continue
-            for text, colour, background in text_backgrounds(figure):
-                pairs += 1
-                ratio = contrast(colour, background)
-                assert ratio >= 4.5, (f"{name} ({version}): {text.get_text()!r} in {colour} "
-                                      f"on {background}: {ratio:.2f}")
-            assert smallest_text(figure) >= 9, f"{name} ({version})"
+    for name, version, figure in _with_phone_versions(_figures_with_text_on_colour()):
+        for text, colour, background in text_backgrounds(figure):
+            pairs += 1
+            ratio = contrast(colour, background)
+            assert ratio >= 4.5, (f"{name} ({version}): {text.get_text()!r} in {colour} "
+                                  f"on {background}: {ratio:.2f}")
+        assert smallest_text(figure) >= 9, f"{name} ({version})"
     assert pairs > 500
 
 
