@@ -5,20 +5,22 @@ Some tasks ask for a function that bplib also has, because the chapter needed it
 cell switches those off while it calls the student's function, so that the task is passed
 by the student's code and not by a call to the library.
 
-The grading kernel does not have most of them at all: it imports a build of bplib in which
-every SWITCHABLE function its assignment does not keep (KEPT_BY_ASSIGNMENT) is a stub that
-raises (grading/stubs.py; the sandbox binds it over bplib's folder), so no child process,
-file read or introspection finds bplib's own version. What it keeps (a later task is given
-it) is sealed (`seal()`, run by the kernel at start-up, before any cell: nbgrader_config.py
-asks for it): every function a test cell may switch off gets a dispatching body that checks
-the switch, so a copy of the function or of its code taken by the student's code is
-switched off as well; no Python code in the kernel may open the files of the modules that
-hold them again (a second copy of a module built from its file, or its .pyc) or change a
-bplib function's code. Not defended, for the functions an assignment keeps only:
-introspection of the seal's closures, frames or the garbage collector, ctypes, a child
-process (which imports an unsealed bplib), and a test cell's switch itself: the cell asks
-the student's kernel for `testing.switched_off` and the functions, so code that replaced
-bplib.testing (or bplib.layers, bplib.graph) beforehand makes it switch nothing.
+The grading kernel does not have them at all: it imports a build of bplib in which every
+SWITCHABLE function is a stub (grading/stubs.py; the sandbox binds it over bplib's folder),
+so no child process, file read or introspection finds bplib's own version. What a later
+task of an assignment builds on (GIVEN_AFTER) is given to that kernel by the test cell of
+the last task it would do, at that cell's end: from then on its stub calls bplib's own
+version, which is then sealed like the rest (`seal()`, run by the kernel at start-up,
+before any cell: nbgrader_config.py asks for it): every function a test cell may switch off
+gets a dispatching body that checks the switch, so a copy of the function or of its code
+taken by the student's code is switched off as well; no Python code in the kernel may open
+the files of the modules that hold them again (a second copy of a module built from its
+file, or its .pyc) or change a bplib function's code. Not defended, for a function once it
+is given: introspection of the seal's closures, frames or the garbage collector, ctypes,
+and a test cell's switch itself: the cell asks the student's kernel for
+`testing.switched_off` and the functions, so code that replaced bplib.testing (or
+bplib.layers, bplib.graph) beforehand makes it switch nothing. Only Assignment 2's Task 5
+is tested after what it asks for is given (its Task 3 needs chapter 2's graph).
 """
 
 import contextlib
@@ -49,48 +51,93 @@ SWITCHABLE = {
     "bplib.network": ("backprop", "_backprop", "central_differences", "numerical_gradient",
                       "train",
                       # what only the functions above call: no test names them, but the
-                      # grading kernel must not have them either (see KEPT_WHILE_GRADING)
+                      # grading kernel must not have them either
                       "_nudge_each", "_epoch"),
 }
 # Of SWITCHABLE, what each assignment's notebook still calls in its grading kernel, outside
 # the test of the task that asks for it: a later task is given bplib's version (so that a
-# mistake in an earlier task costs nothing there) or trains with it. An assignment's
-# grading kernel keeps these, sealed (seal() below); every other SWITCHABLE function is
-# absent from it (grading/stubs.py builds the bplib it imports, one build per kept list).
-# A test runs each solution's probes to check that this is exactly what it calls.
-KEPT_BY_ASSIGNMENT = {
+# mistake in an earlier task costs nothing there) or trains with it. The grading kernel
+# starts without any SWITCHABLE function (grading/stubs.py: each is a stub there); each one
+# listed here is given to it at the end of the test cell named (its grade_id), after every
+# test of a task that bplib's version would do has run: the grader puts the function's
+# source into that cell's probe, in a `finally:` so that a failing test still gives it
+# (grading.judge.StripReferences, give() below). A test runs each solution's probes and
+# checks that this is exactly what they call, and only after it is given.
+GIVEN_AFTER = {
     "01-telephone": {},
-    "02-chain-rule-graphs": {"bplib.graph": ("Value.backward", "gradients")},
-    "03-composite": {"bplib.layers": ("Linear.forward", "Linear.backward",
-                                      "_Elementwise.backward", "Sigmoid._slope",
-                                      "Tanh._slope",
-                                      # the slider (library_norms), which a student's
-                                      # answer to its question may call: the probes do not
-                                      # (CALLED_BY_SLIDERS)
-                                      "Sequential.backward")},
+    # Task 3's reference x / y node is made of Values. Task 5 asks for what Value.backward
+    # does, after it: there, only the switch stands between the student and it.
+    "02-chain-rule-graphs": {"bplib.graph": {
+        "Value.backward": "graphs-sigmoid-layer-tests",
+        "gradients": "graphs-sigmoid-layer-tests"}},
+    # Task 2 runs chains of bplib's layers; the slider (library_norms), which a student's
+    # answer to its question may call, runs Sequential's backward pass (CALLED_BY_SLIDERS)
+    "03-composite": {"bplib.layers": {
+        "Linear.forward": "composite-linear-tests",
+        "Linear.backward": "composite-linear-tests",
+        "_Elementwise.backward": "composite-linear-tests",
+        "Sigmoid._slope": "composite-linear-tests",
+        "Tanh._slope": "composite-linear-tests",
+        "Sequential.backward": "composite-backward-through-tests"}},
     "04-per-neuron": {},
-    "05-full-algorithm": {"bplib.network": ("backprop", "_backprop", "train", "_epoch")},
+    # the gradient check checks bplib's gradients, the SGD epoch steps with them; the
+    # training run and the slider train with bplib's loop
+    "05-full-algorithm": {"bplib.network": {
+        "backprop": "full-backward-pass-tests",
+        "_backprop": "full-backward-pass-tests",
+        "train": "full-sgd-epoch-tests",
+        "_epoch": "full-sgd-epoch-tests"}},
 }
-
-
-def kept_while_grading(assignment=None):
-    """{module: names} that the grading kernel of this assignment keeps; for a name that
-    is not an assignment's (None: a kernel started elsewhere), what any assignment keeps."""
-    if assignment in KEPT_BY_ASSIGNMENT:
-        return dict(KEPT_BY_ASSIGNMENT[assignment])
-    union = {}
-    for kept in KEPT_BY_ASSIGNMENT.values():
-        for module, names in kept.items():
-            union[module] = union.get(module, ()) + tuple(
-                name for name in names if name not in union.get(module, ()))
-    return union
-
-
-KEPT_WHILE_GRADING = kept_while_grading()  # of every assignment
-
-# Of KEPT_WHILE_GRADING, what only a notebook's slider code calls (a student may call the
-# slider's function to answer its question; the solutions' probes do not).
+# Of GIVEN_AFTER, what only a notebook's slider code calls (a student may call the slider's
+# function to answer its question; the solutions' probes do not).
 CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",)}
+
+
+def given_while_grading(assignment=None):
+    """{module: names} that the grading kernel of this assignment is given, at some test
+    cell; for a name that is not an assignment's (None: a kernel started elsewhere), what
+    any assignment is given."""
+    found = {}
+    chosen = ([GIVEN_AFTER[assignment]] if assignment in GIVEN_AFTER
+              else GIVEN_AFTER.values())
+    for given in chosen:
+        for module, names in given.items():
+            found[module] = found.get(module, ()) + tuple(
+                name for name in names if name not in found.get(module, ()))
+    return found
+
+
+def given_after(assignment, grade_id):
+    """[(module, qualified name), ...] given to this assignment's grading kernel at the end
+    of the test cell grade_id."""
+    return [(module, name) for module, names in GIVEN_AFTER.get(assignment, {}).items()
+            for name, cell in names.items() if cell == grade_id]
+
+
+_given = {}  # "module.name" -> bplib's own function, in a grading kernel
+
+
+def give(module_name, name, source):
+    """In the grading kernel: bplib's own version of a stubbed function, from its source
+    (the grader sends it in a test cell's probe, GIVEN_AFTER), for its stub to call."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    made = {}
+    exec(compile(source, f"<bplib's {module_name}.{name}, given>", "exec"),  # noqa: S102
+         module.__dict__, made)
+    function = made[name.rsplit(".", 1)[-1]]
+    function.__qualname__ = name
+    _given[f"{module_name}.{name}"] = function
+
+
+def given(key, message):
+    """What the stub of key calls (grading/stubs.py): the function once given, else the
+    stub's error."""
+    try:
+        return _given[key]
+    except KeyError:
+        raise RuntimeError(message) from None
 
 
 def _switched_off(*args, **kwargs):

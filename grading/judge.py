@@ -49,7 +49,7 @@ from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from . import record
+from . import record, stubs
 from .diagnose import explain, known_mistakes
 from .leaks import MARKER, leaks_in_decoded, leaks_in_text, secret_lines
 from .mistakes import variant_lines
@@ -344,20 +344,39 @@ def has_hidden_tests(source):
 
 class StripReferences(NbGraderPreprocessor):
     """Right before the student's notebook is executed: each test cell's source becomes its
-    probe (probe() above), so the kernel never receives a reference. JudgeChecks puts the
-    whole sources back once the kernel is done."""
+    probe (probe() above), so the kernel never receives a reference, and the test cell of
+    the last task a bplib function would do gives the kernel that function at its end
+    (bplib.testing.GIVEN_AFTER; with_gifts() below). JudgeChecks puts the whole sources
+    back once the kernel is done."""
 
     def preprocess(self, nb, resources):
+        from bplib import testing
+
+        assignment = resources.get("nbgrader", {}).get("assignment")
         originals = {}
         for index, cell in enumerate(nb.cells):
             if is_test_cell(cell):
                 originals[index] = cell.source
+                gifts = testing.given_after(assignment, nbgrader_meta(cell).get("grade_id"))
                 try:
-                    cell.source = probe(cell.source)[0]
+                    cell.source = with_gifts(probe(cell.source)[0], gifts)
                 except SyntaxError:  # never an instructor's cell (make release checks)
                     cell.source = "raise SyntaxError('this test cell could not be prepared')\n"
         resources["bp_test_sources"] = originals
         return nb, resources
+
+
+def with_gifts(text, gifts):
+    """A probe that gives the kernel bplib's own version of each (module, name) of gifts
+    when it ends, whether its checks pass, fail or raise (bplib.testing.give)."""
+    if not gifts:
+        return text
+    tree = ast.parse(text)
+    giving = [ast.parse(f"__import__('bplib.testing', fromlist=['give']).give({module!r}, "
+                        f"{name!r}, {stubs.given_source(module, name)!r})").body[0]
+              for module, name in gifts]
+    tree.body = [ast.Try(body=tree.body, handlers=[], orelse=[], finalbody=giving)]
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
 class JudgeChecks(NbGraderPreprocessor):

@@ -395,9 +395,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.transport = "ipc"
             self.ip = os.path.join(run, "k")
             self.connection_file = os.path.join(run, "connection.json")
-        # bplib without what the tasks ask for, nor what this assignment's other cells do
-        # not call (built once per bplib source and kept list, then reused); nbgrader runs
-        # the kernel in autograded/<student>/<assignment>/
+        # bplib without what the tasks ask for: stubs until a test cell gives what a later
+        # task builds on (built once per bplib source, then reused); nbgrader runs the
+        # kernel in autograded/<student>/<assignment>/
         self._stub = stubs.build(assignment=os.path.basename(os.path.normpath(workdir or ".")))
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         kw["env"] = self._environment(kw.get("env") or os.environ)

@@ -1,16 +1,16 @@
 """bplib as the grading kernel sees it: a copy of the package in which every function a
-graded task asks a student to write is a stub that raises, so that no copy of its code,
-no child process and no file read can reach bplib's own version.
+graded task asks a student to write is a stub, so that no copy of its code, no child process
+and no file read can reach bplib's own version.
 
-What is stubbed comes from one list, `bplib.testing.SWITCHABLE` (the functions the test
-cells switch off), minus what the assignment being graded keeps
-(`bplib.testing.KEPT_BY_ASSIGNMENT`: what its notebook's own code still calls in the kernel,
-outside the task that asks for it; these stay, sealed by `bplib.testing.seal()`). The copy
-is built once per source and kept list (its folder is named by a checksum of bplib's files,
-the lists and this builder) and reused by every kernel after it. The sandbox binds it
-read-only over bplib's folder (grading/sandbox.py); without the sandbox the kernel finds it
-first on PYTHONPATH, and bplib's own files stay on disk where the student's code may read
-or import them.
+What is stubbed is one list, `bplib.testing.SWITCHABLE` (the functions the test cells switch
+off). A stub raises, until the grader gives the kernel bplib's own version: what a later
+task builds on (`bplib.testing.GIVEN_AFTER`) is given at the end of the test cell of the
+last task it would do (grading.judge.StripReferences sends its source, `given_source()`
+below); from then on the stub calls it (`bplib.testing.given`). The copy is built once per
+source (its folder is named by a checksum of bplib's files, the list and this builder) and
+reused by every kernel after it. The sandbox binds it read-only over bplib's folder
+(grading/sandbox.py); without the sandbox the kernel finds it first on PYTHONPATH, and
+bplib's own files stay on disk where the student's code may read or import them.
 
 The build also holds a package for each automatic-differentiation package (BLOCKED) whose
 import fails: the kernel finds it first, and the sandbox binds it over the real one.
@@ -23,6 +23,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import textwrap
 from pathlib import Path
 
 STUB_MESSAGE = ("bplib's own {name} is not available while grading: this is what the task "
@@ -35,6 +36,7 @@ STUB_MESSAGE = ("bplib's own {name} is not available while grading: this is what
 BLOCKED = ("autograd", "torch", "functorch", "jax", "jaxlib", "tensorflow")
 BLOCKED_MESSAGE = ("{name} is not available while grading: automatic differentiation would "
                    "do the derivation the task asks for, so write the gradients yourself")
+GIVEN_IMPORT = "\nfrom bplib.testing import given as _bp_given  # noqa: E402\n"
 SKIPPED = ("__pycache__", "*.pyc", "*.egg-info", "pyproject.toml", "build", "dist")
 
 
@@ -46,13 +48,22 @@ def bplib_folder():
 
 
 def stubbed(assignment=None):
-    """{module: qualified names} of what the grading kernel of this assignment does not get
-    (None, or a name that is not an assignment's: of any assignment)."""
+    """{module: qualified names} of what the grading kernel starts without: every
+    SWITCHABLE function, whichever the assignment (what it is given later, it is given by
+    a test cell)."""
     from bplib import testing
 
-    kept = testing.kept_while_grading(assignment)
-    return {module: tuple(name for name in names if name not in kept.get(module, ()))
-            for module, names in testing.SWITCHABLE.items()}
+    return {module: tuple(names) for module, names in testing.SWITCHABLE.items()}
+
+
+def given_source(module, name):
+    """The source of bplib's own module.name (a function or a method), dedented: what a
+    test cell gives the grading kernel (bplib.testing.give)."""
+    path = bplib_folder().joinpath(*module.split(".")[1:]).with_suffix(".py")
+    text = path.read_text()
+    node = _definitions(ast.parse(text))[name]
+    first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+    return textwrap.dedent("".join(text.splitlines(keepends=True)[first - 1:node.end_lineno]))
 
 
 def _files(folder):
@@ -90,9 +101,22 @@ def _definitions(tree):
     return found
 
 
+def _call(arguments):
+    """The arguments of a call that passes a function's own parameters on, as they came."""
+    passed = [argument.arg for argument in [*arguments.posonlyargs, *arguments.args]]
+    if arguments.vararg:
+        passed.append(f"*{arguments.vararg.arg}")
+    passed += [f"{argument.arg}={argument.arg}" for argument in arguments.kwonlyargs]
+    if arguments.kwarg:
+        passed.append(f"**{arguments.kwarg.arg}")
+    return ", ".join(passed)
+
+
 def stub_source(text, names, module):
     """The module's source with each named function's body (docstring and comments
-    included) replaced by a raise; every other line unchanged."""
+    included) replaced by a call of what the grader gave for it (bplib.testing.given),
+    which raises until it is given; every other line unchanged, and one import added at
+    the end (GIVEN_IMPORT)."""
     definitions = _definitions(ast.parse(text))
     missing = sorted(set(names) - set(definitions))
     if missing:
@@ -103,10 +127,14 @@ def stub_source(text, names, module):
         node = definitions[name]
         indent = lines[node.lineno - 1][:node.col_offset]
         message = STUB_MESSAGE.format(name=f"{module.removeprefix('bplib.')}.{name}")
-        lines[node.lineno - 1:node.end_lineno] = [
+        first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        lines[first - 1:node.end_lineno] = [
+            *(f"{indent}@{ast.unparse(decorator)}\n" for decorator in node.decorator_list),
             f"{indent}def {node.name}({ast.unparse(node.args)}):\n",
-            f"{indent}    raise RuntimeError({message!r})\n"]
-    return "".join(lines)
+            f"{indent}    return _bp_given({module + '.' + name!r}, {message!r})"
+            f"({_call(node.args)})\n"]
+    # imported once, when the module is (before any student code): what the stubs call
+    return "".join(lines) + GIVEN_IMPORT
 
 
 def _check_build(package, names_by_module):
@@ -116,7 +144,10 @@ def _check_build(package, names_by_module):
         definitions = _definitions(ast.parse(path.read_text()))
         for name in names:
             body = definitions[name].body
-            if len(body) != 1 or not isinstance(body[0], ast.Raise):
+            if not (len(body) == 1 and isinstance(body[0], ast.Return)
+                    and isinstance(body[0].value, ast.Call)
+                    and isinstance(body[0].value.func, ast.Call)
+                    and ast.unparse(body[0].value.func.func) == "_bp_given"):
                 raise RuntimeError(f"the grading build of bplib still has {module}.{name}")
 
 

@@ -1500,6 +1500,41 @@ import bplib
 
 bplib.testing = types.SimpleNamespace(switched_off=lambda *functions: contextlib.nullcontext())
 """
+# The switch spoofed, then bplib's own version of the task called: the grading kernel has
+# none of it yet when the task is tested (bplib.testing.GIVEN_AFTER gives it later).
+SPOOFED_LINEAR_LAYER = SPOOFED_SWITCH + """
+from bplib import layers as my_layers
+
+
+class LinearLayer:
+    def __init__(self, W, b):
+        self.W, self.b, self.inner = W, b, my_layers.Linear(W, b)
+
+    def forward(self, x):
+        if np.ndim(x) != 2 or np.shape(x)[0] != self.W.shape[1]:
+            raise ValueError(f"x should have shape ({self.W.shape[1]}, batch)")
+        return self.inner.forward(np.array(x, dtype=float))
+
+    def backward(self, upstream_grad):
+        returned = self.inner.backward(upstream_grad)
+        self.grad_W, self.grad_b = self.inner.dW, self.inner.db
+        return returned
+"""
+SPOOFED_SGD_EPOCH = SPOOFED_SWITCH + """
+def sgd_epoch(params, x, y, batch_size, learning_rate, rng, weight_decay=0.0):
+    if weight_decay == 0:
+        return network.train(params, x, y, epochs=1, batch_size=batch_size,
+                             learning_rate=learning_rate, rng=rng, cost="cross-entropy")[0]
+    order = rng.permutation(x.shape[1])
+    shrink = learning_rate * weight_decay / x.shape[1]
+    now = list(params)
+    for start in range(0, len(order), batch_size):
+        cols = order[start:start + batch_size]
+        grads = network.backprop(now, x[:, cols], y[:, cols], cost="cross-entropy")
+        now = [(W - learning_rate * dW - shrink * W, b - learning_rate * db)
+               for (W, b), (dW, db) in zip(now, grads)]
+    return now
+"""
 # Right numbers with a loop that never runs: the loop rule counts the loop's turns.
 DEAD_LOOP_G_TERMS = LOOP_RULE_ANSWERS["dead loop"][1]
 
@@ -1534,11 +1569,15 @@ def every_assignment(tmp_path_factory):
         if assignment == COMPOSITE:
             cases["graph-linear-layer"] = {
                 "answer_changes": {"composite-linear": GRAPH_LINEAR_LAYER}}
+            cases["spoofed-linear-layer"] = {
+                "answer_changes": {"composite-linear": SPOOFED_LINEAR_LAYER}}
         if assignment == CHAIN_RULE_GRAPHS:
             cases["library-graph-task-5"] = {"answer_changes": LIBRARY_GRAPH_TASK_5}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
+            cases["spoofed-sgd-epoch"] = {
+                "answer_changes": {"full-sgd-epoch": SPOOFED_SGD_EPOCH}}
         if assignment == PER_NEURON:
             cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
             cases["autograd-g-terms"] = {"answer_changes": {"neuron-g-terms": AUTOGRAD_G_TERMS}}
@@ -1631,6 +1670,53 @@ def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
     assert every_assignment["scores"][CHAIN_RULE_GRAPHS]["library-graph-task-5"] == (
         full - points["graphs-path-sum-gradient-tests"]
         - points["graphs-backward-gradients-tests"], full)
+
+
+def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_assignment):
+    """Assignment 3's linear layer by bplib's Linear and Assignment 5's SGD epoch by
+    bplib's network.train, with the switch spoofed (bplib.testing replaced): each kernel is
+    given those only after that task's test (bplib.testing.GIVEN_AFTER), so each loses its
+    own task and nothing else (the later tasks run with what was given). Before, an
+    outsider's trial earned 3/3 and 2/2 this way."""
+    for assignment, student, task in (
+            (COMPOSITE, "spoofed-linear-layer", "composite-linear-tests"),
+            (FULL_ALGORITHM_NAME, "spoofed-sgd-epoch", "full-sgd-epoch-tests")):
+        points = points_of(every_assignment["sources"][assignment])
+        full = sum(points.values())
+        assert every_assignment["scores"][assignment][student] == (
+            full - points[task], full), (assignment, student)
+
+
+def test_the_spoofed_answers_are_right_with_bplibs_own_version():
+    """The two answers above are real: with bplib's own Linear and train (as in a
+    student's kernel at home), they give the solution's numbers."""
+    from bplib import network
+
+    import bplib
+    from bplib import testing
+
+    namespace = {"np": np, "network": network}
+    try:
+        exec(SPOOFED_LINEAR_LAYER, namespace)  # noqa: S102 - the test's own code
+        exec(SPOOFED_SGD_EPOCH, namespace)  # noqa: S102
+    finally:
+        bplib.testing = testing
+    rng = np.random.default_rng(5)
+    W, b, x, u = (rng.normal(size=shape) for shape in ((3, 2), (3, 1), (2, 4), (3, 4)))
+    layer = namespace["LinearLayer"](W, b)
+    assert np.allclose(layer.forward(x), W @ x + b)
+    assert np.allclose(layer.backward(u), W.T @ u)
+    assert np.allclose(layer.grad_W, u @ x.T) and np.allclose(layer.grad_b, u.sum(1)[:, None])
+    params = network.init_params([4, 3, 2], rng=1)
+    xs, ys = rng.normal(size=(4, 10)), network.one_hot(rng.integers(0, 2, 10), 2)
+    mine = namespace["sgd_epoch"](params, xs, ys, 3, 0.5, np.random.default_rng(0))
+    order, now = np.random.default_rng(0).permutation(10), list(params)
+    for start in range(0, 10, 3):
+        cols = order[start:start + 3]
+        grads = network.backprop(now, xs[:, cols], ys[:, cols], cost="cross-entropy")
+        now = [(W - 0.5 * dW, b - 0.5 * db) for (W, b), (dW, db) in zip(now, grads, strict=True)]
+    for (W1, b1), (W2, b2) in zip(mine, now, strict=True):
+        assert np.allclose(W1, W2) and np.allclose(b1, b2)
 
 
 def test_assignment_4_s_update_must_follow_the_terms_it_is_given(every_assignment):
@@ -1755,13 +1841,13 @@ def test_after_the_seal_other_bplib_modules_still_import():
     assert done.stdout.strip() == "imported", done.stderr
 
 
-KEPT_SCRIPT = """
-import importlib, json, os, sys
+GIVEN_SCRIPT = """
+import contextlib, importlib, json, os, sys
 import nbformat
 from bplib import testing
 from grading import judge
 
-called = set()
+calls, switched, cell = {}, {}, [None]
 for module_name, names in testing.SWITCHABLE.items():
     module = importlib.import_module(module_name)
     for name in names:
@@ -1773,43 +1859,91 @@ for module_name, names in testing.SWITCHABLE.items():
 
         # switched_off swaps this function's code while a test asks for the task
         def recorder(*args, _original=original, _key=f"{module_name}.{name}", **kwargs):
-            called.add(_key)
+            calls.setdefault(_key, cell[0])
             return _original(*args, **kwargs)
+        recorder.bp_key = f"{module_name}.{name}"
         setattr(owner, last, recorder)
-by_assignment = {}
+real_switch = testing.switched_off
+
+
+@contextlib.contextmanager
+def recording_switch(*functions):
+    for function in functions:
+        switched.setdefault(getattr(function, "bp_key", repr(function)), []).append(cell[0])
+    with real_switch(*functions):
+        yield
+
+
+testing.switched_off = recording_switch
+real_compile = compile
+
+
+def tracking_compile(source, filename, *args, **kwargs):
+    cell[0] = int(filename.rsplit("#", 1)[1].rstrip(">"))
+    return real_compile(source, filename, *args, **kwargs)
+
+
+judge.compile = tracking_compile
+found = {}
 for path in sys.argv[1:]:
-    called.clear()
+    calls.clear()
+    switched.clear()
     notebook = nbformat.read(path, 4)
+    for index, one in enumerate(notebook.cells):
+        if one.cell_type == "code":
+            one.metadata.setdefault("nbgrader", {}).setdefault("grade_id", f"cell #{index}")
+            one.metadata["nbgrader"]["grade_id"] += f"#{index}"
     judge._run(notebook, os.path.dirname(path), os.path.basename(path), probes=True)
-    by_assignment[os.path.basename(os.path.dirname(path))] = sorted(called)
-print(json.dumps(by_assignment))
+    found[os.path.basename(os.path.dirname(path))] = {"calls": calls.copy(),
+                                                      "switched": switched.copy()}
+print(json.dumps(found))
 """
 
 
-def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
-    """bplib.testing.KEPT_BY_ASSIGNMENT is, for each assignment, what its solution notebook,
-    run as the grading kernel runs it (test cells as probes), calls of SWITCHABLE outside
-    the tests that switch it off: one fewer and an honest student fails; one more and it is
-    in that kernel for nothing (grading/stubs.py stubs every other SWITCHABLE function)."""
+def test_the_grading_kernel_is_given_exactly_what_the_notebooks_call_when_they_call_it():
+    """bplib.testing.GIVEN_AFTER is, for each assignment, what its solution notebook, run
+    as the grading kernel runs it (test cells as probes), calls of SWITCHABLE outside the
+    tests that switch it off: one fewer and an honest student fails; one more and it is in
+    that kernel for nothing. Each is given at the end of a test cell before the first cell
+    that calls it, and after every test cell that switches it off (the task it would do is
+    tested before the kernel has it), but for Assignment 2's Task 5, the one exception
+    bplib.testing's docstring names."""
     from bplib import testing
 
     notebooks = sorted(str(path) for path in (REPO / "solutions").glob("*/*.ipynb"))
-    done = subprocess.run([str(BIN / "python"), "-c", KEPT_SCRIPT, *notebooks],
+    done = subprocess.run([str(BIN / "python"), "-c", GIVEN_SCRIPT, *notebooks],
                           capture_output=True, text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
-    called = json.loads(done.stdout.splitlines()[-1])
-    assert set(called) == set(testing.KEPT_BY_ASSIGNMENT)
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert set(found) == set(testing.GIVEN_AFTER)
     sliders = {f"{module}.{name}" for module, names in testing.CALLED_BY_SLIDERS.items()
                for name in names}
-    for assignment, calls in called.items():
-        kept = {f"{module}.{name}" for module, names
-                in testing.kept_while_grading(assignment).items() for name in names}
-        assert set(calls) == kept - sliders, assignment
-    # Assignment 4's kernel keeps nothing: its tasks' bplib versions are all stubs there
-    assert not testing.kept_while_grading("04-per-neuron")
-    assert sliders <= set().union(*(
-        {f"{module}.{name}" for module, names in kept.items() for name in names}
-        for kept in testing.KEPT_BY_ASSIGNMENT.values()))
+    exceptions = set()
+    for path in notebooks:
+        assignment = os.path.basename(os.path.dirname(path))
+        cells = nbformat.read(path, 4).cells
+        where = {judge.nbgrader_meta(cell).get("grade_id"): index
+                 for index, cell in enumerate(cells) if judge.is_test_cell(cell)}
+        given = {f"{module}.{name}": where[grade_id] for module, names
+                 in testing.GIVEN_AFTER[assignment].items()
+                 for name, grade_id in names.items()}
+        calls, switched = found[assignment]["calls"], found[assignment]["switched"]
+        assert set(calls) == set(given) - sliders, assignment
+        for key, first_call in calls.items():
+            assert given[key] < first_call, (assignment, key, "called before it is given")
+        for key, at in given.items():
+            for cell_index in switched.get(key, []):
+                if cell_index > at:
+                    exceptions.add((assignment, key, judge.nbgrader_meta(
+                        cells[cell_index]).get("grade_id")))
+    assert exceptions == {("02-chain-rule-graphs", key, grade_id)
+                          for key in ("bplib.graph.Value.backward", "bplib.graph.gradients")
+                          for grade_id in ("graphs-path-sum-gradient-tests",
+                                           "graphs-backward-gradients-tests")}
+    # Assignment 4's kernel gets nothing: its tasks' bplib versions are all stubs there
+    assert not testing.given_while_grading("04-per-neuron")
+    assert sliders <= {f"{module}.{name}" for module, names
+                       in testing.given_while_grading().items() for name in names}
     # each is called by a non-test cell of a solution (Assignment 3's library_norms)
     slider_code = [cell.source for path in notebooks
                    for cell in nbformat.read(path, 4).cells
@@ -1819,9 +1953,7 @@ def test_the_grading_kernel_keeps_exactly_what_the_notebooks_call():
         assert any(f"layers.{owner}(" in source and f".{method}(" in source
                    for source in slider_code), key
     assert all(set(names) <= set(testing.SWITCHABLE[module])
-               for module, names in testing.KEPT_WHILE_GRADING.items())
-    # a kernel started outside an assignment's folder keeps what any assignment keeps
-    assert testing.kept_while_grading("elsewhere") == testing.KEPT_WHILE_GRADING
+               for module, names in testing.given_while_grading().items())
 
 
 def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
@@ -1845,13 +1977,24 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
                 for part in name.split("."):
                     owner = getattr(owner, part)
                 try:
-                    owner(*[None] * (owner.__code__.co_argcount))
+                    code = owner.__code__
+                    owner(*[None] * code.co_argcount, **dict.fromkeys(code.co_varnames[
+                        code.co_argcount:code.co_argcount + code.co_kwonlyargcount]))
                     found[f"{module_name}.{name}"] = "ran"
                 except RuntimeError as error:
                     found[f"{module_name}.{name}"] = str(error)
         params = network.init_params([3, 4, 2], rng=0)
-        grads = network.backprop(params, [[1.0], [2.0], [3.0]], [[0.0], [1.0]])
         testing.seal()
+        # what a test cell gives (GIVEN_AFTER): the stub calls bplib's own version, sealed
+        for name in ("backprop", "_backprop"):
+            testing.give("bplib.network", name, json.loads(sys.argv[2])[name])
+        grads = network.backprop(params, [[1.0], [2.0], [3.0]], [[0.0], [1.0]])
+        with testing.switched_off(network.backprop):
+            try:
+                network.backprop(params, [[1.0], [2.0], [3.0]], [[0.0], [1.0]])
+                switched = "ran"
+            except RuntimeError as error:
+                switched = str(error)
         child = subprocess.run([sys.executable, "-c", "from bplib import neuron; "
                                 "neuron.step(*neuron.seed_example(), 0.5)"],
                                capture_output=True, text=True)
@@ -1863,10 +2006,14 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
             except ImportError as error:
                 blocked[name] = str(error)
         print(json.dumps({"stubs": found, "grads": len(grads), "blocked": blocked,
+                          "switched": switched,
                           "child": child.stderr.strip().splitlines()[-1]}))
         """)
     env = dict(os.environ, PYTHONPATH=str(folder))
-    done = subprocess.run([str(BIN / "python"), "-c", script, str(folder)], env=env,
+    sources = json.dumps({name: stubs.given_source("bplib.network", name)
+                          for name in ("backprop", "_backprop")})
+    assert "def _backprop(" in sources and "_bp_testing" not in sources  # bplib's own
+    done = subprocess.run([str(BIN / "python"), "-c", script, str(folder), sources], env=env,
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout)
@@ -1877,19 +2024,19 @@ def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
         short = key.removeprefix("bplib.")
         assert message.startswith(f"bplib's own {short} is not available while grading"), key
     assert found["grads"] == 2
+    assert found["switched"].startswith("this bplib function does the work of the task")
     # no automatic differentiation in the kernel (autograd is in this venv: the grader's)
     assert "autograd" in stubs.blocked_folders()
     for name, message in found["blocked"].items():
         assert message.startswith(f"{name} is not available while grading"), message
     assert found["child"].startswith("RuntimeError: bplib's own neuron.step is not available")
     assert not (folder / "bplib" / "bplib.egg-info").exists()
-    # one build per kept list: Assignment 4's kernel keeps none of the backward steps
-    per_neuron = stubs.build(tmp_path / "cache", assignment="04-per-neuron")
-    assert per_neuron != folder
+    # one build for every assignment: each starts with every SWITCHABLE function a stub
+    assert stubs.build(tmp_path / "cache", assignment="04-per-neuron") == folder
     assert stubs.stubbed("04-per-neuron") == testing_switchable()
     child = subprocess.run([str(BIN / "python"), "-c",
                             "from bplib import graph; v = graph.Value(2.0); (v * v).backward()"],
-                           env=dict(os.environ, PYTHONPATH=str(per_neuron)),
+                           env=dict(os.environ, PYTHONPATH=str(folder)),
                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert child.stderr.strip().splitlines()[-1].startswith(
         "RuntimeError: bplib's own graph.Value.backward is not available while grading")
