@@ -359,6 +359,19 @@ MISTAKES = [
         kinds=("other",),
     ),
     Mistake(
+        id="a5-chapter-width-kept",
+        cell="full-train-digits",
+        replace=(("learning_rate=2.5, epochs=4, hidden_units=13",
+                  "learning_rate=3.0, epochs=4, hidden_units=64"),),
+        tests=("full-train-digits-tests",),
+        title="the chapter's 64 hidden units kept, past the budget of 16",
+        explanation="The budget is a small network: at most 16 hidden units, read off the "
+                    "shapes of the params returned. Chapter 5's best frame is wider; search "
+                    "for a setting within the budget.",
+        section=f"{PAGE}#a-playground",
+        kinds=("other",),
+    ),
+    Mistake(
         id="a5-search-inside-train-digits",
         cell="full-train-digits",
         replace=(("    trained_params, _ = training_run(\n"
