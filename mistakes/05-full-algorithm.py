@@ -344,6 +344,51 @@ MISTAKES = [
         section=f"{PAGE}#a-playground",
         kinds=("other",),
     ),
+    Mistake(
+        id="a5-chapter-setting-squeezed",
+        cell="full-train-digits",
+        replace=(("learning_rate=2.5, epochs=4, hidden_units=13",
+                  "learning_rate=3.0, epochs=4, hidden_units=16"),),
+        tests=("full-train-digits-tests",),
+        title="the chapter's best setting squeezed into the budget, not searched",
+        explanation="Chapter 5 chose eta = 3 for 30 epochs and up to 64 hidden units; with "
+                    "16 units and 4 epochs the best rate, width and number of epochs are "
+                    "others. Run training_run for a grid of settings within the budget and "
+                    "keep the one with the best validation accuracy.",
+        section=f"{PAGE}#a-playground",
+        kinds=("other",),
+    ),
+    Mistake(
+        id="a5-chapter-width-kept",
+        cell="full-train-digits",
+        replace=(("learning_rate=2.5, epochs=4, hidden_units=13",
+                  "learning_rate=3.0, epochs=4, hidden_units=64"),),
+        tests=("full-train-digits-tests",),
+        title="the chapter's 64 hidden units kept, past the budget of 16",
+        explanation="The budget is a small network: at most 16 hidden units, read off the "
+                    "shapes of the params returned. Chapter 5's best frame is wider; search "
+                    "for a setting within the budget.",
+        section=f"{PAGE}#a-playground",
+        kinds=("other",),
+    ),
+    Mistake(
+        id="a5-search-inside-train-digits",
+        cell="full-train-digits",
+        replace=(("    trained_params, _ = training_run(\n"
+                  "        run_epoch, learning_rate=2.5, epochs=4, hidden_units=13\n"
+                  "    )\n",
+                  "    for rate in (1.0, 2.5):\n"
+                  "        trained_params, _ = training_run(\n"
+                  "            run_epoch, learning_rate=rate, epochs=4, hidden_units=13\n"
+                  "        )\n"),),
+        tests=("full-train-digits-tests",),
+        title="the search run inside train_digits, past the budget of 4 epochs",
+        explanation="The budget counts every epoch train_digits runs, the search's too: "
+                    "search in cells of your own and let train_digits train the chosen "
+                    "setting once.",
+        section=f"{PAGE}#a-playground",
+        kinds=("other",),
+    ),
     # Task 5: the smallest learning rate.
     Mistake(
         id="a5-best-rate-not-smallest",

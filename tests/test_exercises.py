@@ -411,8 +411,8 @@ WRONG_ANSWERS = {
         "full-train-digits": (
             "def train_digits(run_epoch=sgd_epoch):\n"
             "    # trains with sgd_epoch, whatever run_epoch it is given\n"
-            "    params, _ = training_run(sgd_epoch, learning_rate=1.0, epochs=30,\n"
-            "                             hidden_units=64)\n"
+            "    params, _ = training_run(sgd_epoch, learning_rate=2.5, epochs=4,\n"
+            "                             hidden_units=13)\n"
             "    return params\n"
         ),
         "full-smallest-rate": [
