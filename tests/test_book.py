@@ -238,3 +238,18 @@ def test_glossary_points_to_chapters_that_use_each_term():
             if not any(re.search(stem_pattern(form), text) for form in forms if form):
                 wrong.append(f"{english}: not in {place.group(0)}")
     assert wrong == []
+
+
+def test_assignment_5_names_the_rate_chapter_5_chooses(book_html):
+    """Assignment 5's Task 4 says that chapter 5's best frame squeezed into its budget falls
+    short, naming its rate (tests/test_grading.py checks that this rate falls short): the
+    rate it names is the one the chapter chooses when the book builds."""
+    page = (book_html / "chapters" / "05-full-algorithm.html").read_text()
+    chosen = re.search(r'frame on validation is .*?<span class="pasted-text">([^<]+)</span> '
+                       r'with', page, re.S)
+    source = nbformat.read(REPO / "solutions" / "05-full-algorithm" / "05-full-algorithm.ipynb",
+                           as_version=4)
+    text = "\n".join(cell.source for cell in source.cells if cell.cell_type == "markdown")
+    named = re.search(r"squeezed into this budget \(\$\\eta = ([^$]+)\$", text)
+    assert chosen and named
+    assert float(named.group(1)) == float(chosen.group(1))
