@@ -162,7 +162,7 @@ LINE_STARTS = r"""() => {
 class Visit:
     """One page, with everything it asked for and everything it complained about."""
 
-    def __init__(self, browser, site, path, width=1280, mode="light"):
+    def __init__(self, browser, site, path, width=1280, mode="light", settle=True):
         self.site = site
         self.page = browser.new_page(viewport={"width": width, "height": 900})
         # the theme reads the reader's choice of mode from localStorage before it paints
@@ -177,12 +177,18 @@ class Visit:
         self.page.on("console",
                      lambda msg: msg.type == "warning" and self.warnings.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(site + path, wait_until="networkidle")
-        # static/sliders.js draws the sliders once the page is parsed: wait for every view
+        self.page.goto(site + path, wait_until="commit")
+        if settle:
+            self.loaded()
+            self.page.wait_for_timeout(500)
+
+    def loaded(self):
+        """Wait for the network to be idle and for static/sliders.js, which draws the
+        sliders once the page is parsed, to have drawn every view."""
+        self.page.wait_for_load_state("networkidle")
         self.page.wait_for_function(
             "document.querySelectorAll('.widget-vbox').length >= document.querySelectorAll("
             "'script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
-        self.page.wait_for_timeout(500)
 
     def _console_error(self, message):
         if message.type != "error":
@@ -218,6 +224,23 @@ class Visit:
         assert self.warnings == []
 
 
+def visits(browser, site, paths, width=1280, mode="light", together=5):
+    """(path, Visit) of each of `paths` in turn, each page waited for as a Visit waits
+    (network idle, sliders drawn, then at least 500 ms more) before the test reads it.
+    The pages load `together` at a time, so that their waits overlap; none is loading
+    while the test reads one. Each page is closed once the test has read it."""
+    paths = list(paths)
+    for start in range(0, len(paths), together):
+        group = [(path, Visit(browser, site, path, width, mode, settle=False))
+                 for path in paths[start:start + together]]
+        for _, visit in group:
+            visit.loaded()
+        group[0][1].page.wait_for_timeout(500)
+        for path, visit in group:
+            yield path, visit
+            visit.page.context.close()
+
+
 def test_the_home_page_is_clean(browser, site):
     visit = Visit(browser, site, "intro.html")
     assert "backpropagation" in visit.page.inner_text("main").lower()
@@ -225,8 +248,9 @@ def test_the_home_page_is_clean(browser, site):
 
 
 def test_exercise_pages_are_clean(browser, site, book_html):
-    for page in sorted((book_html / "exercises").rglob("*.html")):
-        Visit(browser, site, str(page.relative_to(book_html))).check_clean()
+    pages = sorted((book_html / "exercises").rglob("*.html"))
+    for _, visit in visits(browser, site, [str(page.relative_to(book_html)) for page in pages]):
+        visit.check_clean()
 
 
 # The math as book_support/typeset.py leaves it: no TeX left in the text, no MathJax
@@ -275,8 +299,7 @@ def check_math(path, page):
 
 
 def test_chapter_pages(browser, site, chapter_pages):
-    for path in chapter_pages:
-        visit = Visit(browser, site, path)
+    for path, visit in visits(browser, site, chapter_pages):
         page = visit.page
         check_math(path, page)
         handles = page.locator(".widget-slider [role=slider]")
@@ -308,8 +331,7 @@ def book_pages(book_html):
 @pytest.mark.parametrize("width, mode", READERS)
 def test_nothing_scrolls_sideways_and_every_readout_is_in_view(browser, site, book_html,
                                                                 width, mode):
-    for path in book_pages(book_html):
-        visit = Visit(browser, site, path, width, mode)
+    for path, visit in visits(browser, site, book_pages(book_html), width, mode):
         assert visit.page.evaluate("document.documentElement.dataset.theme") == mode
         sideways = visit.page.evaluate(SIDEWAYS)
         assert sideways["width"] <= sideways["viewport"], f"{path} scrolls sideways: {sideways}"
@@ -354,8 +376,7 @@ def test_the_visible_menu_button_opens_and_closes_the_contents(browser, site, wi
 @pytest.mark.parametrize("width, mode", READERS)
 def test_widget_text_is_legible_and_sliders_are_accessible(browser, site, chapter_pages,
                                                           width, mode):
-    for path in chapter_pages:
-        visit = Visit(browser, site, path, width, mode)
+    for path, visit in visits(browser, site, chapter_pages, width, mode):
         page = visit.page
         texts = page.evaluate(WIDGET_TEXT_CONTRAST)
         assert texts, f"{path}: no widget text found"
@@ -387,8 +408,7 @@ def test_widget_text_is_legible_and_sliders_are_accessible(browser, site, chapte
 def test_every_frame_says_what_it_shows(browser, site, chapter_pages):
     """The alt text of every frame of every slider (read from the page's saved state, so
     frames not shown yet count too) describes the figure, not only the slider's value."""
-    for path in chapter_pages:
-        visit = Visit(browser, site, path)
+    for path, visit in visits(browser, site, chapter_pages):
         frames = visit.page.evaluate(FRAME_ALTS)
         assert frames, f"{path}: no slider frame"
         for alt, sliders in frames:
@@ -484,8 +504,7 @@ def at_first_and_last_frames(page, script):
 @pytest.mark.parametrize("width, mode", READERS)
 def test_text_in_figures_is_legible(browser, site, book_html, width, mode):
     smallest = 11 if width == PHONE else 12
-    for path in book_pages(book_html):
-        visit = Visit(browser, site, path, width, mode)
+    for path, visit in visits(browser, site, book_pages(book_html), width, mode):
         page = visit.page
         shown = at_first_and_last_frames(page, FIGURE_TEXT)
         unmeasured = [image["src"] for image in shown if image["font"] is None]
@@ -535,8 +554,8 @@ def test_every_table_cell_can_be_read(browser, site, book_html, width, mode):
     """On a screen every column of every table shows without a hidden scroll; on a phone a
     table wider than the column scrolls inside its frame, with a shadow at the edge that
     scrolls and its first column kept in view."""
-    for path in book_pages(book_html) + ["appendix/notation.html", "appendix/glossary.html"]:
-        visit = Visit(browser, site, path, width, mode)
+    for path, visit in visits(browser, site, book_pages(book_html) + [
+            "appendix/notation.html", "appendix/glossary.html"], width, mode):
         if width == DESKTOP:
             assert visit.page.evaluate(TABLES) == [], f"{path}: table cells cut off"
         else:
@@ -557,26 +576,28 @@ EQUATIONS = """() => Array.from(document.querySelectorAll('mjx-container[display
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_display_equations_fit_a_phone(browser, site, book_html, mode):
-    for path in book_pages(book_html) + ["appendix/notation.html"]:
-        visit = Visit(browser, site, path, PHONE, mode)
+    for path, visit in visits(browser, site, book_pages(book_html) + ["appendix/notation.html"],
+                              PHONE, mode):
         assert visit.page.evaluate(EQUATIONS) == [], f"{path}: equations wider than a phone"
         visit.check_clean()
 
 
 @pytest.mark.parametrize("width, mode", READERS)
 def test_assignment_pages_open_with_their_title(browser, site, book_html, width, mode):
-    for page in sorted((book_html / "exercises").rglob("*.html")):
-        visit = Visit(browser, site, str(page.relative_to(book_html)), width, mode)
+    pages = {str(page.relative_to(book_html)): page.name
+             for page in sorted((book_html / "exercises").rglob("*.html"))}
+    for path, visit in visits(browser, site, pages, width, mode):
+        name = pages[path]
         first = visit.page.evaluate("""() => {
           const article = document.querySelector('.bd-article');
           const first = article.querySelector('h1, .cell');
           return first.tagName; }""")
-        assert first == "H1", f"{page.name}: something comes before the title"
+        assert first == "H1", f"{name}: something comes before the title"
         cut = visit.page.evaluate("""() => Array.from(document.querySelectorAll(
             '.bp-install-cell pre')).filter(p => p.scrollWidth > p.clientWidth + 1).length""")
-        assert cut == 0, f"{page.name}: the install cell's lines are cut off"
+        assert cut == 0, f"{name}: the install cell's lines are cut off"
         assert visit.page.locator("h2", has_text="Before you hand in").count() == 1, \
-            f"{page.name}: no closing 'Before you hand in' section"
+            f"{name}: no closing 'Before you hand in' section"
         visit.check_clean()
 
 
@@ -607,27 +628,32 @@ def test_the_glossary_shows_chinese_glyphs(browser, site, mode):
     visit.check_clean()
 
 
+@pytest.fixture(scope="module")
 def slow_4g(browser, book_html):
-    """tools/first_paint.py's measurement of chapter 4 (the most math) and chapter 5."""
+    """tools/first_paint.py's measurement of chapter 4 (the most math) and chapter 5, made
+    once for the two tests below that read it."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
     import first_paint
 
     server, site = first_paint.serve(book_html)
     try:
-        for path in ("chapters/04-per-neuron.html", "chapters/05-full-algorithm.html"):
-            yield first_paint, path, first_paint.measure(browser, site + path)
+        return first_paint, [(path, first_paint.measure(browser, site + path))
+                             for path in ("chapters/04-per-neuron.html",
+                                          "chapters/05-full-algorithm.html")]
     finally:
         server.shutdown()
 
 
-def test_sliders_are_usable_early_on_slow_4g(browser, book_html):
-    for first_paint, path, (_paint, _math, sliders, _load, _size) in slow_4g(browser, book_html):
+def test_sliders_are_usable_early_on_slow_4g(slow_4g):
+    first_paint, measured = slow_4g
+    for path, (_paint, _math, sliders, _load, _size) in measured:
         assert sliders is not None and sliders <= first_paint.GOAL_SLIDERS_S, \
             f"{path}: sliders usable at {sliders} s"
 
 
-def test_math_is_typeset_early_on_slow_4g(browser, book_html):
-    for first_paint, path, (_paint, math, _sliders, _load, _size) in slow_4g(browser, book_html):
+def test_math_is_typeset_early_on_slow_4g(slow_4g):
+    first_paint, measured = slow_4g
+    for path, (_paint, math, _sliders, _load, _size) in measured:
         assert math is not None and math <= first_paint.GOAL_MATH_S, \
             f"{path}: math typeset at {math} s"
 
@@ -731,8 +757,7 @@ IMAGE_BOXES = """async () => {
 def test_images_keep_their_place_while_they_load(browser, site, book_html, width):
     """Every image has its size before it loads (lazy figures below the fold included):
     its box has the image's aspect ratio and a height, and loading does not move it."""
-    for path in every_page(book_html):
-        visit = Visit(browser, site, path, width)
+    for path, visit in visits(browser, site, every_page(book_html), width):
         images = visit.page.evaluate(IMAGE_BOXES)
         for image in images:
             name = f"{path}: {image['src']}"
@@ -790,8 +815,7 @@ def test_every_table_is_named_and_fits_its_column(browser, site, book_html, widt
     keeps its first column in view, and what it hides is more than a sliver (a table a
     few pixels too wide must fit instead: it hid a column's last digits)."""
     found = 0
-    for path in every_page(book_html):
-        visit = Visit(browser, site, path, width, mode)
+    for path, visit in visits(browser, site, every_page(book_html), width, mode):
         tables = visit.page.evaluate(TABLE_NAMES_AND_WIDTHS)
         found += tables["tables"]
         assert tables["unnamed"] == [], f"{path}: tables with no caption: {tables['unnamed']}"
@@ -869,8 +893,7 @@ FIGURE_FIT = """async () => {
 
 @pytest.mark.parametrize("width, mode", READERS)
 def test_figures_and_frames_fit_their_column(browser, site, book_html, width, mode):
-    for path in book_pages(book_html):
-        visit = Visit(browser, site, path, width, mode)
+    for path, visit in visits(browser, site, book_pages(book_html), width, mode):
         page = visit.page
         shown = at_first_and_last_frames(page, FIGURE_FIT)
         too_wide = [image for image in shown if image["width"] > image["column"] + 1]
@@ -904,8 +927,7 @@ def test_figures_are_not_dimmed_in_dark_mode(browser, site, book_html, width):
     in a figure below 4.5:1 (black on the dark-orange box 3.67:1): figures drawn by bplib,
     whose every text reaches 4.5:1 on its white figure (test_plotting), are shown as drawn."""
     seen = 0
-    for path in book_pages(book_html):
-        visit = Visit(browser, site, path, width, "dark")
+    for path, visit in visits(browser, site, book_pages(book_html), width, "dark"):
         filters = visit.page.evaluate(BPLIB_IMAGES)
         seen += len(filters)
         assert set(filters) <= {"none"}, f"{path}: figures drawn with a filter {set(filters)}"
@@ -960,10 +982,10 @@ def test_wide_tables_show_their_scroll_cue_over_the_rows(browser, site, book_htm
     rows (not only beside its caption) while more of it is to the right, and none once it
     is scrolled to its end."""
     checked = 0
-    for path in book_pages(book_html) + ["appendix/notation.html", "instructors.html"]:
-        if not (book_html / path).exists():
-            continue
-        visit = Visit(browser, site, path, PHONE, mode)
+    paths = [path for path in book_pages(book_html) + ["appendix/notation.html",
+                                                         "instructors.html"]
+             if (book_html / path).exists()]
+    for path, visit in visits(browser, site, paths, PHONE, mode):
         page = visit.page
         for table in page.evaluate(SCROLLING_TABLES):
             background = tuple(int(c) for c in re.findall(r"\d+", table["background"])[:3])
