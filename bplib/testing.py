@@ -8,9 +8,9 @@ by the student's code and not by a call to the library.
 The grading kernel does not have them at all: it imports a build of bplib in which every
 SWITCHABLE function is a stub (grading/stubs.py; the sandbox binds it over bplib's folder),
 so no child process, file read or introspection finds bplib's own version. What a later
-task of an assignment builds on (GIVEN_AFTER) is given to that kernel by the test cell of
-the last task it would do, at that cell's end: from then on its stub calls bplib's own
-version, which is then sealed like the rest (`seal()`, run by the kernel at start-up,
+task of an assignment builds on (GIVEN_AFTER) is given to that kernel right after the test
+cell of the last task it would do, in a cell of the grader's: from then on its stub calls
+bplib's own version, which is then sealed like the rest (`seal()`, run by the kernel at start-up,
 before any cell: nbgrader_config.py asks for it): every function a test cell may switch off
 gets a dispatching body that checks the switch, so a copy of the function or of its code
 taken by the student's code is switched off as well; no Python code in the kernel may open
@@ -20,7 +20,7 @@ is given: introspection of the seal's closures, frames or the garbage collector,
 and a test cell's switch itself: the cell asks the student's kernel for
 `testing.switched_off` and the functions, so code that replaced bplib.testing (or
 bplib.layers, bplib.graph) beforehand makes it switch nothing. Only Assignment 2's Task 5
-is tested after what it asks for is given (its Task 3 needs chapter 2's graph).
+is tested after what it asks for is given (its slider, before it, needs chapter 2's graph).
 """
 
 import contextlib
@@ -46,7 +46,9 @@ SWITCHABLE = {
                      "explicit_jacobian_gradient", "input_gradient", "jacobian_by_sweeps",
                      "checkpointed_gradient", "value_graph_gradients"),
     # chapter 2's scalar graph differentiates any formula built of Values
-    "bplib.graph": ("Value.backward", "gradients", "path_sum_gradient", "forward_sweep"),
+    "bplib.graph": ("Value.backward", "gradients", "path_sum_gradient", "forward_sweep",
+                    # the path sum itself: chapter 2 prints it, any derivative follows
+                    "paths", "path_product"),
     "bplib.neuron": ("output_terms", "hidden_terms", "updates", "gradients", "step", "train"),
     "bplib.network": ("backprop", "_backprop", "central_differences", "numerical_gradient",
                       "train",
@@ -58,18 +60,19 @@ SWITCHABLE = {
 # the test of the task that asks for it: a later task is given bplib's version (so that a
 # mistake in an earlier task costs nothing there) or trains with it. The grading kernel
 # starts without any SWITCHABLE function (grading/stubs.py: each is a stub there); each one
-# listed here is given to it at the end of the test cell named (its grade_id), after every
-# test of a task that bplib's version would do has run: the grader puts the function's
-# source into that cell's probe, in a `finally:` so that a failing test still gives it
+# listed here is given to it right after the test cell named (its grade_id), once every
+# test of a task that bplib's version would do has run: the grader sends the function's
+# source in a cell of its own after that one, which runs whether the test passed or not
 # (grading.judge.StripReferences, give() below). A test runs each solution's probes and
 # checks that this is exactly what they call, and only after it is given.
 GIVEN_AFTER = {
     "01-telephone": {},
-    # Task 3's reference x / y node is made of Values. Task 5 asks for what Value.backward
-    # does, after it: there, only the switch stands between the student and it.
+    # the slider's bars (graph_gradients), which a student's answer to its question may
+    # call. Task 5 asks for what Value.backward does, after it: there, only the switch
+    # stands between the student and it.
     "02-chain-rule-graphs": {"bplib.graph": {
-        "Value.backward": "graphs-sigmoid-layer-tests",
-        "gradients": "graphs-sigmoid-layer-tests"}},
+        "Value.backward": "graphs-bill-gradients-tests",
+        "gradients": "graphs-bill-gradients-tests"}},
     # Task 2 runs chains of bplib's layers; the slider (library_norms), which a student's
     # answer to its question may call, runs Sequential's backward pass (CALLED_BY_SLIDERS)
     "03-composite": {"bplib.layers": {
@@ -90,7 +93,9 @@ GIVEN_AFTER = {
 }
 # Of GIVEN_AFTER, what only a notebook's slider code calls (a student may call the slider's
 # function to answer its question; the solutions' probes do not).
-CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",)}
+CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",),
+                     # Assignment 2's graph_gradients (gradients calls Value.backward)
+                     "bplib.graph": ("Value.backward", "gradients")}
 
 
 def given_while_grading(assignment=None):

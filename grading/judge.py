@@ -38,6 +38,7 @@ import math
 import numbers
 import os
 import re
+import secrets
 import stat
 from pathlib import Path
 
@@ -45,7 +46,7 @@ import nbformat
 import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from nbconvert.exporters import HTMLExporter
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
@@ -301,8 +302,29 @@ AFTER_HIDDEN = ("[output not shown in feedback: this cell ran after the hidden t
                 "entered the kernel; run your notebook to see it]\n")
 
 
+RESTORED = ("[grading ran this cell as it was released: your notebook had changed it, and "
+            "only the cells you are asked to write in are kept]\n")
+
+
 def _note(text):
     return new_output("stream", name="stdout", text=text)
+
+
+def restored_cells(notebook, submitted):
+    """grade_ids of the code cells nbgrader put back as released (OverwriteCells): locked
+    cells, not the student's, whose source in the submitted notebook (a path) differs. A
+    submission that cannot be read has none (it was graded as nbgrader read it)."""
+    try:
+        handed_in = nbformat.read(submitted, as_version=4)
+        sources = {nbgrader_meta(cell).get("grade_id"): cell.source for cell in handed_in.cells
+                   if isinstance(nbgrader_meta(cell), dict)}
+    except Exception:  # noqa: BLE001 - any malformed file: nothing to compare with
+        return set()
+    return {nbgrader_meta(cell).get("grade_id") for cell in notebook.cells
+            if cell.cell_type == "code" and nbgrader_meta(cell).get("locked")
+            and not nbgrader_meta(cell).get("solution")
+            and nbgrader_meta(cell).get("grade_id") in sources
+            and sources[nbgrader_meta(cell).get("grade_id")] != cell.source}
 
 
 def shown_output(output):
@@ -344,39 +366,47 @@ def has_hidden_tests(source):
 
 class StripReferences(NbGraderPreprocessor):
     """Right before the student's notebook is executed: each test cell's source becomes its
-    probe (probe() above), so the kernel never receives a reference, and the test cell of
-    the last task a bplib function would do gives the kernel that function at its end
-    (bplib.testing.GIVEN_AFTER; with_gifts() below). JudgeChecks puts the whole sources
-    back once the kernel is done."""
+    probe (probe() above), so the kernel never receives a reference; and right after the
+    test cell of the last task a bplib function would do, a cell of the grader's own gives
+    the kernel that function (bplib.testing.GIVEN_AFTER; gift_cell() below). Its source is
+    sent only once that test cell has run, so no hook of the student's sees it while the
+    task is tested; the kernel runs it whether the test cell passed or raised. JudgeChecks
+    takes those cells out and puts the test cells' whole sources back once the kernel is
+    done."""
 
     def preprocess(self, nb, resources):
         from bplib import testing
 
         assignment = resources.get("nbgrader", {}).get("assignment")
-        originals = {}
+        token = secrets.token_hex(16)
+        originals, cells = {}, []
         for index, cell in enumerate(nb.cells):
-            if is_test_cell(cell):
-                originals[index] = cell.source
-                gifts = testing.given_after(assignment, nbgrader_meta(cell).get("grade_id"))
-                try:
-                    cell.source = with_gifts(probe(cell.source)[0], gifts)
-                except SyntaxError:  # never an instructor's cell (make release checks)
-                    cell.source = "raise SyntaxError('this test cell could not be prepared')\n"
+            cells.append(cell)
+            if not is_test_cell(cell):
+                continue
+            originals[index] = cell.source
+            try:
+                cell.source = probe(cell.source)[0]
+            except SyntaxError:  # never an instructor's cell (make release checks)
+                cell.source = "raise SyntaxError('this test cell could not be prepared')\n"
+            gifts = testing.given_after(assignment, nbgrader_meta(cell).get("grade_id"))
+            if gifts:
+                cells.append(gift_cell(gifts, token))
+        nb.cells = cells
         resources["bp_test_sources"] = originals
+        resources["bp_gift_token"] = token
         return nb, resources
 
 
-def with_gifts(text, gifts):
-    """A probe that gives the kernel bplib's own version of each (module, name) of gifts
-    when it ends, whether its checks pass, fail or raise (bplib.testing.give)."""
-    if not gifts:
-        return text
-    tree = ast.parse(text)
-    giving = [ast.parse(f"__import__('bplib.testing', fromlist=['give']).give({module!r}, "
-                        f"{name!r}, {stubs.given_source(module, name)!r})").body[0]
-              for module, name in gifts]
-    tree.body = [ast.Try(body=tree.body, handlers=[], orelse=[], finalbody=giving)]
-    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+def gift_cell(gifts, token):
+    """A code cell that gives the kernel bplib's own version of each (module, name) of
+    gifts (bplib.testing.give), marked with token for JudgeChecks to take it out."""
+    source = "".join(
+        f"__import__('bplib.testing', fromlist=['give']).give({module!r}, {name!r}, "
+        f"{stubs.given_source(module, name)!r})\n" for module, name in gifts)
+    cell = new_code_cell(source)
+    cell.metadata["bp_gift"] = token
+    return cell
 
 
 class JudgeChecks(NbGraderPreprocessor):
@@ -395,6 +425,12 @@ class JudgeChecks(NbGraderPreprocessor):
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         checks, secrets = reference(source)
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory,
+                                               info.get("student", "."), info["assignment"])
+                         ) / f"{info['notebook']}.ipynb"
+        token = resources.pop("bp_gift_token", None)
+        nb.cells = [cell for cell in nb.cells
+                    if token is None or cell.metadata.get("bp_gift") != token]
         for index, original in resources.pop("bp_test_sources", {}).items():
             nb.cells[index].source = original
         hidden_ran = False
@@ -438,6 +474,11 @@ class JudgeChecks(NbGraderPreprocessor):
                     cell.outputs = [_note(f"[outputs not shown: the notebook's outputs are "
                                           f"larger than {MAX_NOTEBOOK_OUTPUT_CHARS} "
                                           "characters]\n")]
+        # a cell the student changed but may not (nbgrader graded it as released): say so
+        restored = restored_cells(nb, submitted)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and nbgrader_meta(cell).get("grade_id") in restored:
+                cell.outputs = [_note(RESTORED), *cell.outputs]
         _store_diagnoses(info, diagnosed, judged, self.log)
         return nb, resources
 

@@ -102,10 +102,10 @@ KEPT_ENV = ("LANG", "LC_", "TZ", "NBGRADER_", "JPY_", "PYDEVD_")
 # a small network take a fraction of one), which its test calls twice. check_wall_budget()
 # compares an entry with a measured honest run.
 WALL_BUDGET = {
-    "01-telephone": 30,
-    "02-chain-rule-graphs": 30,
-    "03-composite": 30,
-    "04-per-neuron": 30,
+    "01-telephone": 25,
+    "02-chain-rule-graphs": 25,
+    "03-composite": 25,
+    "04-per-neuron": 25,
     "05-full-algorithm": 25,
 }
 # The budget must leave this many honest runs' time (a loaded machine), and not more than

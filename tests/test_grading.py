@@ -25,7 +25,7 @@ import pytest
 from bplib import network
 from conftest import (BIN, REPO, all_secret_lines, gradebook_scores, html_text, leaks_in,
                       outside_requests, secret_lines, without_markers)
-from grading import judge, record
+from grading import judge, record, stubs
 from grading.leaks import leaks_in_decoded
 
 ASSIGNMENT = "01-telephone"
@@ -1574,8 +1574,63 @@ def sgd_epoch(params, x, y, batch_size, learning_rate, rng, weight_decay=0.0):
                for (W, b), (dW, db) in zip(now, grads)]
     return now
 """
+# Chapter 2's path sum instead of Value.backward (an outsider's trial: 3/3 before it was
+# stubbed).
+PATHS_LINEAR_LAYER = GRAPH_LINEAR_LAYER.replace(
+    "        z.backward()\n",
+    "        for node in [*(v for row in W for v in row), *b, *(v for row in x for v in row)]:\n"
+    "            node.grad = sum(my_graph.path_product(path)\n"
+    "                            for path in my_graph.paths(z, node))\n")
+# A hook that reads every cell the kernel receives and keeps the sources the grader gives
+# (an outsider's trial: 3/3 while they came inside the test cell itself).
+HOOKED_LINEAR_LAYER = """\
+import ast as my_ast
+
+my_sources = {}
+
+
+def my_capture(info):
+    try:
+        tree = my_ast.parse(getattr(info, "raw_cell", "") or "")
+    except SyntaxError:
+        return
+    for node in my_ast.walk(tree):
+        if isinstance(node, my_ast.Call) and getattr(node.func, "attr", None) == "give":
+            values = [arg.value for arg in node.args if isinstance(arg, my_ast.Constant)]
+            if len(values) == 3:
+                my_sources[values[1]] = values[2]
+
+
+get_ipython().events.register("pre_run_cell", my_capture)
+
+
+def my_given(name):
+    made = {}
+    exec(my_sources[name], vars(layers), made)
+    return made[name.rsplit(".", 1)[-1]]
+
+
+class LinearLayer:
+    def __init__(self, W, b):
+        self.W, self.b, self.x = W, b, None
+
+    def forward(self, x):
+        if np.ndim(x) != 2 or np.shape(x)[0] != self.W.shape[1]:
+            raise ValueError(f"x should have shape ({self.W.shape[1]}, batch)")
+        return my_given("Linear.forward")(self, np.array(x, dtype=float))
+
+    def backward(self, upstream_grad):
+        returned = my_given("Linear.backward")(self, upstream_grad)
+        self.grad_W, self.grad_b = self.dW, self.db
+        return returned
+"""
 # Right numbers with a loop that never runs: the loop rule counts the loop's turns.
 DEAD_LOOP_G_TERMS = LOOP_RULE_ANSWERS["dead loop"][1]
+
+
+def import_in_the_first_cell(notebook):
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    first.source += "\nfrom bplib.network import backprop\n"
 
 
 def points_of(source):
@@ -1610,6 +1665,10 @@ def every_assignment(tmp_path_factory):
                 "answer_changes": {"composite-linear": GRAPH_LINEAR_LAYER}}
             cases["spoofed-linear-layer"] = {
                 "answer_changes": {"composite-linear": SPOOFED_LINEAR_LAYER}}
+            cases["paths-linear-layer"] = {
+                "answer_changes": {"composite-linear": PATHS_LINEAR_LAYER}}
+            cases["hooked-linear-layer"] = {
+                "answer_changes": {"composite-linear": HOOKED_LINEAR_LAYER}}
         if assignment == CHAIN_RULE_GRAPHS:
             cases["library-graph-task-5"] = {"answer_changes": LIBRARY_GRAPH_TASK_5}
         if assignment == FULL_ALGORITHM_NAME:
@@ -1617,6 +1676,12 @@ def every_assignment(tmp_path_factory):
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
             cases["spoofed-sgd-epoch"] = {
                 "answer_changes": {"full-sgd-epoch": SPOOFED_SGD_EPOCH}}
+            # an honest student who imported backprop in the first cell, which is not theirs
+            # (an outsider's trial: it lost Task 3 and was not told why)
+            cases["edited-first-cell"] = {
+                "answer_changes": {"full-sgd-epoch": answers["full-sgd-epoch"].replace(
+                    "network.backprop(", "backprop(")},
+                "change": import_in_the_first_cell}
         if assignment == PER_NEURON:
             cases["bypass-switched-off"] = {"answer_changes": BYPASSES}
             cases["autograd-g-terms"] = {"answer_changes": {"neuron-g-terms": AUTOGRAD_G_TERMS}}
@@ -1713,12 +1778,16 @@ def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
 
 def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_assignment):
     """Assignment 3's linear layer by bplib's Linear and Assignment 5's SGD epoch by
-    bplib's network.train, with the switch spoofed (bplib.testing replaced): each kernel is
-    given those only after that task's test (bplib.testing.GIVEN_AFTER), so each loses its
-    own task and nothing else (the later tasks run with what was given). Before, an
-    outsider's trial earned 3/3 and 2/2 this way."""
+    bplib's network.train, with the switch spoofed (bplib.testing replaced); the linear
+    layer by chapter 2's path sum, and by the sources the grader gives, read by a hook from
+    the cells the kernel receives: each kernel is given bplib's versions only after that
+    task's test, in a cell of the grader's (bplib.testing.GIVEN_AFTER), and never the path
+    sum, so each loses its own task and nothing else (the later tasks run with what was
+    given). Before, outsiders' trials earned 3/3 and 2/2 these ways."""
     for assignment, student, task in (
             (COMPOSITE, "spoofed-linear-layer", "composite-linear-tests"),
+            (COMPOSITE, "paths-linear-layer", "composite-linear-tests"),
+            (COMPOSITE, "hooked-linear-layer", "composite-linear-tests"),
             (FULL_ALGORITHM_NAME, "spoofed-sgd-epoch", "full-sgd-epoch-tests")):
         points = points_of(every_assignment["sources"][assignment])
         full = sum(points.values())
@@ -1726,8 +1795,26 @@ def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_
             full - points[task], full), (assignment, student)
 
 
+def test_a_changed_cell_that_is_not_the_students_is_named_in_feedback(every_assignment):
+    """A student who put an import into Assignment 5's first cell (not theirs to change)
+    and used it in the SGD epoch: nbgrader grades that cell as released, so Task 3 fails
+    on the missing name, and nothing else; the feedback says, at that cell, that it ran as
+    released, and no other student's page says it."""
+    points = points_of(every_assignment["sources"][FULL_ALGORITHM_NAME])
+    full = sum(points.values())
+    assert every_assignment["scores"][FULL_ALGORITHM_NAME]["edited-first-cell"] == (
+        full - points["full-sgd-epoch-tests"], full)
+    note = "grading ran this cell as it was released"
+    for page in (every_assignment["root"] / "feedback").rglob("*.html"):
+        shown = html_text(page)
+        if "edited-first-cell" in page.parts:
+            assert shown.count(note) == 1, page
+        else:
+            assert note not in shown, page
+
+
 def test_the_spoofed_answers_are_right_with_bplibs_own_version():
-    """The two answers above are real: with bplib's own Linear and train (as in a
+    """The answers above are real: with bplib's own Linear, path sum and train (as in a
     student's kernel at home), they give the solution's numbers."""
     from bplib import network
 
@@ -1742,10 +1829,13 @@ def test_the_spoofed_answers_are_right_with_bplibs_own_version():
         bplib.testing = testing
     rng = np.random.default_rng(5)
     W, b, x, u = (rng.normal(size=shape) for shape in ((3, 2), (3, 1), (2, 4), (3, 4)))
-    layer = namespace["LinearLayer"](W, b)
-    assert np.allclose(layer.forward(x), W @ x + b)
-    assert np.allclose(layer.backward(u), W.T @ u)
-    assert np.allclose(layer.grad_W, u @ x.T) and np.allclose(layer.grad_b, u.sum(1)[:, None])
+    paths = {"np": np}
+    exec(PATHS_LINEAR_LAYER, paths)  # noqa: S102
+    for layer in (namespace["LinearLayer"](W, b), paths["LinearLayer"](W, b)):
+        assert np.allclose(layer.forward(x), W @ x + b)
+        assert np.allclose(layer.backward(u), W.T @ u)
+        assert np.allclose(layer.grad_W, u @ x.T)
+        assert np.allclose(layer.grad_b, u.sum(1)[:, None])
     params = network.init_params([4, 3, 2], rng=1)
     xs, ys = rng.normal(size=(4, 10)), network.one_hot(rng.integers(0, 2, 10), 2)
     mine = namespace["sgd_epoch"](params, xs, ys, 3, 0.5, np.random.default_rng(0))
@@ -1983,14 +2073,25 @@ def test_the_grading_kernel_is_given_exactly_what_the_notebooks_call_when_they_c
     assert not testing.given_while_grading("04-per-neuron")
     assert sliders <= {f"{module}.{name}" for module, names
                        in testing.given_while_grading().items() for name in names}
-    # each is called by a non-test cell of a solution (Assignment 3's library_norms)
+    # each is called by a non-test cell of a solution (Assignment 3's library_norms,
+    # Assignment 2's graph_gradients, whose graph.gradients calls Value.backward)
     slider_code = [cell.source for path in notebooks
                    for cell in nbformat.read(path, 4).cells
                    if cell.cell_type == "code" and not judge.is_test_cell(cell)]
-    for key in sliders:
-        owner, method = key.removeprefix("bplib.layers.").split(".")
-        assert any(f"layers.{owner}(" in source and f".{method}(" in source
-                   for source in slider_code), key
+    def split(key):  # "bplib.graph.Value.backward" -> ("bplib.graph", "Value.backward")
+        return ".".join(key.split(".")[:2]), ".".join(key.split(".")[2:])
+
+    def called_by_slider(key):
+        module, name = split(key)
+        made = module.removeprefix("bplib.") + "." + name.split(".")[0] + "("
+        return any(made in source and name.split(".")[-1] + "(" in source
+                   for source in slider_code)
+
+    for key in sliders:  # called there, or by bplib's own code of one that is
+        assert called_by_slider(key) or any(
+            called_by_slider(other)
+            and "." + key.rsplit(".", 1)[-1] + "(" in stubs.given_source(*split(other))
+            for other in sliders), key
     assert all(set(names) <= set(testing.SWITCHABLE[module])
                for module, names in testing.given_while_grading().items())
 
@@ -1998,7 +2099,6 @@ def test_the_grading_kernel_is_given_exactly_what_the_notebooks_call_when_they_c
 def test_the_grading_build_stubs_the_rest_and_keeps_everything_else(tmp_path):
     """grading/stubs.py: every SWITCHABLE function not kept raises the clear error, in this
     process's import of the build and in a child's; bplib's other functions work."""
-    from grading import stubs
 
     folder = stubs.build(tmp_path / "cache")
     assert stubs.build(tmp_path / "cache") == folder  # cached by the source's checksum

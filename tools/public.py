@@ -258,7 +258,10 @@ def students_page(urls, wheel, practice=False):
     work = ["## Working through it", "",
             "Write your code where a cell says `raise NotImplementedError()`: replace that "
             "line with your answer. Keep the cells you did not write as they are: the "
-            "structure of the notebook is how the grader finds your answers.", "",
+            "structure of the notebook is how the grader finds your answers, and it runs "
+            "those cells as they were released (an import you add to one of them is not "
+            "there when your notebook is graded; your feedback names a cell you changed). "
+            "Put imports of your own into your answer cells.", "",
             "Each task is followed by a cell of **visible tests**. Run it: if it finishes "
             "silently, your answer passed those tests; if it raises an `AssertionError`, its "
             "message says what was expected. If a cell fails because a name is not defined, "
