@@ -614,6 +614,16 @@ NUMPY_SCALAR_ANSWERS = {
             "estimate[index] = (up - down) / (2 * h)",
         ], "the errors as numpy scalars").replace("float(apart / size)", "apart / size"),
         "full-smallest-rate": "smallest_good_rate = np.float64(0.3)\n",
+        "full-train-digits": (
+            "grid_accuracy = {}\n"
+            "for rate in grid_rates:\n"
+            "    for units in grid_units:\n"
+            "        _, history = training_run(library_epoch, rate, 4, hidden_units=units)\n"
+            "        for epochs, accuracy in enumerate(history['val_accuracy'], start=1):\n"
+            "            setting = (np.float64(rate), np.int64(units), np.int64(epochs))\n"
+            "            grid_accuracy[setting] = accuracy\n"
+            "chosen_setting = max(grid_accuracy, key=grid_accuracy.get)  # numpy scalars\n"
+        ),
     },
 }
 
