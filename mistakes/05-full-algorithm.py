@@ -331,63 +331,44 @@ MISTAKES = [
         section=f"{PAGE}#training-a-real-network",
         kinds=("other",),
     ),
-    # Task 4: training on the digits.
-    Mistake(
-        id="a5-ignores-run-epoch",
-        cell="full-train-digits",
-        replace=(("        run_epoch, learning_rate", "        sgd_epoch, learning_rate"),),
-        tests=("full-train-digits-tests",),
-        title="the epoch function passed in not used",
-        explanation="train_digits takes the epoch to train with as its argument, so that "
-                    "the task can be checked with any epoch, also the course's own: "
-                    "passing it on is part of the task.",
-        section=f"{PAGE}#a-playground",
-        kinds=("other",),
-    ),
+    # Task 4: the settings of the digits network, searched on validation.
     Mistake(
         id="a5-chapter-setting-squeezed",
         cell="full-train-digits",
-        replace=(("learning_rate=2.5, epochs=4, hidden_units=13",
-                  "learning_rate=3.0, epochs=4, hidden_units=16"),),
+        replace=(("chosen_setting = max(grid_accuracy, key=grid_accuracy.get)",
+                  "chosen_setting = (3, 16, 4)"),),
         tests=("full-train-digits-tests",),
-        title="the chapter's best setting squeezed into the budget, not searched",
+        title="the chapter's best setting squeezed into the grid, not searched",
         explanation="Chapter 5 chose eta = 3 for 30 epochs and up to 64 hidden units; with "
-                    "16 units and 4 epochs the best rate, width and number of epochs are "
-                    "others. Run training_run for a grid of settings within the budget and "
-                    "keep the one with the best validation accuracy.",
+                    "at most 16 units and 4 epochs the best rate, width and number of "
+                    "epochs are others. Run training_run for every rate and width of the "
+                    "grid and keep the setting with the highest validation accuracy.",
         section=f"{PAGE}#a-playground",
         kinds=("other",),
     ),
     Mistake(
         id="a5-chapter-width-kept",
         cell="full-train-digits",
-        replace=(("learning_rate=2.5, epochs=4, hidden_units=13",
-                  "learning_rate=3.0, epochs=4, hidden_units=64"),),
+        replace=(("chosen_setting = max(grid_accuracy, key=grid_accuracy.get)",
+                  "chosen_setting = (3, 64, 4)"),),
         tests=("full-train-digits-tests",),
-        title="the chapter's 64 hidden units kept, past the budget of 16",
-        explanation="The budget is a small network: at most 16 hidden units, read off the "
-                    "shapes of the params returned. Chapter 5's best frame is wider; search "
-                    "for a setting within the budget.",
+        title="the chapter's 64 hidden units kept, outside the grid",
+        explanation="The task searches a grid of small networks: 4, 8 or 16 hidden units. "
+                    "Chapter 5's best frame is wider; choose a setting of the grid.",
         section=f"{PAGE}#a-playground",
         kinds=("other",),
     ),
     Mistake(
-        id="a5-search-inside-train-digits",
+        id="a5-epochs-counted-from-zero",
         cell="full-train-digits",
-        replace=(("    trained_params, _ = training_run(\n"
-                  "        run_epoch, learning_rate=2.5, epochs=4, hidden_units=13\n"
-                  "    )\n",
-                  "    for rate in (1.0, 2.5):\n"
-                  "        trained_params, _ = training_run(\n"
-                  "            run_epoch, learning_rate=rate, epochs=4, hidden_units=13\n"
-                  "        )\n"),),
+        replace=(('enumerate(history["val_accuracy"], start=1)',
+                  'enumerate(history["val_accuracy"])'),),
         tests=("full-train-digits-tests",),
-        title="the search run inside train_digits, past the budget of 4 epochs",
-        explanation="The budget counts every epoch train_digits runs, the search's too: "
-                    "search in cells of your own and let train_digits train the chosen "
-                    "setting once.",
+        title="the epochs of a run counted from 0",
+        explanation="history[\"val_accuracy\"][0] is the accuracy after the first epoch: the "
+                    "k-th entry of a run's history belongs to k + 1 epochs.",
         section=f"{PAGE}#a-playground",
-        kinds=("other",),
+        kinds=("off-by-one",),
     ),
     # Task 5: the smallest learning rate.
     Mistake(

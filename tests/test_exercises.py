@@ -409,11 +409,14 @@ WRONG_ANSWERS = {
             "the biases decayed too: the penalty holds the weights only",
         )],
         "full-train-digits": (
-            "def train_digits(run_epoch=sgd_epoch):\n"
-            "    # trains with sgd_epoch, whatever run_epoch it is given\n"
-            "    params, _ = training_run(sgd_epoch, learning_rate=2.5, epochs=4,\n"
-            "                             hidden_units=13)\n"
-            "    return params\n"
+            "# chosen by the training cost, not by the validation accuracy\n"
+            "grid_cost = {}\n"
+            "for rate in grid_rates:\n"
+            "    for units in grid_units:\n"
+            "        _, history = training_run(library_epoch, rate, 4, hidden_units=units)\n"
+            "        for epochs, cost in enumerate(history['loss'], start=1):\n"
+            "            grid_cost[(rate, units, epochs)] = cost\n"
+            "chosen_setting = min(grid_cost, key=grid_cost.get)\n"
         ),
         "full-smallest-rate": [
             "smallest_good_rate = 1.0  # the best accuracy, not the smallest\n",
@@ -611,6 +614,16 @@ NUMPY_SCALAR_ANSWERS = {
             "estimate[index] = (up - down) / (2 * h)",
         ], "the errors as numpy scalars").replace("float(apart / size)", "apart / size"),
         "full-smallest-rate": "smallest_good_rate = np.float64(0.3)\n",
+        "full-train-digits": (
+            "grid_accuracy = {}\n"
+            "for rate in grid_rates:\n"
+            "    for units in grid_units:\n"
+            "        _, history = training_run(library_epoch, rate, 4, hidden_units=units)\n"
+            "        for epochs, accuracy in enumerate(history['val_accuracy'], start=1):\n"
+            "            setting = (np.float64(rate), np.int64(units), np.int64(epochs))\n"
+            "            grid_accuracy[setting] = accuracy\n"
+            "chosen_setting = max(grid_accuracy, key=grid_accuracy.get)  # numpy scalars\n"
+        ),
     },
 }
 

@@ -707,16 +707,30 @@ def test_a_twin_moves_no_number_of_an_expected_value():
 
 # --- Practice questions: the slider questions on other inputs -----------------------------
 
+# Questions answered by a search the student writes, with no slider whose copy could ask
+# the practice question (Assignment 5's Task 4: the best setting of a grid). A twin would
+# print the answer, so they have no practice check at all.
+SEARCH_QUESTIONS = {"full-train-digits-tests"}
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_slider_question_has_a_practice_question(tree, assignment):
     """A question answered with a slider gets the same question on other numbers: its
     message is not the graded one, its answer is stored in practice_<name>, and none of its
-    stored right answers is the graded solution's answer."""
+    stored right answers is the graded solution's answer. A search question
+    (SEARCH_QUESTIONS) gets none."""
     import practice as practice_module
     source = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb",
                            as_version=4)
     _, without = practice_module.twin_cells(source)
     asked = {grade_id for grade_id, reason in without.items() if "question's answer" in reason}
+    searched = asked & SEARCH_QUESTIONS
+    cells = nbformat.read(tree / "exercises" / assignment / f"{assignment}.ipynb",
+                          as_version=4).cells
+    for k, cell in enumerate(cells[:-1]):  # a practice cell follows the cell it practises
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in searched:
+            assert "practice" not in cells[k + 1].metadata.get("tags", []), k
+    asked -= searched
     assert asked, "every assignment has a slider question"
     edition = nbformat.read(tree / "exercises" / assignment / f"{assignment}.ipynb",
                             as_version=4)
