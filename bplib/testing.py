@@ -52,6 +52,8 @@ SWITCHABLE = {
     "bplib.neuron": ("output_terms", "hidden_terms", "updates", "gradients", "step", "train"),
     "bplib.network": ("backprop", "_backprop", "central_differences", "numerical_gradient",
                       "train",
+                      # the array-by-array comparison of Assignment 5's gradient check
+                      "relative_errors",
                       # what only the functions above call: no test names them, but the
                       # grading kernel must not have them either
                       "_nudge_each", "_epoch"),

@@ -210,8 +210,20 @@ def _kernel_error(outputs):
             known = isinstance(name, str) and isinstance(
                 getattr(builtins, name, None), type) and issubclass(
                 getattr(builtins, name), BaseException)
+            if name == "RuntimeError" and output.get("evalue") in _library_messages():
+                return f"RuntimeError ({output['evalue']})"  # the grader's own words
             return name if known else "an error"
     return None
+
+
+def _library_messages():
+    """What a stub or a switched-off bplib function raises: the grader's own words, so a
+    verdict may quote them."""
+    from bplib import testing
+
+    return {testing.MESSAGE} | {
+        stubs.STUB_MESSAGE.format(name=f"{module.removeprefix('bplib.')}.{name}")
+        for module, names in testing.SWITCHABLE.items() for name in names}
 
 
 def verdict(outputs, checks, secrets=()):
@@ -312,7 +324,8 @@ def _note(text):
 
 def restored_cells(notebook, submitted):
     """grade_ids of the code cells nbgrader put back as released (OverwriteCells): locked
-    cells, not the student's, whose source in the submitted notebook (a path) differs. A
+    cells, neither the student's nor test cells, whose source in the submitted notebook (a
+    path) differs. A
     submission that cannot be read has none (it was graded as nbgrader read it)."""
     try:
         handed_in = nbformat.read(submitted, as_version=4)
@@ -323,6 +336,7 @@ def restored_cells(notebook, submitted):
     return {nbgrader_meta(cell).get("grade_id") for cell in notebook.cells
             if cell.cell_type == "code" and nbgrader_meta(cell).get("locked")
             and not nbgrader_meta(cell).get("solution")
+            and not nbgrader_meta(cell).get("grade")  # a test cell gets its hidden part back
             and nbgrader_meta(cell).get("grade_id") in sources
             and sources[nbgrader_meta(cell).get("grade_id")] != cell.source}
 

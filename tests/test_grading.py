@@ -1797,6 +1797,15 @@ def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_
         full = sum(points.values())
         assert every_assignment["scores"][assignment][student] == (
             full - points[task], full), (assignment, student)
+    # the verdict quotes the words of the switch or the stub (the grader's, never the
+    # student's): this student's spoof missed the notebook's own name `testing`
+    from bplib import testing
+
+    page = next((every_assignment["root"] / "feedback" / "spoofed-linear-layer").rglob(
+        "*.html"))
+    assert any(f"the test stopped at RuntimeError ({message}) before this check ran"
+               in html_text(page) for message in (testing.MESSAGE, stubs.STUB_MESSAGE.format(
+                   name="layers.Linear.forward")))
 
 
 def test_a_changed_cell_that_is_not_the_students_is_named_in_feedback(every_assignment):
