@@ -651,7 +651,7 @@ def test_a_notebook_stopped_by_its_wall_budget_says_so_and_a_crash_does_not(tmp_
     assert reasons["crash"] == "DeadKernelError: Kernel died", reasons
     guide = " ".join((REPO / "instructors.md").read_text(encoding="utf-8").split())
     assert f"`{reasons['crash']}`" in guide
-    assert f"`{reasons['endless'].replace(' 8 s ', ' 30 s ')}`" in guide, reasons["endless"]
+    assert f"`{reasons['endless'].replace(' 8 s ', ' 25 s ')}`" in guide, reasons["endless"]
 
 
 def course_with_release(tmp_path):
