@@ -19,8 +19,8 @@ file, or its .pyc) or change a bplib function's code. Not defended, for a functi
 is given: introspection of the seal's closures, frames or the garbage collector, ctypes,
 and a test cell's switch itself: the cell asks the student's kernel for
 `testing.switched_off` and the functions, so code that replaced bplib.testing (or
-bplib.layers, bplib.graph) beforehand makes it switch nothing. Only Assignment 2's Task 5
-is tested after what it asks for is given (its slider, before it, needs chapter 2's graph).
+bplib.layers, bplib.graph) beforehand makes it switch nothing. No task is tested after
+what it asks for is given (a test checks it), so these holes reach nothing a task asks for.
 """
 
 import contextlib
@@ -69,12 +69,9 @@ SWITCHABLE = {
 # checks that this is exactly what they call, and only after it is given.
 GIVEN_AFTER = {
     "01-telephone": {},
-    # the slider's bars (graph_gradients), which a student's answer to its question may
-    # call. Task 5 asks for what Value.backward does, after it: there, only the switch
-    # stands between the student and it.
-    "02-chain-rule-graphs": {"bplib.graph": {
-        "Value.backward": "graphs-bill-gradients-tests",
-        "gradients": "graphs-bill-gradients-tests"}},
+    # the bill slider's bars are central differences, so the graph (Task 5's work) never
+    # enters this kernel
+    "02-chain-rule-graphs": {},
     # Task 2 runs chains of bplib's layers; the slider (library_norms), which a student's
     # answer to its question may call, runs Sequential's backward pass (CALLED_BY_SLIDERS)
     "03-composite": {"bplib.layers": {
@@ -95,9 +92,7 @@ GIVEN_AFTER = {
 }
 # Of GIVEN_AFTER, what only a notebook's slider code calls (a student may call the slider's
 # function to answer its question; the solutions' probes do not).
-CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",),
-                     # Assignment 2's graph_gradients (gradients calls Value.backward)
-                     "bplib.graph": ("Value.backward", "gradients")}
+CALLED_BY_SLIDERS = {"bplib.layers": ("Sequential.backward",)}
 
 
 def given_while_grading(assignment=None):

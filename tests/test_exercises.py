@@ -1033,6 +1033,54 @@ def test_assignment_4_slider_names_the_value_after_two_updates():
     assert reference.get_markersize() > 2 * yours.get_markersize()
 
 
+def test_assignment_2_bill_slider_bars_are_the_gradients_to_the_decimals_shown():
+    """The bill slider's bars are central differences (so that Assignment 2's grading kernel
+    never needs chapter 2's graph): as its text says, for every group size they are within
+    1e-6 of the gradients of bplib's graph (the error for `friends` is about
+    total h^2 / friends^4, the others' rounding only), the title's d share / d friends is
+    what a right bill_gradients returns, to its three decimals, and each bar's label (two
+    decimals) is the exact gradient's, but where that lies on a tie of the rounding."""
+    from bplib import graph
+
+    name = "02-chain-rule-graphs"
+    source = nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", as_version=4)
+    namespace = {"__name__": "__main__"}
+    for cell in source.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if grade_id in ("graphs-imports", "graphs-div-layer", "graphs-bill-gradients",
+                        "graphs-bill-slider"):
+            exec(compile(cell.source, grade_id, "exec"), namespace)
+        if grade_id == "graphs-imports":  # no frames drawn: the bars are compared below
+            namespace["widgets"] = types.SimpleNamespace(frame_slider=lambda *args, **kw: None)
+    basket, h = namespace["basket"], 1e-4
+    assert "h=1e-4" in next(cell.source for cell in source.cells if cell.metadata.get(
+        "nbgrader", {}).get("grade_id") == "graphs-bill-slider")
+    assert "$h = 10^{-4}$" in next(cell.source for cell in source.cells if cell.metadata.get(
+        "nbgrader", {}).get("grade_id") == "graphs-bill-slider-intro")
+    for friends in namespace["group_sizes"]:
+        share, bars = namespace["nudged_gradients"](friends)
+        nodes = {key: graph.Value(float(value)) for key, value in {**basket,
+                                                                   "friends": friends}.items()}
+        top = (nodes["notebook_price"] * nodes["notebook_count"]
+               + nodes["pen_price"] * nodes["pen_count"]) * nodes["tax"] / nodes["friends"]
+        exact = dict(zip(nodes, graph.gradients(top, list(nodes.values())), strict=True))
+        assert share == pytest.approx(top.data, abs=1e-12) and set(bars) == set(exact)
+        total = top.data * friends
+        right = namespace["bill_gradients"](**basket, friends=friends)[1]["friends"]
+        assert f"{bars['friends']:.3f}" == f"{right:.3f}" == f"{exact['friends']:.3f}"
+        for key, value in exact.items():
+            error = abs(bars[key] - value)
+            assert error < 1e-6, (friends, key, error)
+            tie = abs(abs(value) * 100 % 1 - 0.5) < 1e-6  # 1.925: 1.92 and 1.93 both right
+            assert tie or f"{bars[key]:.2f}" == f"{value:.2f}", (friends, key)
+            if key == "friends":  # the truncation error the text states
+                # (and rounding, about 1e-10 here, that matters only for large groups)
+                assert error == pytest.approx(total * h ** 2 / friends ** 4, rel=0.01,
+                                              abs=1e-10)
+            else:
+                assert error < 1e-9, (friends, key, error)
+
+
 def test_each_graded_slider_question_says_how_to_draw_a_frame_without_widgets():
     """A slider whose reading is a graded answer (a value, not a function, in one of the
     next three cells) is next to a sentence saying which call draws one of its frames in a

@@ -1481,9 +1481,9 @@ def e_terms(w, b, g):
 """,
 }
 # Assignment 2's Task 5 by chapter 2's graph of Values, built from the local derivatives
-# (an outsider's trial scored 4/4 with it): the grading kernel keeps Value.backward and
-# graph.gradients (Task 3's test wires a reference node with them), so Task 5's test cells
-# switch them off.
+# (an outsider's trial scored 4/4 with it, and later, with the switch spoofed, 4/4 again):
+# Value.backward and graph.gradients are stubs in Assignment 2's kernel throughout (the
+# bill slider's bars are central differences), and Task 5's test cells switch them off.
 LIBRARY_GRAPH = """\
 from bplib import graph as my_graph
 
@@ -1509,17 +1509,20 @@ LIBRARY_GRAPH_TASK_5 = {
     "graphs-path-sum-gradient": LIBRARY_GRAPH + """
 
 def path_sum_gradient(local, source, sink):
+    if source == sink:
+        return 1.0
     made = my_values(dict(local))
     if source not in made or sink not in made:
-        return 1.0 if source == sink else 0.0
-    return my_graph.gradients(made[sink], [made[source]])[0]
+        return 0.0
+    made[sink].backward()  # a node the sink does not depend on keeps grad 0
+    return made[source].grad
 """,
     "graphs-backward-gradients": LIBRARY_GRAPH + """
 
 def backward_gradients(local, sink):
     made = my_values(dict(local))
-    names = list(made)
-    return dict(zip(names, my_graph.gradients(made[sink], [made[n] for n in names])))
+    made[sink].backward()
+    return {name: node.grad for name, node in made.items()}
 """,
 }
 # Assignment 4's Task 4 by the notebook's own numerical_update (the slider's reference),
@@ -1675,6 +1678,9 @@ def every_assignment(tmp_path_factory):
                 "answer_changes": {"composite-linear": HOOKED_LINEAR_LAYER}}
         if assignment == CHAIN_RULE_GRAPHS:
             cases["library-graph-task-5"] = {"answer_changes": LIBRARY_GRAPH_TASK_5}
+            cases["spoofed-graph-task-5"] = {"answer_changes": {
+                grade_id: SPOOFED_SWITCH + code
+                for grade_id, code in LIBRARY_GRAPH_TASK_5.items()}}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
@@ -1770,14 +1776,17 @@ def test_assignment_4_is_not_passed_by_bplibs_tanh_layer_or_graph(every_assignme
 
 def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
     """path_sum_gradient and backward_gradients by Values built from the local derivatives
-    and graph.gradients: switched off by Task 5's test cells (the kernel keeps them for
-    Task 3's reference node), so both parts score 0 and nothing else is lost. Before, an
-    outsider's trial earned 4/4 this way."""
+    and graph.gradients, as they are and after replacing bplib.testing so that the test
+    cells' switch switches nothing: the graph's backward pass is a stub in Assignment 2's
+    kernel from start to end, so both parts score 0 and nothing else is lost (the slider
+    question, answered after them, keeps its point). Before, outsiders' trials earned 4/4
+    both ways."""
     points = points_of(every_assignment["sources"][CHAIN_RULE_GRAPHS])
     full = sum(points.values())
-    assert every_assignment["scores"][CHAIN_RULE_GRAPHS]["library-graph-task-5"] == (
-        full - points["graphs-path-sum-gradient-tests"]
-        - points["graphs-backward-gradients-tests"], full)
+    for student in ("library-graph-task-5", "spoofed-graph-task-5"):
+        assert every_assignment["scores"][CHAIN_RULE_GRAPHS][student] == (
+            full - points["graphs-path-sum-gradient-tests"]
+            - points["graphs-backward-gradients-tests"], full), student
 
 
 def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_assignment):
@@ -1859,6 +1868,40 @@ def test_the_spoofed_answers_are_right_with_bplibs_own_version():
         now = [(W - 0.5 * dW, b - 0.5 * db) for (W, b), (dW, db) in zip(now, grads, strict=True)]
     for (W1, b1), (W2, b2) in zip(mine, now, strict=True):
         assert np.allclose(W1, W2) and np.allclose(b1, b2)
+    # Assignment 2's Task 5 by Values, spoofed or not, on chapter 2's A = B C (C + D)
+    local = {("B", "F"): 3.0, ("C", "F"): 2.0, ("C", "G"): 1.0, ("D", "G"): 1.0,
+             ("F", "A"): 4.0, ("G", "A"): 6.0}
+    # (against the solution's own answers, on that graph and on random ones)
+    source = nbformat.read(REPO / "solutions" / CHAIN_RULE_GRAPHS /
+                           f"{CHAIN_RULE_GRAPHS}.ipynb", as_version=4)
+    solution = {"np": np}
+    for cell in source.cells:
+        if meta(cell).get("grade_id") in LIBRARY_GRAPH_TASK_5:
+            exec(without_markers(cell.source), solution)  # noqa: S102
+    graphs = [local]
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        names = [f"n{i}" for i in range(7)]
+        graphs.append({(names[i], names[j]): float(rng.normal())
+                       for i in range(7) for j in range(i + 1, 7) if rng.random() < 0.4})
+    for spoof in ("", SPOOFED_SWITCH):
+        task_5 = {"np": np}
+        try:
+            for code in LIBRARY_GRAPH_TASK_5.values():
+                exec(spoof + code, task_5)  # noqa: S102
+        finally:
+            bplib.testing = testing
+        assert task_5["path_sum_gradient"](local, "C", "A") == 14.0  # 2 * 4 + 1 * 6
+        for edges in graphs:
+            nodes = sorted({node for edge in edges for node in edge})
+            for sink in nodes:
+                mine = task_5["backward_gradients"](edges, sink)
+                right = solution["backward_gradients"](edges, sink)
+                assert set(mine) == set(right)
+                for node in nodes:
+                    assert mine[node] == pytest.approx(right[node], abs=1e-12)
+                    assert task_5["path_sum_gradient"](edges, node, sink) == pytest.approx(
+                        solution["path_sum_gradient"](edges, node, sink), abs=1e-12)
 
 
 def test_assignment_4_s_update_must_follow_the_terms_it_is_given(every_assignment):
@@ -2048,8 +2091,8 @@ def test_the_grading_kernel_is_given_exactly_what_the_notebooks_call_when_they_c
     tests that switch it off: one fewer and an honest student fails; one more and it is in
     that kernel for nothing. Each is given at the end of a test cell before the first cell
     that calls it, and after every test cell that switches it off (the task it would do is
-    tested before the kernel has it), but for Assignment 2's Task 5, the one exception
-    bplib.testing's docstring names."""
+    tested before the kernel has it), with no exception: no task is tested after what it
+    asks for is given (Assignment 2's bill slider nudges, so its kernel gets nothing)."""
     from bplib import testing
 
     notebooks = sorted(str(path) for path in (REPO / "solutions").glob("*/*.ipynb"))
@@ -2078,16 +2121,13 @@ def test_the_grading_kernel_is_given_exactly_what_the_notebooks_call_when_they_c
                 if cell_index > at:
                     exceptions.add((assignment, key, judge.nbgrader_meta(
                         cells[cell_index]).get("grade_id")))
-    assert exceptions == {("02-chain-rule-graphs", key, grade_id)
-                          for key in ("bplib.graph.Value.backward", "bplib.graph.gradients")
-                          for grade_id in ("graphs-path-sum-gradient-tests",
-                                           "graphs-backward-gradients-tests")}
-    # Assignment 4's kernel gets nothing: its tasks' bplib versions are all stubs there
-    assert not testing.given_while_grading("04-per-neuron")
+    assert not exceptions
+    # Assignments 1, 2 and 4 get nothing: their tasks' bplib versions are all stubs there
+    for assignment in ("01-telephone", "02-chain-rule-graphs", "04-per-neuron"):
+        assert not testing.given_while_grading(assignment), assignment
     assert sliders <= {f"{module}.{name}" for module, names
                        in testing.given_while_grading().items() for name in names}
-    # each is called by a non-test cell of a solution (Assignment 3's library_norms,
-    # Assignment 2's graph_gradients, whose graph.gradients calls Value.backward)
+    # each is called by a non-test cell of a solution (Assignment 3's library_norms)
     slider_code = [cell.source for path in notebooks
                    for cell in nbformat.read(path, 4).cells
                    if cell.cell_type == "code" and not judge.is_test_cell(cell)]
