@@ -396,10 +396,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.transport = "ipc"
             self.ip = os.path.join(run, "k")
             self.connection_file = os.path.join(run, "connection.json")
-        # bplib without what the tasks ask for: stubs until a test cell gives what a later
-        # task builds on (built once per bplib source, then reused); nbgrader runs the
-        # kernel in autograded/<student>/<assignment>/
-        self._stub = stubs.build(assignment=os.path.basename(os.path.normpath(workdir or ".")))
+        # bplib without what the tasks ask for: stubs until a grader's cell gives what a
+        # later task builds on (one build for every assignment, made once per bplib
+        # source, then reused)
+        self._stub = stubs.build()
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         kw["env"] = self._environment(kw.get("env") or os.environ)
         if self.isolated:

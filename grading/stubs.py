@@ -47,10 +47,10 @@ def bplib_folder():
     return Path(bplib.__file__).resolve().parent
 
 
-def stubbed(assignment=None):
-    """{module: qualified names} of what the grading kernel starts without: every
-    SWITCHABLE function, whichever the assignment (what it is given later, it is given by
-    a test cell)."""
+def stubbed():
+    """{module: qualified names} of what every grading kernel starts without: every
+    SWITCHABLE function (what a later task builds on is given after a test cell; one build
+    serves every assignment)."""
     from bplib import testing
 
     return {module: tuple(names) for module, names in testing.SWITCHABLE.items()}
@@ -76,11 +76,11 @@ def _files(folder):
     return found
 
 
-def checksum(folder=None, assignment=None):
+def checksum(folder=None):
     """A digest of bplib's files, what is stubbed and this builder: a build's name."""
     folder = Path(folder or bplib_folder())
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(repr(sorted(stubbed(assignment).items())).encode())
+    digest.update(repr(sorted(stubbed().items())).encode())
     for path in _files(folder):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -151,9 +151,9 @@ def _check_build(package, names_by_module):
                 raise RuntimeError(f"the grading build of bplib still has {module}.{name}")
 
 
-def build(cache=None, assignment=None):
-    """The folder holding the stub build's `bplib/` for this assignment's kernel (put it
-    first on sys.path), built if this source and kept list have none yet. Safe when
+def build(cache=None):
+    """The folder holding the stub build's `bplib/` for every grading kernel (put it first
+    on sys.path), built if this source and stubbed list have none yet. Safe when
     several graders build at once: each builds in its own temporary folder and renames it
     into place."""
     source = bplib_folder()
@@ -161,10 +161,10 @@ def build(cache=None, assignment=None):
                  or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
                  / "bp-grading")
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = cache / f"bplib-{checksum(source, assignment)}"
+    target = cache / f"bplib-{checksum(source)}"
     if (target / "bplib" / "__init__.py").is_file() and _owned_by_me(target):
         return target
-    names_by_module = {module: names for module, names in stubbed(assignment).items()
+    names_by_module = {module: names for module, names in stubbed().items()
                        if names}
     scratch = Path(tempfile.mkdtemp(prefix="building-", dir=cache))
     try:
