@@ -62,6 +62,20 @@ MISTAKES = [
         kinds=("activation-derivative",),
     ),
     Mistake(
+        id="a2-sigmoid-output-factor-dropped",
+        cell="graphs-sigmoid-layer",
+        replace=(("return upstream_grad * self.out * (1 - self.out)",
+                  "return upstream_grad * (1 - self.out)"),),
+        tests=("graphs-sigmoid-layer-tests",),
+        title="σ′ taken as 1 − σ: the factor σ left out",
+        explanation="σ′(x) = σ(x)(1 − σ(x)) is a product of two factors, the output and one "
+                    "minus the output. One minus the output alone falls from 1 to 0 as x "
+                    "grows, while the slope of the sigmoid is largest, 1/4, at x = 0 and "
+                    "falls on both sides.",
+        section=f"{PAGE}#what-a-node-must-remember",
+        kinds=("activation-derivative",),
+    ),
+    Mistake(
         id="a2-sigmoid-upstream-dropped",
         cell="graphs-sigmoid-layer",
         replace=(("return upstream_grad * self.out * (1 - self.out)",
