@@ -27,6 +27,7 @@
 
 import base64
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -345,6 +346,26 @@ def _rewrite_pages(app, exception):
     _icons(out, pages)
 
 
+def _index_redirect(app, exception):
+    """The site's index.html, written before sphinx-external-toc's bare redirect (which it
+    then leaves alone): the same instant redirect to the root page, and also the site's
+    language, title and icon (so a browser does not ask for /favicon.ico) and a link for a
+    browser that does not follow the redirect."""
+    if exception or app.builder.format != "html" or app.config.root_doc == "index":
+        return
+    target = html.escape(f"{app.config.root_doc}.html")
+    title = html.escape(app.config.html_title or app.config.project)
+    icon = (f'<link rel="icon" href="_static/{html.escape(Path(app.config.html_favicon).name)}">'
+            if app.config.html_favicon else "")
+    (Path(app.outdir) / "index.html").write_text(
+        f'<!DOCTYPE html>\n<html lang="{html.escape(app.config.language or "en")}">\n'
+        f'<head><meta charset="utf-8"><title>{title}</title>{icon}\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        f'<meta http-equiv="Refresh" content="0; url={target}"></head>\n'
+        f'<body><p><a href="{target}">{title}</a></p></body>\n</html>\n', encoding="utf-8")
+
+
 def _unique_solution_ids(app, doctree, docname):
     """sphinx-exercise 1.2.1 gives every exercise's and solution's body the same id
     ("exercise-content", "solution-content"): a page with two would repeat it. Number them
@@ -379,6 +400,7 @@ def setup(app):
     app.connect("doctree-resolved", _number_tables)
     app.connect("html-page-context", _state_after_content, priority=950)
     app.connect("build-finished", _rewrite_pages)
+    app.connect("build-finished", _index_redirect, priority=400)  # before the toc's
     app.add_css_file("book.css")
     app.add_css_file("icons.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

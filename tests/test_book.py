@@ -30,6 +30,24 @@ def test_every_page_in_the_toc_is_built(book_html):
         assert (book_html / f"{name}.html").is_file(), f"{name} was not built"
 
 
+def test_the_index_leads_to_the_root_page_and_names_the_sites_icon(book_html):
+    """index.html (the toc's root is not "index"): it sends the browser to the root page
+    at once, and has what every other page has, so no browser asks for /favicon.ico: the
+    icon the book's pages name, their language, and a title; a link for a browser that
+    does not follow a refresh."""
+    root = yaml.safe_load((REPO / "_toc.yml").read_text())["root"]
+    index = (book_html / "index.html").read_text()
+    page = (book_html / f"{root}.html").read_text()
+    assert f'<meta http-equiv="Refresh" content="0; url={root}.html">' in index
+    assert f'<a href="{root}.html">' in index
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert (book_html / icon).is_file()
+    assert f'<link rel="icon" href="{icon}">' in index
+    assert re.search(r'<html lang="(\w+)"', page).group(1) == re.search(
+        r'<html lang="(\w+)"', index).group(1)
+    assert "<title>" in index
+
+
 def test_every_chapter_is_in_the_toc():
     listed = set(toc_files())
     for chapter in (REPO / "chapters").glob("*.md"):
