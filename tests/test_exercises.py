@@ -289,7 +289,8 @@ WRONG_ANSWERS = {
             "friends_needed = 6  # one past the answer\n",
         ],
         # wrong-3: Task 3 wrong alone, Task 4 read off the slider (SLIDER_READINGS), whose
-        # bars are bplib's graph: only Task 3's points are lost
+        # bars are central differences: only Task 3's points are lost. wrong-5: the right
+        # numbers by a formula, without the layers the task asks for
         "graphs-bill-gradients": [None, None, (
             "def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax,\n"
             "                   friends):\n"
@@ -301,6 +302,17 @@ WRONG_ANSWERS = {
             "                   'pen_price': pen_count * tax / friends,\n"
             "                   'pen_count': pen_price * tax / friends,\n"
             "                   'tax': share / tax, 'friends': total / friends}\n"
+        ), None, (
+            "def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax,\n"
+            "                   friends):\n"
+            "    total = (notebook_price * notebook_count + pen_price * pen_count) * tax\n"
+            "    share = total / friends\n"
+            "    # right, by the formula, and no layer is used\n"
+            "    return share, {'notebook_price': notebook_count * tax / friends,\n"
+            "                   'notebook_count': notebook_price * tax / friends,\n"
+            "                   'pen_price': pen_count * tax / friends,\n"
+            "                   'pen_count': pen_price * tax / friends,\n"
+            "                   'tax': share / tax, 'friends': -share / friends}\n"
         )],
         "graphs-path-sum-gradient": (
             "def path_sum_gradient(local, source, sink):\n"
@@ -554,6 +566,8 @@ FEEDBACK_NAMES = {
     # still says what the check wants
     ("05-full-algorithm", 2): (["one (dW error, db error) pair per layer"], []),
     ("03-composite", 3): (["the last entry is upstream_grad"], []),
+    ("02-chain-rule-graphs", 5): (["the gradients should be found by the backward passes"],
+                                  []),
 }
 
 # Right answers given as numpy scalars: every typed check must accept them (full marks).
