@@ -47,6 +47,8 @@ SWITCHABLE = {
                      "checkpointed_gradient", "value_graph_gradients"),
     # chapter 2's scalar graph differentiates any formula built of Values
     "bplib.graph": ("Value.backward", "gradients", "path_sum_gradient", "forward_sweep",
+                    # the order a backward pass visits the nodes in: its first half
+                    "topological_order",
                     # the path sum itself: chapter 2 prints it, any derivative follows
                     "paths", "path_product"),
     "bplib.neuron": ("output_terms", "hidden_terms", "updates", "gradients", "step", "train"),

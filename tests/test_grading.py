@@ -1525,6 +1525,21 @@ def backward_gradients(local, sink):
     return {name: node.grad for name, node in made.items()}
 """,
 }
+# Assignment 2's Task 5b with chapter 2's topological order of Values built from the local
+# derivatives, and a sweep of one's own (an outsider's trial scored 3/3 with it): the order
+# is half the task, and a stub in every kernel.
+TOPOLOGICAL_ORDER_TASK_5B = LIBRARY_GRAPH + """
+
+def backward_gradients(local, sink):
+    made = my_values(dict(local))
+    names = {id(node): name for name, node in made.items()}
+    grads = dict.fromkeys(made, 0.0)
+    grads[sink] = 1.0
+    for node in reversed(my_graph.topological_order(made[sink])):
+        for inp, d in zip(node.inputs, node.local_grads):
+            grads[names[id(inp)]] += d * grads[names[id(node)]]
+    return grads
+"""
 # Assignment 4's Task 4 by the notebook's own numerical_update (the slider's reference),
 # calling g_terms and e_terms once so that they count as used (an outsider's trial scored
 # 3/3 with it): the hidden tests give zhou_update scaled terms, and its update must follow.
@@ -1681,6 +1696,8 @@ def every_assignment(tmp_path_factory):
             cases["spoofed-graph-task-5"] = {"answer_changes": {
                 grade_id: SPOOFED_SWITCH + code
                 for grade_id, code in LIBRARY_GRAPH_TASK_5.items()}}
+            cases["topological-order-5b"] = {"answer_changes": {
+                "graphs-backward-gradients": TOPOLOGICAL_ORDER_TASK_5B}}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
@@ -1779,14 +1796,18 @@ def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
     and graph.gradients, as they are and after replacing bplib.testing so that the test
     cells' switch switches nothing: the graph's backward pass is a stub in Assignment 2's
     kernel from start to end, so both parts score 0 and nothing else is lost (the slider
-    question, answered after them, keeps its point). Before, outsiders' trials earned 4/4
-    both ways."""
+    question, answered after them, keeps its point); 5b by the graph's topological order
+    and a sweep of one's own loses 5b. Before, outsiders' trials earned 4/4 both ways, and
+    3/3 with the order."""
     points = points_of(every_assignment["sources"][CHAIN_RULE_GRAPHS])
     full = sum(points.values())
     for student in ("library-graph-task-5", "spoofed-graph-task-5"):
         assert every_assignment["scores"][CHAIN_RULE_GRAPHS][student] == (
             full - points["graphs-path-sum-gradient-tests"]
             - points["graphs-backward-gradients-tests"], full), student
+    # the topological order of chapter 2's graph, with a sweep of one's own: 5b only
+    assert every_assignment["scores"][CHAIN_RULE_GRAPHS]["topological-order-5b"] == (
+        full - points["graphs-backward-gradients-tests"], full)
 
 
 def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_assignment):
@@ -1891,15 +1912,19 @@ def test_the_spoofed_answers_are_right_with_bplibs_own_version():
                 exec(spoof + code, task_5)  # noqa: S102
         finally:
             bplib.testing = testing
+        exec(TOPOLOGICAL_ORDER_TASK_5B.replace("def backward_gradients",  # noqa: S102
+                                               "def ordered_gradients"), task_5)
         assert task_5["path_sum_gradient"](local, "C", "A") == 14.0  # 2 * 4 + 1 * 6
         for edges in graphs:
             nodes = sorted({node for edge in edges for node in edge})
             for sink in nodes:
                 mine = task_5["backward_gradients"](edges, sink)
+                ordered = task_5["ordered_gradients"](edges, sink)
                 right = solution["backward_gradients"](edges, sink)
-                assert set(mine) == set(right)
+                assert set(mine) == set(ordered) == set(right)
                 for node in nodes:
                     assert mine[node] == pytest.approx(right[node], abs=1e-12)
+                    assert ordered[node] == pytest.approx(right[node], abs=1e-12)
                     assert task_5["path_sum_gradient"](edges, node, sink) == pytest.approx(
                         solution["path_sum_gradient"](edges, node, sink), abs=1e-12)
 
