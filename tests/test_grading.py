@@ -1540,6 +1540,37 @@ def backward_gradients(local, sink):
             grads[names[id(inp)]] += d * grads[names[id(node)]]
     return grads
 """
+# Assignment 5's Task 1 with no backward pass: the complex-step derivative of the cost, one
+# parameter at a time, from the inputs alone (an outsider's trial scored 3/3 with it): the
+# hidden test hands the function output activations of its own, which it ignores.
+COMPLEX_STEP_BACKWARD_PASS = """\
+def backward_pass(params, activations, y):
+    x = np.array(activations[0], dtype=complex)
+    y = np.array(y, dtype=float)
+
+    def cost(ps):
+        a = x
+        for W, b in ps[:-1]:
+            a = np.log1p(np.exp(W @ a + b))
+        W, b = ps[-1]
+        z = W @ a + b
+        z = z - z.real.max(axis=0, keepdims=True)
+        return -np.sum(y * (z - np.log(np.sum(np.exp(z), axis=0, keepdims=True)))) / x.shape[1]
+
+    base = [(np.array(W, dtype=complex), np.array(b, dtype=complex)) for W, b in params]
+    grads = []
+    for W, b in base:
+        pair = []
+        for P in (W, b):
+            G = np.zeros(P.shape)
+            for index in np.ndindex(P.shape):
+                P[index] += 1e-30j
+                G[index] = cost(base).imag / 1e-30
+                P[index] -= 1e-30j
+            pair.append(G)
+        grads.append(tuple(pair))
+    return grads
+"""
 # Assignment 4's Task 4 by the notebook's own numerical_update (the slider's reference),
 # calling g_terms and e_terms once so that they count as used (an outsider's trial scored
 # 3/3 with it): the hidden tests give zhou_update scaled terms, and its update must follow.
@@ -1703,6 +1734,8 @@ def every_assignment(tmp_path_factory):
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
             cases["spoofed-sgd-epoch"] = {
                 "answer_changes": {"full-sgd-epoch": SPOOFED_SGD_EPOCH}}
+            cases["complex-step-backward-pass"] = {
+                "answer_changes": {"full-backward-pass": COMPLEX_STEP_BACKWARD_PASS}}
             # an honest student who imported backprop in the first cell, which is not theirs
             # (an outsider's trial: it lost Task 3 and was not told why)
             cases["edited-first-cell"] = {
@@ -1777,6 +1810,42 @@ def test_no_task_is_passed_by_bplibs_layers_or_autograd(every_assignment):
         points = points_of(every_assignment["sources"][assignment])
         full = sum(points.values())
         assert every_assignment["scores"][assignment][student] == (full - points[test], full)
+
+
+def test_a_gradient_found_parameter_by_parameter_is_not_a_backward_pass(every_assignment):
+    """Assignment 5's Task 1 by complex-step derivatives of the cost from the inputs alone
+    (right to rounding: the test below): it ignores the output activations it is given,
+    which a backward pass starts from, and loses Task 1 only."""
+    points = points_of(every_assignment["sources"][FULL_ALGORITHM_NAME])
+    full = sum(points.values())
+    assert every_assignment["scores"][FULL_ALGORITHM_NAME]["complex-step-backward-pass"] == (
+        full - points["full-backward-pass-tests"], full)
+
+
+def test_the_complex_step_answer_is_right():
+    """So the zero above is for the rule, not for the numbers: on random networks and
+    batches it gives the solution's gradient."""
+    source = nbformat.read(REPO / "solutions" / FULL_ALGORITHM_NAME /
+                           f"{FULL_ALGORITHM_NAME}.ipynb", as_version=4)
+    from bplib import network
+
+    solution = {"np": np, "network": network}
+    for cell in source.cells:
+        if "def forward_softplus_softmax" in cell.source or meta(cell).get(
+                "grade_id") == "full-backward-pass":
+            exec(without_markers(cell.source).split("\ndemo_params")[0], solution)  # noqa: S102
+    mine = {"np": np}
+    exec(COMPLEX_STEP_BACKWARD_PASS, mine)  # noqa: S102
+    rng = np.random.default_rng(11)
+    for sizes in ([3, 2], [2, 4, 3], [4, 3, 5, 2]):
+        params = [(rng.normal(size=(n_out, n_in)), rng.normal(size=(n_out, 1)))
+                  for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+        x, y = rng.normal(size=(sizes[0], 6)), np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], 6)]
+        acts = solution["forward_softplus_softmax"](params, x)
+        for (dW, db), (rW, rb) in zip(mine["backward_pass"](params, acts, y),
+                                      solution["backward_pass"](params, acts, y), strict=True):
+            assert np.allclose(dW, rW, rtol=1e-9, atol=1e-12)
+            assert np.allclose(db, rb, rtol=1e-9, atol=1e-12)
 
 
 def test_assignment_4_is_not_passed_by_bplibs_tanh_layer_or_graph(every_assignment):
