@@ -1571,6 +1571,39 @@ def backward_pass(params, activations, y):
         grads.append(tuple(pair))
     return grads
 """
+# Assignment 2's Task 3 two ways from an outsider's trial: honest, with the layers made once
+# outside the function as the chapter's apple bill makes them (it lost Task 3 to a check
+# that replaced only the name DivLayer), and a cheat that runs the division node alone and
+# writes the other gradients as formulas times its d/d total (it earned 2/2).
+MODULE_LEVEL_LAYERS = """\
+buy_notebooks, buy_pens, add_tax = MulLayer(), MulLayer(), MulLayer()
+add_items, split = AddLayer(), DivLayer()
+
+
+def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax, friends):
+    subtotal = add_items.forward(buy_notebooks.forward(notebook_price, notebook_count),
+                                 buy_pens.forward(pen_count, pen_price))
+    share = split.forward(add_tax.forward(tax, subtotal), friends)
+    d_total, d_friends = split.backward(1.0)
+    d_tax, d_subtotal = add_tax.backward(d_total)
+    d_notebooks, d_pens = add_items.backward(d_subtotal)
+    d_notebook_price, d_notebook_count = buy_notebooks.backward(d_notebooks)
+    d_pen_count, d_pen_price = buy_pens.backward(d_pens)
+    return share, {"notebook_price": d_notebook_price, "notebook_count": d_notebook_count,
+                   "pen_price": d_pen_price, "pen_count": d_pen_count, "tax": d_tax,
+                   "friends": d_friends}
+"""
+DIVISION_ONLY_LAYER = """\
+def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax, friends):
+    total = (notebook_price * notebook_count + pen_price * pen_count) * tax
+    split = DivLayer()
+    share = split.forward(total, friends)
+    d_total, d_friends = split.backward(1.0)
+    return share, {"notebook_price": d_total * notebook_count * tax,
+                   "notebook_count": d_total * notebook_price * tax,
+                   "pen_price": d_total * pen_count * tax, "pen_count": d_total * pen_price * tax,
+                   "tax": d_total * total / tax, "friends": d_friends}
+"""
 # Assignment 4's Task 4 by the notebook's own numerical_update (the slider's reference),
 # calling g_terms and e_terms once so that they count as used (an outsider's trial scored
 # 3/3 with it): the hidden tests give zhou_update scaled terms, and its update must follow.
@@ -1729,6 +1762,10 @@ def every_assignment(tmp_path_factory):
                 for grade_id, code in LIBRARY_GRAPH_TASK_5.items()}}
             cases["topological-order-5b"] = {"answer_changes": {
                 "graphs-backward-gradients": TOPOLOGICAL_ORDER_TASK_5B}}
+            cases["module-level-layers"] = {
+                "answer_changes": {"graphs-bill-gradients": MODULE_LEVEL_LAYERS}}
+            cases["division-only-layer"] = {
+                "answer_changes": {"graphs-bill-gradients": DIVISION_ONLY_LAYER}}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
@@ -1877,6 +1914,19 @@ def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
     # the topological order of chapter 2's graph, with a sweep of one's own: 5b only
     assert every_assignment["scores"][CHAIN_RULE_GRAPHS]["topological-order-5b"] == (
         full - points["graphs-backward-gradients-tests"], full)
+
+
+def test_assignment_2_task_3_is_graded_by_what_its_layers_send_back(every_assignment):
+    """The bill through layers made once outside the function (and wired in another order)
+    keeps full marks; the division node alone with formulas for the rest loses Task 3 only:
+    the hidden test makes every layer class send back other multiples of its slopes, and
+    only gradients found by the layers follow them. Before, the first lost Task 3 and the
+    second earned it (an outsider's trial)."""
+    points = points_of(every_assignment["sources"][CHAIN_RULE_GRAPHS])
+    full = sum(points.values())
+    scores = every_assignment["scores"][CHAIN_RULE_GRAPHS]
+    assert scores["module-level-layers"] == (full, full)
+    assert scores["division-only-layer"] == (full - points["graphs-bill-gradients-tests"], full)
 
 
 def test_bplibs_own_version_is_not_in_the_kernel_while_its_task_is_tested(every_assignment):
