@@ -1593,6 +1593,28 @@ def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax, fr
                    "pen_price": d_pen_price, "pen_count": d_pen_count, "tax": d_tax,
                    "friends": d_friends}
 """
+# honest too: the layers made on the first call and kept (a second trial: it lost Task 3
+# while the test's division node, kept from the first call, was not the one it scaled)
+LAZY_KEPT_LAYERS = """\
+kept = {}
+
+
+def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax, friends):
+    if not kept:
+        kept.update(notebooks=MulLayer(), pens=MulLayer(), items=AddLayer(), tax=MulLayer(),
+                    split=DivLayer())
+    subtotal = kept["items"].forward(kept["notebooks"].forward(notebook_price, notebook_count),
+                                     kept["pens"].forward(pen_price, pen_count))
+    share = kept["split"].forward(kept["tax"].forward(subtotal, tax), friends)
+    d_total, d_friends = kept["split"].backward(1.0)
+    d_subtotal, d_tax = kept["tax"].backward(d_total)
+    d_notebooks, d_pens = kept["items"].backward(d_subtotal)
+    d_notebook_price, d_notebook_count = kept["notebooks"].backward(d_notebooks)
+    d_pen_price, d_pen_count = kept["pens"].backward(d_pens)
+    return share, {"notebook_price": d_notebook_price, "notebook_count": d_notebook_count,
+                   "pen_price": d_pen_price, "pen_count": d_pen_count, "tax": d_tax,
+                   "friends": d_friends}
+"""
 DIVISION_ONLY_LAYER = """\
 def bill_gradients(notebook_price, notebook_count, pen_price, pen_count, tax, friends):
     total = (notebook_price * notebook_count + pen_price * pen_count) * tax
@@ -1766,6 +1788,8 @@ def every_assignment(tmp_path_factory):
                 "answer_changes": {"graphs-bill-gradients": MODULE_LEVEL_LAYERS}}
             cases["division-only-layer"] = {
                 "answer_changes": {"graphs-bill-gradients": DIVISION_ONLY_LAYER}}
+            cases["lazy-kept-layers"] = {
+                "answer_changes": {"graphs-bill-gradients": LAZY_KEPT_LAYERS}}
         if assignment == FULL_ALGORITHM_NAME:
             cases["layers-backward-pass"] = {
                 "answer_changes": {"full-backward-pass": LAYERS_BACKWARD_PASS}}
@@ -1917,15 +1941,15 @@ def test_assignment_2_task_5_is_not_passed_by_bplibs_graph(every_assignment):
 
 
 def test_assignment_2_task_3_is_graded_by_what_its_layers_send_back(every_assignment):
-    """The bill through layers made once outside the function (and wired in another order)
-    keeps full marks; the division node alone with formulas for the rest loses Task 3 only:
-    the hidden test makes every layer class send back other multiples of its slopes, and
-    only gradients found by the layers follow them. Before, the first lost Task 3 and the
-    second earned it (an outsider's trial)."""
+    """The bill through layers made once outside the function (and wired in another order),
+    or made on the first call and kept, keeps full marks; the division node alone with
+    formulas for the rest loses Task 3 only: the hidden test makes every layer class send
+    back other multiples of its slopes, and only gradients found by the layers follow them.
+    Before, the first two lost Task 3 and the third earned it (outsiders' trials)."""
     points = points_of(every_assignment["sources"][CHAIN_RULE_GRAPHS])
     full = sum(points.values())
     scores = every_assignment["scores"][CHAIN_RULE_GRAPHS]
-    assert scores["module-level-layers"] == (full, full)
+    assert scores["module-level-layers"] == scores["lazy-kept-layers"] == (full, full)
     assert scores["division-only-layer"] == (full - points["graphs-bill-gradients-tests"], full)
 
 
